@@ -1,0 +1,221 @@
+package dev.vfuse;
+
+import dev.vfuse.exec.Executor;
+import dev.vfuse.exec.Program;
+import dev.vfuse.ir.Graph;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.onnx.OnnxImporter;
+import dev.vfuse.reference.ReferenceKernels;
+import dev.vfuse.simd.SimdKernels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A loaded ONNX model, ready to run.
+ *
+ * <p>Loading reads the whole model, checks every node, folds constant subgraphs and, when every
+ * input has a fixed shape, plans the run; all faults surface then, as checked exceptions that name
+ * the node. A Model is immutable and may be run from many threads at once; each run uses its own
+ * buffers, taken from a pool so that repeated runs allocate only their outputs.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("resnet18.onnx"), ModelOptions.defaults())) {
+ *   Tensor out = model.run(Tensor.ofFloats(new int[] {1, 3, 224, 224}, pixels));
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Model.class.getName());
+
+  private final ModelOptions options;
+  private final String producer;
+  private final Graph original;
+  private final Executor executor;
+  private final Map<String, Integer> opHistogram;
+  private final long parameterCount;
+  private volatile boolean closed;
+
+  private Model(ModelOptions options, String producer, Graph original, Executor executor) {
+    this.options = options;
+    this.producer = producer;
+    this.original = original;
+    this.executor = executor;
+    this.opHistogram = java.util.Collections.unmodifiableMap(original.opHistogram());
+    long params = 0;
+    for (NdArray c : original.constants().values()) {
+      if (c.f != null) {
+        params += c.size();
+      }
+    }
+    this.parameterCount = params;
+  }
+
+  /** Loads a model file with the given options. */
+  public static Model load(Path path, ModelOptions options) throws IOException, VfuseException {
+    return load(Files.readAllBytes(path), options);
+  }
+
+  /** Loads a model file with {@link ModelOptions#defaults()}. */
+  public static Model load(Path path) throws IOException, VfuseException {
+    return load(path, ModelOptions.defaults());
+  }
+
+  /** Loads a model from the bytes of an ONNX file. */
+  public static Model load(byte[] onnxBytes, ModelOptions options) throws VfuseException {
+    long start = System.nanoTime();
+    OnnxImporter.Imported imported = OnnxImporter.read(onnxBytes);
+    Graph graph = imported.graph();
+    Kernels kernels = switch (options.backend()) {
+      case REFERENCE -> new ReferenceKernels();
+      case SIMD -> new SimdKernels();
+    };
+    Program program = Program.compile(graph, kernels);
+    Executor executor = new Executor(program, kernels);
+    Model model = new Model(options, imported.producer(), graph, executor);
+    model.planFixedShapes();
+    LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
+        graph.nodes().size(), program.foldedGraph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
+    return model;
+  }
+
+  /** A model whose inputs all have fixed shapes is planned now, so shape faults are load faults. */
+  private void planFixedShapes() throws ModelFormatException {
+    List<ValueInfo> inputs = inputs();
+    int[][] shapes = new int[inputs.size()][];
+    ElementType[] types = new ElementType[inputs.size()];
+    for (int i = 0; i < shapes.length; i++) {
+      if (inputs.get(i).dims().contains(-1)) {
+        return;
+      }
+      shapes[i] = inputs.get(i).dims().stream().mapToInt(Integer::intValue).toArray();
+      types[i] = inputs.get(i).elementType();
+    }
+    try {
+      executor.prepare(shapes, types);
+    } catch (InvalidInputException e) {
+      throw new ModelFormatException(e.nodeName(), "the model is inconsistent at its declared input shapes: "
+          + e.getMessage(), e);
+    }
+  }
+
+  public List<ValueInfo> inputs() {
+    return original.inputs();
+  }
+
+  public List<ValueInfo> outputs() {
+    return original.outputs();
+  }
+
+  /** The version of the default ONNX operator set the model imports. */
+  public int opset() {
+    return original.opset();
+  }
+
+  /** The producer name and version recorded in the file, or "". */
+  public String producer() {
+    return producer;
+  }
+
+  /** Node count per op type in the model as loaded, sorted by op type. */
+  public Map<String, Integer> opHistogram() {
+    return opHistogram;
+  }
+
+  /** Number of float weights (initializers and Constant nodes). */
+  public long parameterCount() {
+    return parameterCount;
+  }
+
+  public ModelOptions options() {
+    return options;
+  }
+
+  /**
+   * Runs the model. Every declared input must be given, with its element type, its rank and its
+   * fixed dimensions; dynamic dimensions are bound from the tensors given, and a dimension name
+   * used by several inputs must get one size.
+   *
+   * @return the outputs in declared order, each a fresh tensor owned by the caller
+   */
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws VfuseException {
+    if (closed) {
+      throw new IllegalStateException("model is closed");
+    }
+    List<ValueInfo> declared = inputs();
+    for (String name : inputs.keySet()) {
+      if (declared.stream().noneMatch(v -> v.name().equals(name))) {
+        throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are "
+            + declared.stream().map(ValueInfo::name).toList());
+      }
+    }
+    NdArray[] args = new NdArray[declared.size()];
+    Map<String, Integer> symbols = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      ValueInfo info = declared.get(i);
+      Tensor t = inputs.get(info.name());
+      if (t == null) {
+        throw new InvalidInputException("missing input '" + info.name() + "' (" + info + ")");
+      }
+      checkInput(info, t, symbols);
+      args[i] = t.elementType() == ElementType.FLOAT32
+          ? NdArray.ofFloats(t.shape(), t.floatStorage())
+          : NdArray.ofLongs(t.shape(), t.longStorage());
+    }
+    NdArray[] results = executor.run(args);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (int i = 0; i < results.length; i++) {
+      NdArray r = results[i];
+      out.put(outputs().get(i).name(), r.f != null ? Tensor.adoptFloats(r.shape, r.f) : Tensor.ofLongs(r.shape, r.l));
+    }
+    return out;
+  }
+
+  /** Runs a single-input model and returns its first output. */
+  public Tensor run(Tensor input) throws VfuseException {
+    if (inputs().size() != 1) {
+      throw new InvalidInputException("the model has " + inputs().size() + " inputs; name them with run(Map)");
+    }
+    return run(Map.of(inputs().get(0).name(), input)).values().iterator().next();
+  }
+
+  private static void checkInput(ValueInfo info, Tensor t, Map<String, Integer> symbols) throws InvalidInputException {
+    if (t.elementType() != info.elementType()) {
+      throw new InvalidInputException("input '" + info.name() + "' must be " + info.elementType() + ", got " + t.elementType());
+    }
+    int[] shape = t.shape();
+    if (shape.length != info.rank()) {
+      throw new InvalidInputException("input '" + info.name() + "' must have rank " + info.rank() + " (" + info
+          + "), got shape " + Shapes.str(shape));
+    }
+    for (int d = 0; d < shape.length; d++) {
+      int want = info.dims().get(d);
+      if (want >= 0 && shape[d] != want) {
+        throw new InvalidInputException("input '" + info.name() + "' must have shape " + info + ", got " + Shapes.str(shape));
+      }
+      if (shape[d] == 0) {
+        throw new InvalidInputException("input '" + info.name() + "' has an empty axis: " + Shapes.str(shape));
+      }
+      String symbol = info.dimNames().get(d);
+      if (want < 0 && symbol != null && !symbol.equals("?")) {
+        Integer bound = symbols.putIfAbsent(symbol, shape[d]);
+        if (bound != null && bound != shape[d]) {
+          throw new InvalidInputException("dimension '" + symbol + "' is " + bound + " in one input and " + shape[d]
+              + " in input '" + info.name() + "'");
+        }
+      }
+    }
+  }
+
+  /** Releases the model; running it afterwards fails. Buffers are released to the garbage collector. */
+  @Override
+  public void close() {
+    closed = true;
+  }
+}

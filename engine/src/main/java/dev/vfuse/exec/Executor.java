@@ -1,0 +1,80 @@
+package dev.vfuse.exec;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.InvalidInputException;
+import dev.vfuse.VfuseException;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.kernel.Kernels;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs a {@link Program} on a backend. Plans are built on first use of each input shape and
+ * cached (a model with fixed input shapes is planned once, at load); runs on different threads
+ * share plans and take separate buffers.
+ */
+public final class Executor {
+  /** Distinct input shapes kept planned; beyond this the cache starts over. */
+  private static final int MAX_PLANS = 32;
+
+  private final Program program;
+  private final Kernels kernels;
+  private final ConcurrentHashMap<Key, Plan> plans = new ConcurrentHashMap<>();
+
+  private record Key(List<Integer> dims, List<ElementType> types) {}
+
+  public Executor(Program program, Kernels kernels) {
+    this.program = program;
+    this.kernels = kernels;
+  }
+
+  public Program program() {
+    return program;
+  }
+
+  /** Runs on inputs in the order of {@link Program#inputs()}, already checked against the declared shapes. */
+  public NdArray[] run(NdArray[] inputs) throws VfuseException {
+    return plan(inputs).run(inputs, kernels);
+  }
+
+  /** Plans for these inputs now (used at load for fixed-shape models, so faults surface early). */
+  public void prepare(int[][] shapes, ElementType[] types) throws InvalidInputException {
+    planFor(shapes, types);
+  }
+
+  /** Float32 elements one run needs for activations at these input shapes. */
+  public long activationElements(int[][] shapes, ElementType[] types) throws InvalidInputException {
+    return planFor(shapes, types).activationElements();
+  }
+
+  private Plan plan(NdArray[] inputs) throws InvalidInputException {
+    int[][] shapes = new int[inputs.length][];
+    ElementType[] types = new ElementType[inputs.length];
+    for (int i = 0; i < inputs.length; i++) {
+      shapes[i] = inputs[i].shape;
+      types[i] = inputs[i].type;
+    }
+    return planFor(shapes, types);
+  }
+
+  private Plan planFor(int[][] shapes, ElementType[] types) throws InvalidInputException {
+    Key key = key(shapes, types);
+    Plan plan = plans.get(key);
+    if (plan == null) {
+      plan = Plan.build(program, shapes, types, kernels);
+      if (plans.size() >= MAX_PLANS) {
+        plans.clear();
+      }
+      Plan raced = plans.putIfAbsent(key, plan);
+      plan = raced != null ? raced : plan;
+    }
+    return plan;
+  }
+
+  private static Key key(int[][] shapes, ElementType[] types) {
+    Integer[] flat = Arrays.stream(shapes).flatMapToInt(s -> java.util.stream.IntStream.concat(
+        java.util.stream.IntStream.of(-1 - s.length), Arrays.stream(s))).boxed().toArray(Integer[]::new);
+    return new Key(List.of(flat), List.of(types));
+  }
+}

@@ -1,0 +1,281 @@
+package dev.vfuse.exec;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.InvalidInputException;
+import dev.vfuse.ValueInfo;
+import dev.vfuse.VfuseException;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.ir.Node;
+import dev.vfuse.ir.ShapeException;
+import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.ops.Bound;
+import dev.vfuse.ops.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A {@link Program} bound to one set of input shapes: every value's shape is fixed, everything
+ * computable from shapes alone (Shape → Gather → Concat → Reshape chains) has been evaluated, and
+ * the remaining steps run in topological order on buffers assigned by liveness.
+ *
+ * <p>Buffer planning: float32 values produced at run time share a small set of slots. Walking the
+ * steps in order, each output takes the free slot whose capacity fits best (growing the largest
+ * free one when none fits), and a slot is freed after the last step that reads its value. Graph
+ * outputs are never freed. A plan is immutable; each concurrent run takes its own set of slot
+ * buffers (an {@link Arena}) from a pool, so steady-state runs allocate nothing but their outputs.
+ */
+final class Plan {
+  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs) {}
+
+  private final Program program;
+  private final List<Step> steps;
+  private final ElementType[] types;
+  private final int[][] shapes;
+  private final NdArray[] known;
+  private final int[] slotOf;
+  private final int[] slotCapacity;
+  private final ConcurrentLinkedQueue<Arena> pool = new ConcurrentLinkedQueue<>();
+
+  private Plan(Program program, List<Step> steps, ElementType[] types, int[][] shapes, NdArray[] known, int[] slotOf,
+      int[] slotCapacity) {
+    this.program = program;
+    this.steps = steps;
+    this.types = types;
+    this.shapes = shapes;
+    this.known = known;
+    this.slotOf = slotOf;
+    this.slotCapacity = slotCapacity;
+  }
+
+  static Plan build(Program p, int[][] inputShapes, ElementType[] inputTypes, Kernels kernels) throws InvalidInputException {
+    int n = p.valueCount;
+    ElementType[] types = new ElementType[n];
+    int[][] shapes = new int[n][];
+    NdArray[] known = p.constants.clone();
+    for (int id = 0; id < n; id++) {
+      if (known[id] != null) {
+        types[id] = known[id].type;
+        shapes[id] = known[id].shape;
+      }
+    }
+    for (int i = 0; i < p.graphInputIds.length; i++) {
+      types[p.graphInputIds[i]] = inputTypes[i];
+      shapes[p.graphInputIds[i]] = inputShapes[i];
+    }
+    List<Step> steps = new ArrayList<>();
+    for (int s = 0; s < p.nodes.size(); s++) {
+      Node node = p.nodes.get(s);
+      int[] ins = p.nodeInputs[s];
+      Value[] values = new Value[ins.length];
+      boolean allKnown = true;
+      for (int i = 0; i < ins.length; i++) {
+        if (ins[i] < 0) {
+          continue;
+        }
+        values[i] = new Value(types[ins[i]], shapes[ins[i]], known[ins[i]]);
+        allKnown &= known[ins[i]] != null;
+      }
+      int[] outs = p.nodeOutputs[s];
+      if (allKnown) {
+        NdArray[] results = Program.evaluate(node, p.ops.get(s), values, kernels, InvalidInputException::new);
+        for (int o = 0; o < outs.length; o++) {
+          if (outs[o] >= 0) {
+            known[outs[o]] = results[o];
+            types[outs[o]] = results[o].type;
+            shapes[outs[o]] = results[o].shape;
+          }
+        }
+        continue;
+      }
+      Bound b = Program.bind(node, p.ops.get(s), values, InvalidInputException::new);
+      if (b.knownOutputs() != null) {
+        for (int o = 0; o < outs.length; o++) {
+          if (outs[o] >= 0) {
+            known[outs[o]] = b.knownOutputs()[o];
+            types[outs[o]] = known[outs[o]].type;
+            shapes[outs[o]] = known[outs[o]].shape;
+          }
+        }
+        continue;
+      }
+      for (int o = 0; o < outs.length; o++) {
+        if (outs[o] >= 0) {
+          types[outs[o]] = b.outputTypes()[o];
+          shapes[outs[o]] = b.outputShapes()[o];
+          try {
+            Shapes.size(b.outputShapes()[o]);
+          } catch (ShapeException e) {
+            throw new InvalidInputException(node.name(), e.getMessage(), null);
+          }
+        }
+      }
+      steps.add(new Step(node, b.compute(), ins, outs));
+    }
+    for (int i = 0; i < p.graphOutputIds.length; i++) {
+      ValueInfo declared = p.outputs().get(i);
+      int id = p.graphOutputIds[i];
+      if (declared.rank() > 0 && declared.rank() != shapes[id].length) {
+        throw new InvalidInputException(null, "output '" + declared.name() + "' would have shape " + Shapes.str(shapes[id])
+            + " but the model declares rank " + declared.rank(), null);
+      }
+    }
+    return assignSlots(p, steps, types, shapes, known);
+  }
+
+  private static Plan assignSlots(Program p, List<Step> steps, ElementType[] types, int[][] shapes, NdArray[] known) {
+    int n = p.valueCount;
+    int[] lastUse = new int[n];
+    Arrays.fill(lastUse, -1);
+    for (int s = 0; s < steps.size(); s++) {
+      for (int id : steps.get(s).inputs()) {
+        if (id >= 0) {
+          lastUse[id] = s;
+        }
+      }
+    }
+    for (int id : p.graphOutputIds) {
+      lastUse[id] = Integer.MAX_VALUE;
+    }
+    boolean[] isInput = new boolean[n];
+    for (int id : p.graphInputIds) {
+      isInput[id] = true;
+    }
+    int[] slotOf = new int[n];
+    Arrays.fill(slotOf, -1);
+    List<Integer> capacity = new ArrayList<>();
+    List<Integer> free = new ArrayList<>();
+    for (int s = 0; s < steps.size(); s++) {
+      Step step = steps.get(s);
+      for (int id : step.outputs()) {
+        if (id < 0 || types[id] != ElementType.FLOAT32) {
+          continue;
+        }
+        int size = Shapes.size(shapes[id]);
+        int best = -1;
+        for (int slot : free) {
+          int cap = capacity.get(slot);
+          if (cap >= size && (best < 0 || cap < capacity.get(best))) {
+            best = slot;
+          }
+        }
+        if (best < 0 && !free.isEmpty()) {
+          best = free.stream().max((a, b) -> Integer.compare(capacity.get(a), capacity.get(b))).orElseThrow();
+          capacity.set(best, size);
+        }
+        if (best < 0) {
+          best = capacity.size();
+          capacity.add(size);
+        } else {
+          free.remove(Integer.valueOf(best));
+        }
+        slotOf[id] = best;
+      }
+      for (int id : step.inputs()) {
+        if (id >= 0 && lastUse[id] == s && slotOf[id] >= 0 && !free.contains(slotOf[id])) {
+          free.add(slotOf[id]);
+        }
+      }
+      for (int id : step.outputs()) {
+        if (id >= 0 && lastUse[id] < 0 && slotOf[id] >= 0) {
+          free.add(slotOf[id]); // an output nothing reads
+        }
+      }
+    }
+    return new Plan(p, List.copyOf(steps), types, shapes, known, slotOf, capacity.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** Runs the plan on inputs already checked against it; returns the graph outputs as fresh arrays. */
+  NdArray[] run(NdArray[] graphInputs, Kernels kernels) throws VfuseException {
+    Arena arena = pool.poll();
+    if (arena == null) {
+      arena = new Arena();
+    }
+    try {
+      for (int i = 0; i < program.graphInputIds.length; i++) {
+        arena.values[program.graphInputIds[i]] = graphInputs[i];
+      }
+      for (int s = 0; s < steps.size(); s++) {
+        Step step = steps.get(s);
+        NdArray[] in = arena.stepInputs[s];
+        for (int i = 0; i < in.length; i++) {
+          int id = step.inputs()[i];
+          in[i] = id < 0 ? null : arena.values[id];
+        }
+        try {
+          step.compute().run(in, arena.stepOutputs[s], kernels);
+        } catch (ShapeException e) {
+          throw new InvalidInputException(step.node().name(), step.node().opType() + ": " + e.getMessage(), null);
+        } catch (RuntimeException e) {
+          throw new VfuseException(step.node().name(), "internal error in " + step.node().describe() + ": " + e, e);
+        }
+      }
+      NdArray[] out = new NdArray[program.graphOutputIds.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = arena.values[program.graphOutputIds[i]].copy();
+      }
+      return out;
+    } finally {
+      for (int id : program.graphInputIds) {
+        arena.values[id] = null;
+      }
+      pool.offer(arena);
+    }
+  }
+
+  /** Total float32 elements in the slot buffers of one run: the activation memory the plan needs. */
+  long activationElements() {
+    long sum = 0;
+    for (int c : slotCapacity) {
+      sum += c;
+    }
+    return sum;
+  }
+
+  int slotCount() {
+    return slotCapacity.length;
+  }
+
+  /** The buffers and per-step argument arrays of one run in flight. */
+  private final class Arena {
+    final NdArray[] values;
+    final NdArray[][] stepInputs;
+    final NdArray[][] stepOutputs;
+
+    Arena() {
+      values = known.clone();
+      float[][] slots = new float[slotCapacity.length][];
+      for (int i = 0; i < slots.length; i++) {
+        slots[i] = new float[slotCapacity[i]];
+      }
+      for (int id = 0; id < values.length; id++) {
+        if (values[id] != null || shapes[id] == null || isGraphInput(id)) {
+          continue;
+        }
+        values[id] = slotOf[id] >= 0 ? NdArray.ofFloats(shapes[id], slots[slotOf[id]]) : NdArray.allocate(types[id], shapes[id]);
+      }
+      stepInputs = new NdArray[steps.size()][];
+      stepOutputs = new NdArray[steps.size()][];
+      for (int s = 0; s < steps.size(); s++) {
+        Step step = steps.get(s);
+        stepInputs[s] = new NdArray[step.inputs().length];
+        stepOutputs[s] = new NdArray[step.outputs().length];
+        for (int o = 0; o < step.outputs().length; o++) {
+          int id = step.outputs()[o];
+          stepOutputs[s][o] = id < 0 ? null : values[id];
+        }
+      }
+    }
+
+    private boolean isGraphInput(int id) {
+      for (int g : program.graphInputIds) {
+        if (g == id) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.kernel.Kernels;
+
+/**
+ * An operator bound to concrete input shapes: the types and shapes of its outputs, and the
+ * computation. {@link Compute#run} receives arrays whose shapes are exactly those bound; their
+ * backing arrays may be longer (reused buffers).
+ */
+public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute compute, NdArray[] knownOutputs) {
+
+  @FunctionalInterface
+  public interface Compute {
+    void run(NdArray[] in, NdArray[] out, Kernels k);
+  }
+
+  public static Bound single(ElementType type, int[] shape, Compute compute) {
+    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null);
+  }
+
+  /** Outputs known from input shapes alone (Shape): they become constants of the plan. */
+  public static Bound known(NdArray value) {
+    return new Bound(new ElementType[] {value.type}, new int[][] {value.shape}, (i, o, k) -> LongMoves.copy(value, o[0]),
+        new NdArray[] {value});
+  }
+
+  /** Same shape and type as the input, computed elementwise. */
+  public static Bound like(Value in, Compute compute) {
+    return single(in.type(), in.shape(), compute);
+  }
+}

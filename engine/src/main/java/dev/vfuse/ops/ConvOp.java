@@ -1,0 +1,61 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.Attributes;
+import dev.vfuse.ir.ShapeException;
+import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.ConvGeometry;
+
+/** ONNX Conv, 1-D or 2-D, with groups, dilations, pads or auto_pad, and an optional bias. */
+final class ConvOp implements Op {
+  private final Attributes attributes;
+
+  ConvOp(Attributes attributes) {
+    this.attributes = attributes;
+    attributes.getInt("group", 1);
+  }
+
+  @Override
+  public Bound bind(Value[] in) {
+    Inputs.count(in, 2, 3);
+    Value x = in[0];
+    Value w = in[1];
+    Value b = Inputs.optional(in, 2);
+    x.requireFloat("input X");
+    w.requireFloat("weight W");
+    int spatial = w.rank() - 2;
+    if (spatial < 1 || spatial > 2) {
+      throw new ShapeException("only 1-D and 2-D convolutions are supported, weight has shape " + Shapes.str(w.shape()));
+    }
+    int[] kernel = java.util.Arrays.copyOfRange(w.shape(), 2, w.rank());
+    Window win = Window.read(attributes, kernel);
+    int[] kw = spatial == 2 ? kernel : new int[] {1, kernel[0]};
+    if (win.kernel()[0] != kw[0] || win.kernel()[1] != kw[1]) {
+      throw new ShapeException("kernel_shape " + Shapes.str(win.kernel()) + " disagrees with weight shape " + Shapes.str(w.shape()));
+    }
+    int[] xs = Window.nchw(x, spatial, "input X");
+    int groups = attributes.getInt("group", 1);
+    int k = w.dim(0);
+    if (groups < 1 || xs[1] != w.dim(1) * groups || k % groups != 0) {
+      throw new ShapeException("input has " + xs[1] + " channels but weight " + Shapes.str(w.shape()) + " with group="
+          + groups + " expects " + w.dim(1) * groups);
+    }
+    if (b != null) {
+      b.requireFloat("bias B");
+      if (b.rank() != 1 || b.dim(0) != k) {
+        throw new ShapeException("bias must have shape [" + k + "], found " + Shapes.str(b.shape()));
+      }
+    }
+    int[] pads = win.resolvePads(xs[2], xs[3]);
+    ConvGeometry g;
+    try {
+      g = new ConvGeometry(xs[0], xs[1], xs[2], xs[3], k, kw[0], kw[1], win.strides()[0], win.strides()[1],
+          win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3], groups);
+    } catch (IllegalArgumentException e) {
+      throw new ShapeException(e.getMessage());
+    }
+    boolean hasBias = b != null;
+    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), spatial),
+        (i, o, kernels) -> kernels.conv2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
+  }
+}

@@ -1,0 +1,78 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.ShapeException;
+import dev.vfuse.ir.Shapes;
+
+/**
+ * ONNX MatMul with numpy semantics: a rank-1 operand is promoted (A to a row, B to a column) and
+ * the promoted axis removed from the result; leading batch axes broadcast.
+ */
+final class MatMulOp implements Op {
+
+  @Override
+  public Bound bind(Value[] in) {
+    Inputs.count(in, 2, 2);
+    Value a = in[0];
+    Value b = in[1];
+    a.requireFloat("A");
+    b.requireFloat("B");
+    if (a.rank() < 1 || b.rank() < 1) {
+      throw new ShapeException("MatMul operands must have rank at least 1");
+    }
+    int[] as = a.rank() == 1 ? new int[] {1, a.dim(0)} : a.shape();
+    int[] bs = b.rank() == 1 ? new int[] {b.dim(0), 1} : b.shape();
+    int m = as[as.length - 2];
+    int k = as[as.length - 1];
+    int n = bs[bs.length - 1];
+    if (bs[bs.length - 2] != k) {
+      throw new ShapeException("inner dimensions differ: " + Shapes.str(a.shape()) + " × " + Shapes.str(b.shape()));
+    }
+    int[] aBatch = java.util.Arrays.copyOf(as, as.length - 2);
+    int[] bBatch = java.util.Arrays.copyOf(bs, bs.length - 2);
+    int[] batch = Shapes.broadcast(aBatch, bBatch);
+    int[] aStride = Shapes.broadcastStrides(aBatch, batch);
+    int[] bStride = Shapes.broadcastStrides(bBatch, batch);
+    int batches = Shapes.size(batch);
+
+    int[] out = new int[batch.length + 2];
+    System.arraycopy(batch, 0, out, 0, batch.length);
+    out[batch.length] = m;
+    out[batch.length + 1] = n;
+    int[] declared = out;
+    if (a.rank() == 1 && b.rank() == 1) {
+      declared = new int[0];
+    } else if (a.rank() == 1) {
+      declared = removeAxis(out, out.length - 2);
+    } else if (b.rank() == 1) {
+      declared = removeAxis(out, out.length - 1);
+    }
+    int aMatrix = m * k;
+    int bMatrix = k * n;
+    return Bound.single(ElementType.FLOAT32, declared, (i, o, kr) -> {
+      int[] idx = new int[batch.length];
+      for (int t = 0; t < batches; t++) {
+        int ao = 0;
+        int bo = 0;
+        for (int d = 0; d < batch.length; d++) {
+          ao += idx[d] * aStride[d];
+          bo += idx[d] * bStride[d];
+        }
+        kr.gemm(false, false, m, n, k, 1f, i[0].f, ao * aMatrix, k, i[1].f, bo * bMatrix, n, 0f, o[0].f, t * m * n, n);
+        for (int d = batch.length - 1; d >= 0 && ++idx[d] == batch[d]; d--) {
+          idx[d] = 0;
+        }
+      }
+    });
+  }
+
+  private static int[] removeAxis(int[] s, int axis) {
+    int[] r = new int[s.length - 1];
+    for (int i = 0, j = 0; i < s.length; i++) {
+      if (i != axis) {
+        r[j++] = s[i];
+      }
+    }
+    return r;
+  }
+}

@@ -1,0 +1,63 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.Attributes;
+import dev.vfuse.ir.ShapeException;
+import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.PoolGeometry;
+
+/** MaxPool and AveragePool (1-D or 2-D, with count_include_pad and ceil_mode), and GlobalAveragePool. */
+final class PoolOp implements Op {
+  enum Kind { MAX, AVERAGE, GLOBAL_AVERAGE }
+
+  private final Kind kind;
+  private final Attributes attributes;
+
+  PoolOp(Kind kind, Attributes attributes, int outputCount) {
+    this.kind = kind;
+    this.attributes = attributes;
+    if (outputCount > 1) {
+      throw new ShapeException("the Indices output of MaxPool is not supported");
+    }
+    if (kind != Kind.GLOBAL_AVERAGE) {
+      Window.read(attributes, null);
+      if (attributes.getInt("storage_order", 0) != 0) {
+        throw new ShapeException("storage_order=1 is not supported");
+      }
+    }
+  }
+
+  @Override
+  public Bound bind(Value[] in) {
+    Inputs.count(in, 1, 1);
+    Value x = in[0];
+    x.requireFloat("input X");
+    if (kind == Kind.GLOBAL_AVERAGE) {
+      if (x.rank() < 3) {
+        throw new ShapeException("input must have rank at least 3, found " + Shapes.str(x.shape()));
+      }
+      int planes = x.dim(0) * x.dim(1);
+      int spatial = Shapes.product(x.shape(), 2, x.rank());
+      int[] out = x.shape().clone();
+      java.util.Arrays.fill(out, 2, out.length, 1);
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
+    }
+    Window win = Window.read(attributes, null);
+    int spatialRank = attributes.getInts("kernel_shape", null).length;
+    int[] xs = Window.nchw(x, spatialRank, "input X");
+    int[] pads = win.resolvePads(xs[2], xs[3]);
+    PoolGeometry g;
+    try {
+      g = new PoolGeometry(xs[0], xs[1], xs[2], xs[3], win.kernel()[0], win.kernel()[1], win.strides()[0], win.strides()[1],
+          win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3], attributes.getInt("ceil_mode", 0) != 0);
+    } catch (IllegalArgumentException e) {
+      throw new ShapeException(e.getMessage());
+    }
+    int[] out = Window.outputShape(g.n(), g.c(), g.p(), g.q(), spatialRank);
+    if (kind == Kind.MAX) {
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.maxPool2d(g, i[0].f, o[0].f));
+    }
+    boolean includePad = attributes.getInt("count_include_pad", 0) != 0;
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.avgPool2d(g, includePad, i[0].f, o[0].f));
+  }
+}

@@ -1,0 +1,69 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.Attributes;
+import dev.vfuse.ir.ShapeException;
+import dev.vfuse.ir.Shapes;
+
+/**
+ * Softmax (before opset 13 over the input flattened to 2-D at axis, from 13 over one axis) and
+ * ReduceMean (axes attribute, keepdims; no axes reduces everything).
+ */
+final class ReduceOp implements Op {
+  private final boolean softmax;
+  private final Attributes attributes;
+  private final int opset;
+
+  ReduceOp(String opType, Attributes attributes, int opset) {
+    this.softmax = opType.equals("Softmax");
+    this.attributes = attributes;
+    this.opset = opset;
+  }
+
+  @Override
+  public Bound bind(Value[] in) {
+    Inputs.count(in, 1, 1);
+    Value x = in[0];
+    x.requireFloat("input");
+    int rank = x.rank();
+    int[] shape = x.shape();
+    if (softmax) {
+      int ax = Shapes.axis(attributes.getInt("axis", opset >= 13 ? -1 : 1), rank);
+      int outer = Shapes.product(shape, 0, ax);
+      int axisLen = opset >= 13 ? shape[ax] : Shapes.product(shape, ax, rank);
+      int inner = opset >= 13 ? Shapes.product(shape, ax + 1, rank) : 1;
+      return Bound.like(x, (i, o, k) -> k.softmax(outer, axisLen, inner, i[0].f, o[0].f));
+    }
+    long[] axes = attributes.getLongs("axes");
+    boolean keep = attributes.getInt("keepdims", 1) != 0;
+    boolean[] reduced = new boolean[rank];
+    if (axes == null || axes.length == 0) {
+      java.util.Arrays.fill(reduced, true);
+    } else {
+      for (long a : axes) {
+        int ax = Shapes.axis((int) a, rank);
+        if (reduced[ax]) {
+          throw new ShapeException("axis " + a + " repeats");
+        }
+        reduced[ax] = true;
+      }
+    }
+    int[] kept = shape.clone();
+    int dropped = 0;
+    for (int d = 0; d < rank; d++) {
+      if (reduced[d]) {
+        kept[d] = 1;
+        dropped++;
+      }
+    }
+    int[] out = keep ? kept : new int[rank - dropped];
+    if (!keep) {
+      for (int d = 0, j = 0; d < rank; d++) {
+        if (!reduced[d]) {
+          out[j++] = shape[d];
+        }
+      }
+    }
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.reduceMean(shape, reduced, i[0].f, o[0].f));
+  }
+}

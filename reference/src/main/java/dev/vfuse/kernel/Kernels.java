@@ -1,0 +1,98 @@
+package dev.vfuse.kernel;
+
+/**
+ * The operations a backend provides. The engine calls only these for tensor arithmetic, so a
+ * backend that implements them all runs every supported model.
+ *
+ * <p>Common rules:
+ *
+ * <ul>
+ *   <li>Tensors are float32, row-major (C order); images are NCHW. Every array argument holds its
+ *       tensor from index 0 (gemm takes explicit offsets) and may be longer than that tensor.
+ *   <li>Unless a method says otherwise, the output array must not alias an input array.
+ *   <li>Implementations are stateless and safe to call from many threads at once.
+ *   <li>Arguments are validated by the engine; a kernel may assume a consistent geometry.
+ * </ul>
+ */
+public interface Kernels {
+
+  /** Short backend name, e.g. "reference" or "simd". */
+  String name();
+
+  /** ONNX Conv; see {@link ConvGeometry} for layouts and the formula. {@code bias} may be null. */
+  void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y);
+
+  /** ONNX ConvTranspose; see {@link ConvTransposeGeometry}. {@code bias} may be null. */
+  void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, float[] y);
+
+  /** ONNX MaxPool: the maximum over the in-range positions of each window. */
+  void maxPool2d(PoolGeometry g, float[] x, float[] y);
+
+  /**
+   * ONNX AveragePool: the sum over the window's in-range positions divided by their count, or, when
+   * {@code countIncludePad}, by the count of positions inside input plus declared padding.
+   */
+  void avgPool2d(PoolGeometry g, boolean countIncludePad, float[] x, float[] y);
+
+  /** y[i] = mean of x[i·spatial … (i+1)·spatial − 1] for i in [0, planes): GlobalAveragePool. */
+  void globalAvgPool(int planes, int spatial, float[] x, float[] y);
+
+  /**
+   * BatchNormalization in inference form on [N, C, spatial]:
+   * y = γ[c]·(x − μ[c]) / sqrt(var[c] + ε) + β[c]. {@code y} may be {@code x}.
+   */
+  void batchNorm(int n, int c, int spatial, float[] x, float[] gamma, float[] beta, float[] mean, float[] var,
+      float epsilon, float[] y);
+
+  /** y = x·scale[c] + shift[c] on [N, C, spatial]. {@code y} may be {@code x}. */
+  void scaleShift(int n, int c, int spatial, float[] x, float[] scale, float[] shift, float[] y);
+
+  /** y[i] = f(x[i]) for i in [0, length). {@code y} may be {@code x}. */
+  void activation(Activation f, int length, float[] x, float[] y);
+
+  /**
+   * Elementwise {@code op} with numpy broadcasting, already resolved by the caller:
+   * y[idx] = op(a[Σ idx_d·aStrides_d], b[Σ idx_d·bStrides_d]) for every index idx of
+   * {@code outShape}, where a broadcast axis has stride 0. {@code y} may be {@code a} or {@code b}
+   * when that operand's strides are the contiguous strides of {@code outShape}.
+   */
+  void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y);
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C with op(A) of size m×k and op(B) of size k×n; A is read at
+   * a[aOff + i·lda + l] (or a[aOff + l·lda + i] when transposed), likewise B and C. When beta is 0,
+   * C is written without being read.
+   */
+  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
+
+  /** Softmax over the middle axis of [outer, axis, inner], computed as exp(x − max) / Σ exp(x − max). */
+  void softmax(int outer, int axis, int inner, float[] x, float[] y);
+
+  /** Mean over the axes flagged in {@code reduced}; y has the shape of x with those axes set to 1. */
+  void reduceMean(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /** ONNX Resize on the H and W axes of [N, C, H, W] into [N, C, outH, outW]; see {@link ResizeSpec}. */
+  void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y);
+
+  /** y = x with its axes permuted: output axis i is input axis perm[i]. */
+  void transpose(int[] shape, int[] perm, float[] x, float[] y);
+
+  /** Constant-mode Pad: output axis d has size padsBegin[d] + shape[d] + padsEnd[d]; pads are non-negative. */
+  void pad(int[] shape, int[] padsBegin, int[] padsEnd, float value, float[] x, float[] y);
+
+  /**
+   * Strided slice: y[idx] = x[starts + idx·steps] per axis, for every index of {@code outShape}.
+   * Starts are in range and steps non-zero (negative steps walk backwards).
+   */
+  void slice(int[] shape, int[] starts, int[] steps, int[] outShape, float[] x, float[] y);
+
+  /** Gather on the middle axis of [outer, axisLen, inner]: y[o, i, r] = x[o, indices[i], r]; indices are in range. */
+  void gather(int outer, int axisLen, int inner, int[] indices, float[] x, float[] y);
+
+  /**
+   * Concat on the middle axis: input j is [outer, axisLens[j], inner] and y is
+   * [outer, Σ axisLens, inner].
+   */
+  void concat(int outer, int[] axisLens, int inner, float[][] xs, float[] y);
+}

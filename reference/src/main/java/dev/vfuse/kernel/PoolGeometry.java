@@ -1,0 +1,55 @@
+package dev.vfuse.kernel;
+
+/**
+ * Geometry of a 2-D pooling window (ONNX {@code MaxPool}, {@code AveragePool}), batch included.
+ *
+ * <p>Input is [N, C, H, W], output [N, C, P, Q] with
+ *
+ * <pre>
+ *   P = round((H + padTop + padBottom − dilationH·(R−1) − 1) / strideH) + 1
+ * </pre>
+ *
+ * where round is floor, or ceil when {@code ceilMode}. With ceil mode a window may reach past the
+ * bottom/right padding only if it starts inside the input or the leading padding (the rule of
+ * PyTorch and ONNX Runtime): the last window is dropped otherwise. Out-of-range positions are
+ * skipped by max pooling; average pooling counts them only if {@code countIncludePad} and only
+ * for positions inside the declared padding.
+ */
+public record PoolGeometry(
+    int n, int c, int h, int w, int r, int s,
+    int strideH, int strideW, int dilationH, int dilationW,
+    int padTop, int padLeft, int padBottom, int padRight,
+    boolean ceilMode) {
+
+  public PoolGeometry {
+    Checks.positive("n", n, "c", c, "h", h, "w", w, "r", r, "s", s);
+    Checks.positive("strideH", strideH, "strideW", strideW, "dilationH", dilationH, "dilationW", dilationW);
+    Checks.nonNegative("padTop", padTop, "padLeft", padLeft, "padBottom", padBottom, "padRight", padRight);
+    if (h + padTop + padBottom - dilationH * (r - 1) - 1 < 0 || w + padLeft + padRight - dilationW * (s - 1) - 1 < 0) {
+      throw new IllegalArgumentException("window " + r + "x" + s + " is larger than the padded input");
+    }
+  }
+
+  /** Output height. */
+  public int p() {
+    return outputSize(h, padTop, padBottom, dilationH * (r - 1) + 1, strideH);
+  }
+
+  /** Output width. */
+  public int q() {
+    return outputSize(w, padLeft, padRight, dilationW * (s - 1) + 1, strideW);
+  }
+
+  private int outputSize(int in, int padBegin, int padEnd, int window, int stride) {
+    int span = in + padBegin + padEnd - window;
+    int out = (ceilMode ? Math.ceilDiv(span, stride) : Math.floorDiv(span, stride)) + 1;
+    if (ceilMode && (out - 1) * stride >= in + padBegin) {
+      out--;
+    }
+    return out;
+  }
+
+  public long outputSize() {
+    return (long) n * c * p() * q();
+  }
+}
