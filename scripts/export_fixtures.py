@@ -196,15 +196,17 @@ class BNBeforeConv(nn.Module):
         self.conv2 = nn.Conv2d(16, 16, 3, stride=2, padding=1, groups=16, bias=False)
         self.bn3 = nn.BatchNorm2d(16)
         self.conv3 = nn.Conv2d(16, 16, 5, padding=2, bias=True)
-        self.bn4 = nn.BatchNorm2d(16)  # left-over BN, nothing after it to fold into
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.bn4 = nn.BatchNorm2d(16)  # after the last conv: the ordinary Conv -> BN fold
 
     def forward(self, x):
-        x = self.conv0(self.bn0(x))
-        x = self.conv1(self.bn1(x))
-        x = self.conv2(self.bn2(x))
+        # A ReLU after each conv keeps every BN from being folded backwards into the
+        # conv before it: only the forward BN -> padded conv fold can remove them.
+        # The feature map is the output, so border errors are not averaged away.
+        x = torch.relu(self.conv0(self.bn0(x)))
+        x = torch.relu(self.conv1(self.bn1(x)))
+        x = torch.relu(self.conv2(self.bn2(x)))
         x = self.conv3(self.bn3(x))
-        return self.pool(self.bn4(x))
+        return self.bn4(x)
 
 
 # ---------------------------------------------------------------------------

