@@ -76,12 +76,13 @@ public final class Model implements AutoCloseable {
       case REFERENCE -> new ReferenceKernels();
       case SIMD -> new SimdKernels();
     };
-    Program program = Program.compile(graph, kernels);
+    Graph folded = Program.foldConstants(graph, kernels);
+    Program program = Program.compile(folded);
     Executor executor = new Executor(program, kernels);
     Model model = new Model(options, imported.producer(), graph, executor);
     model.planFixedShapes();
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
-        graph.nodes().size(), program.foldedGraph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
+        graph.nodes().size(), folded.nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
     return model;
   }
 

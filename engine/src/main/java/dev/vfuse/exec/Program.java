@@ -19,9 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A graph ready to plan: every node has its operator, every value a dense id, and every node whose
- * inputs are all constant has been evaluated once at load (constant folding of weight and shape
- * arithmetic). Immutable after construction.
+ * A graph ready to plan: every node has its operator and every value a dense id. Immutable after
+ * construction. {@link #foldConstants} prepares the graph it is compiled from.
  */
 public final class Program {
   final Graph graph;
@@ -34,15 +33,30 @@ public final class Program {
   final int[] graphInputIds;
   final int[] graphOutputIds;
   final int valueCount;
-  private final Graph folded;
 
-  private Program(Graph graph, List<Node> nodes, List<Op> ops, Map<String, Integer> ids, NdArray[] constants) {
+  private Program(Graph graph, List<Op> ops) {
     this.graph = graph;
-    this.nodes = nodes;
+    this.nodes = graph.nodes();
     this.ops = ops;
-    this.ids = ids;
-    this.constants = constants;
+    Map<String, Integer> ids = new HashMap<>();
+    graph.constants().keySet().forEach(name -> ids.putIfAbsent(name, ids.size()));
+    graph.inputs().forEach(v -> ids.putIfAbsent(v.name(), ids.size()));
+    for (Node n : nodes) {
+      for (String name : n.inputs()) {
+        if (!name.isEmpty()) {
+          ids.putIfAbsent(name, ids.size());
+        }
+      }
+      for (String name : n.outputs()) {
+        if (!name.isEmpty()) {
+          ids.putIfAbsent(name, ids.size());
+        }
+      }
+    }
+    this.ids = Map.copyOf(ids);
     this.valueCount = ids.size();
+    this.constants = new NdArray[valueCount];
+    graph.constants().forEach((name, value) -> constants[ids.get(name)] = value);
     this.nodeInputs = new int[nodes.size()][];
     this.nodeOutputs = new int[nodes.size()][];
     for (int i = 0; i < nodes.size(); i++) {
@@ -51,20 +65,14 @@ public final class Program {
     }
     this.graphInputIds = graph.inputs().stream().mapToInt(v -> ids.get(v.name())).toArray();
     this.graphOutputIds = graph.outputs().stream().mapToInt(v -> ids.get(v.name())).toArray();
-    Map<String, NdArray> c = new LinkedHashMap<>();
-    ids.forEach((name, id) -> {
-      if (constants[id] != null) {
-        c.put(name, constants[id]);
-      }
-    });
-    this.folded = new Graph(nodes, c, graph.inputs(), graph.outputs(), graph.opset());
   }
 
   /**
-   * Checks that every op is supported, reads every node's attributes, rejects non-finite weights
-   * and folds constant subgraphs.
+   * Checks that every op is supported and every weight finite, then evaluates once every node whose
+   * inputs are all constant (weight and shape arithmetic, PaddlePaddle's Reshape(Constant) biases).
+   * Returns the remaining nodes with the constants they read.
    */
-  public static Program compile(Graph graph, Kernels kernels) throws UnsupportedOperatorException, ModelFormatException {
+  public static Graph foldConstants(Graph graph, Kernels kernels) throws UnsupportedOperatorException, ModelFormatException {
     for (Node n : graph.nodes()) {
       if (!OpRegistry.isSupported(n)) {
         String op = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
@@ -73,61 +81,62 @@ public final class Program {
       }
     }
     checkFiniteWeights(graph);
-
-    Map<String, Integer> ids = new HashMap<>();
-    graph.constants().keySet().forEach(name -> ids.putIfAbsent(name, ids.size()));
-    graph.inputs().forEach(v -> ids.putIfAbsent(v.name(), ids.size()));
-    for (Node n : graph.nodes()) {
-      n.inputs().forEach(name -> {
-        if (!name.isEmpty()) {
-          ids.putIfAbsent(name, ids.size());
-        }
-      });
-      n.outputs().forEach(name -> {
-        if (!name.isEmpty()) {
-          ids.putIfAbsent(name, ids.size());
-        }
-      });
-    }
-    NdArray[] constants = new NdArray[ids.size()];
-    graph.constants().forEach((name, value) -> constants[ids.get(name)] = value);
-
+    Map<String, NdArray> constants = new HashMap<>(graph.constants());
     List<Node> kept = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      Value[] in = new Value[n.inputs().size()];
+      boolean allConstant = true;
+      for (int i = 0; i < in.length && allConstant; i++) {
+        String name = n.inputs().get(i);
+        if (!name.isEmpty()) {
+          NdArray c = constants.get(name);
+          allConstant = c != null;
+          in[i] = c == null ? null : Value.known(c);
+        }
+      }
+      if (!allConstant) {
+        kept.add(n);
+        continue;
+      }
+      NdArray[] out = evaluate(n, create(n, graph.opset()), in, kernels, ModelFormatException::new);
+      for (int i = 0; i < n.outputs().size(); i++) {
+        if (!n.outputs().get(i).isEmpty()) {
+          constants.put(n.outputs().get(i), out[i]);
+        }
+      }
+    }
+    return withReferencedConstants(new Graph(kept, constants, graph.inputs(), graph.outputs(), graph.opset()));
+  }
+
+  /** The same graph with only the constants that a node or a graph output reads. */
+  public static Graph withReferencedConstants(Graph g) {
+    java.util.Set<String> used = new java.util.HashSet<>();
+    g.nodes().forEach(n -> used.addAll(n.inputs()));
+    g.outputs().forEach(v -> used.add(v.name()));
+    Map<String, NdArray> c = new LinkedHashMap<>();
+    g.constants().forEach((name, value) -> {
+      if (used.contains(name)) {
+        c.put(name, value);
+      }
+    });
+    return new Graph(g.nodes(), c, g.inputs(), g.outputs(), g.opset());
+  }
+
+  /** Reads every node's attributes into its operator. */
+  public static Program compile(Graph graph) throws ModelFormatException {
     List<Op> ops = new ArrayList<>();
     for (Node n : graph.nodes()) {
-      Op op;
-      try {
-        op = OpRegistry.create(n, graph.opset());
-      } catch (ShapeException e) {
-        throw new ModelFormatException(n.name(), n.opType() + ": " + e.getMessage());
-      }
-      boolean allConstant = true;
-      Value[] in = new Value[n.inputs().size()];
-      for (int i = 0; i < in.length; i++) {
-        String name = n.inputs().get(i);
-        if (name.isEmpty()) {
-          continue;
-        }
-        NdArray c = constants[ids.get(name)];
-        if (c == null) {
-          allConstant = false;
-          break;
-        }
-        in[i] = Value.known(c);
-      }
-      if (allConstant) {
-        NdArray[] out = evaluate(n, op, in, kernels, ModelFormatException::new);
-        for (int i = 0; i < out.length; i++) {
-          if (!n.outputs().get(i).isEmpty()) {
-            constants[ids.get(n.outputs().get(i))] = out[i];
-          }
-        }
-      } else {
-        kept.add(n);
-        ops.add(op);
-      }
+      ops.add(create(n, graph.opset()));
     }
-    return new Program(graph, List.copyOf(kept), List.copyOf(ops), Map.copyOf(ids), constants);
+    return new Program(graph, List.copyOf(ops));
+  }
+
+  private static Op create(Node n, int opset) throws ModelFormatException {
+    try {
+      return OpRegistry.create(n, opset);
+    } catch (ShapeException e) {
+      throw new ModelFormatException(n.name(), n.opType() + ": " + e.getMessage());
+    }
   }
 
   /** How a failure while evaluating a node is reported: at load it is a model fault, at plan time an input fault. */
@@ -188,9 +197,9 @@ public final class Program {
     }
   }
 
-  /** The graph after load-time folding: remaining nodes plus all constants, folded ones included. */
-  public Graph foldedGraph() {
-    return folded;
+  /** The graph this program runs. */
+  public Graph graph() {
+    return graph;
   }
 
   public List<ValueInfo> inputs() {

