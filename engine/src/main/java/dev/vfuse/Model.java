@@ -2,6 +2,8 @@ package dev.vfuse;
 
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
+import dev.vfuse.fusion.FusionReport;
+import dev.vfuse.fusion.PassManager;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Shapes;
@@ -40,10 +42,12 @@ public final class Model implements AutoCloseable {
   private final Executor executor;
   private final Map<String, Integer> opHistogram;
   private final long parameterCount;
+  private final FusionReport fusionReport;
   private volatile boolean closed;
 
-  private Model(ModelOptions options, String producer, Graph original, Executor executor) {
+  private Model(ModelOptions options, String producer, Graph original, Executor executor, FusionReport fusionReport) {
     this.options = options;
+    this.fusionReport = fusionReport;
     this.producer = producer;
     this.original = original;
     this.executor = executor;
@@ -77,12 +81,13 @@ public final class Model implements AutoCloseable {
       case SIMD -> new SimdKernels();
     };
     Graph folded = Program.foldConstants(graph, kernels);
-    Program program = Program.compile(folded);
+    PassManager.Result fusion = (options.fuse() ? PassManager.standard() : new PassManager(List.of())).run(folded);
+    Program program = Program.compile(fusion.graph());
     Executor executor = new Executor(program, kernels);
-    Model model = new Model(options, imported.producer(), graph, executor);
+    Model model = new Model(options, imported.producer(), graph, executor, fusion.report());
     model.planFixedShapes();
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
-        graph.nodes().size(), folded.nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
+        graph.nodes().size(), fusion.graph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
     return model;
   }
 
@@ -136,6 +141,14 @@ public final class Model implements AutoCloseable {
 
   public ModelOptions options() {
     return options;
+  }
+
+  /**
+   * What load-time fusion did: op counts before and after, each fusion and each refusal with its
+   * reason. With fusion off, it lists no fusions and equal counts (after constant folding).
+   */
+  public FusionReport fusionReport() {
+    return fusionReport;
   }
 
   /**

@@ -18,6 +18,14 @@ final class ConvOp implements Op {
   @Override
   public Bound bind(Value[] in) {
     Inputs.count(in, 2, 3);
+    ConvGeometry g = geometry(in);
+    boolean hasBias = Inputs.optional(in, 2) != null;
+    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2),
+        (i, o, kernels) -> kernels.conv2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
+  }
+
+  /** Checks X, W and the optional B and returns the geometry they and the attributes define. */
+  ConvGeometry geometry(Value[] in) {
     Value x = in[0];
     Value w = in[1];
     Value b = Inputs.optional(in, 2);
@@ -47,15 +55,11 @@ final class ConvOp implements Op {
       }
     }
     int[] pads = win.resolvePads(xs[2], xs[3]);
-    ConvGeometry g;
     try {
-      g = new ConvGeometry(xs[0], xs[1], xs[2], xs[3], k, kw[0], kw[1], win.strides()[0], win.strides()[1],
+      return new ConvGeometry(xs[0], xs[1], xs[2], xs[3], k, kw[0], kw[1], win.strides()[0], win.strides()[1],
           win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3], groups);
     } catch (IllegalArgumentException e) {
       throw new ShapeException(e.getMessage());
     }
-    boolean hasBias = b != null;
-    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), spatial),
-        (i, o, kernels) -> kernels.conv2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
   }
 }

@@ -20,6 +20,14 @@ final class ConvTransposeOp implements Op {
   @Override
   public Bound bind(Value[] in) {
     Inputs.count(in, 2, 3);
+    ConvTransposeGeometry g = geometry(in);
+    boolean hasBias = Inputs.optional(in, 2) != null;
+    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2),
+        (i, o, kernels) -> kernels.convTranspose2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
+  }
+
+  /** Checks X, W and the optional B and returns the geometry they and the attributes define. */
+  ConvTransposeGeometry geometry(Value[] in) {
     Value x = in[0];
     Value w = in[1];
     Value b = Inputs.optional(in, 2);
@@ -65,17 +73,13 @@ final class ConvTransposeOp implements Op {
     } else if (autoPad.equals("VALID")) {
       pads = new int[4];
     }
-    ConvTransposeGeometry g;
     try {
-      g = new ConvTransposeGeometry(xs[0], xs[1], xs[2], xs[3], k, win.kernel()[0], win.kernel()[1],
+      return new ConvTransposeGeometry(xs[0], xs[1], xs[2], xs[3], k, win.kernel()[0], win.kernel()[1],
           win.strides()[0], win.strides()[1], win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3],
           outPad[0], outPad[1], groups);
     } catch (IllegalArgumentException e) {
       throw new ShapeException(e.getMessage());
     }
-    boolean hasBias = b != null;
-    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), spatial),
-        (i, o, kernels) -> kernels.convTranspose2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
   }
 
   /** output_shape may list only the spatial axes or all of them; a 1-D target has height 1. */

@@ -19,8 +19,15 @@ public final class OpRegistry {
       "Unsqueeze", "Squeeze", "Cast",
       "Resize", "Upsample", "Softmax", "ReduceMean"));
 
+  /** Domain of the operators that fusion passes create. */
+  public static final String VFUSE_DOMAIN = "vfuse";
+
+  /** Operators of the vfuse domain, created only by fusion passes. */
+  public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift");
+
   public static boolean isSupported(Node node) {
-    return node.domain().isEmpty() && SUPPORTED.contains(node.opType());
+    return node.domain().isEmpty() ? SUPPORTED.contains(node.opType())
+        : node.domain().equals(VFUSE_DOMAIN) && FUSED.contains(node.opType());
   }
 
   /**
@@ -32,6 +39,9 @@ public final class OpRegistry {
   public static Op create(Node node, int opset) {
     var a = node.attributes();
     int outputs = (int) node.outputs().stream().filter(o -> !o.isEmpty()).count();
+    if (node.domain().equals(VFUSE_DOMAIN)) {
+      return node.opType().equals("ScaleShift") ? new ScaleShiftOp() : new FusedConvOp(node.opType(), a);
+    }
     return switch (node.opType()) {
       case "Conv" -> new ConvOp(a);
       case "ConvTranspose" -> new ConvTransposeOp(a);

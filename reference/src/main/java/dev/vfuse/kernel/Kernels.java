@@ -25,6 +25,12 @@ public interface Kernels {
   /** ONNX ConvTranspose; see {@link ConvTransposeGeometry}. {@code bias} may be null. */
   void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, float[] y);
 
+  /** A convolution followed by its fused epilogue (per-position offsets, residual add, activation). */
+  void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y);
+
+  /** A transposed convolution followed by its fused epilogue. */
+  void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y);
+
   /** ONNX MaxPool: the maximum over the in-range positions of each window. */
   void maxPool2d(PoolGeometry g, float[] x, float[] y);
 

@@ -2,6 +2,7 @@ package dev.vfuse.reference;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Kernels;
@@ -81,6 +82,20 @@ public class ReferenceKernels implements Kernels {
         }
       }
     }
+  }
+
+  /** {@link #conv2d(ConvGeometry, float[], float[], float[], float[])}, then the epilogue as its record defines it. */
+  @Override
+  public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y) {
+    conv2d(g, x, weight, bias, y);
+    epilogue.applyTo(g.n(), g.k(), g.p() * g.q(), y);
+  }
+
+  /** The transposed convolution, then the epilogue as its record defines it. */
+  @Override
+  public void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y) {
+    convTranspose2d(g, x, weight, bias, y);
+    epilogue.applyTo(g.n(), g.k(), g.p() * g.q(), y);
   }
 
   /**
