@@ -3,6 +3,7 @@ package dev.vfuse;
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
 import dev.vfuse.fusion.FusionReport;
+import dev.vfuse.fusion.FusionVerifier;
 import dev.vfuse.fusion.PassManager;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
@@ -84,7 +85,11 @@ public final class Model implements AutoCloseable {
     PassManager.Result fusion = (options.fuse() ? PassManager.standard() : new PassManager(List.of())).run(folded);
     Program program = Program.compile(fusion.graph());
     Executor executor = new Executor(program, kernels);
-    Model model = new Model(options, imported.producer(), graph, executor, fusion.report());
+    FusionReport report = fusion.report().withBefore(graph.opHistogram());
+    if (options.verifyFusion()) {
+      report = report.withChecks(FusionVerifier.verify(folded, fusion.graph(), report.entries(), new ReferenceKernels()));
+    }
+    Model model = new Model(options, imported.producer(), graph, executor, report);
     model.planFixedShapes();
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
         graph.nodes().size(), fusion.graph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));

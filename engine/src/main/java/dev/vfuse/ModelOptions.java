@@ -6,8 +6,14 @@ package dev.vfuse;
  * @param backend which kernel implementation runs the model
  * @param fuse whether load-time fusion passes rewrite the graph
  * @param threads intra-op threads a model may use (1 = run on the calling thread only)
+ * @param verifyFusion whether loading checks every fused layer against the layers it replaced,
+ *     on probe inputs, and records the errors in the {@link Model#fusionReport() fusion report}
  */
-public record ModelOptions(Backend backend, boolean fuse, int threads) {
+public record ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion) {
+
+  public ModelOptions(Backend backend, boolean fuse, int threads) {
+    this(backend, fuse, threads, false);
+  }
 
   public ModelOptions {
     if (backend == null) {
@@ -20,18 +26,22 @@ public record ModelOptions(Backend backend, boolean fuse, int threads) {
 
   /** The reference backend, fusion on, one thread. */
   public static ModelOptions defaults() {
-    return new ModelOptions(Backend.REFERENCE, true, 1);
+    return new ModelOptions(Backend.REFERENCE, true, 1, false);
   }
 
   public ModelOptions withBackend(Backend b) {
-    return new ModelOptions(b, fuse, threads);
+    return new ModelOptions(b, fuse, threads, verifyFusion);
   }
 
   public ModelOptions withFuse(boolean f) {
-    return new ModelOptions(backend, f, threads);
+    return new ModelOptions(backend, f, threads, verifyFusion);
   }
 
   public ModelOptions withThreads(int t) {
-    return new ModelOptions(backend, fuse, t);
+    return new ModelOptions(backend, fuse, t, verifyFusion);
+  }
+
+  public ModelOptions withVerifyFusion(boolean v) {
+    return new ModelOptions(backend, fuse, threads, v);
   }
 }

@@ -139,6 +139,15 @@ public final class Program {
     }
   }
 
+  /** Evaluates one node on given inputs (null for omitted ones), outside any plan: for checks and tools. */
+  public static NdArray[] evaluateNode(Node n, int opset, NdArray[] inputs, Kernels kernels) throws ModelFormatException {
+    Value[] in = new Value[inputs.length];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = inputs[i] == null ? null : Value.known(inputs[i]);
+    }
+    return evaluate(n, create(n, opset), in, kernels, ModelFormatException::new);
+  }
+
   /** How a failure while evaluating a node is reported: at load it is a model fault, at plan time an input fault. */
   @FunctionalInterface
   interface NodeError<E extends Exception> {

@@ -12,7 +12,10 @@ import java.util.Map;
 public record FusionReport(Map<String, Integer> before, Map<String, Integer> after, List<FusionLog.Entry> entries,
     List<LayerCheck> checks) {
 
-  /** How far one fused node moved from the nodes it replaced, on probe inputs that reach every border. */
+  /**
+   * How far one fused node moved from the nodes it replaced, on probe inputs that reach every
+   * border: the largest absolute difference, and that difference over the largest |unfused value|.
+   */
   public record LayerCheck(String node, List<String> replaced, double maxAbsError, double maxRelError) {}
 
   public FusionReport {
@@ -20,6 +23,16 @@ public record FusionReport(Map<String, Integer> before, Map<String, Integer> aft
     after = Map.copyOf(after);
     entries = List.copyOf(entries);
     checks = List.copyOf(checks);
+  }
+
+  /** The same report with other "before" counts (the model as imported, before constant folding). */
+  public FusionReport withBefore(Map<String, Integer> counts) {
+    return new FusionReport(counts, after, entries, checks);
+  }
+
+  /** The same report with per-layer verification results. */
+  public FusionReport withChecks(List<LayerCheck> layerChecks) {
+    return new FusionReport(before, after, entries, layerChecks);
   }
 
   public long fusedCount() {

@@ -1,0 +1,115 @@
+package dev.vfuse.cli;
+
+import dev.vfuse.Model;
+import dev.vfuse.Tensor;
+import dev.vfuse.ValueInfo;
+import dev.vfuse.VfuseException;
+import dev.vfuse.io.Npy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vfuse run MODEL.onnx --input X.npy [--input NAME=X.npy ...] [--output Y.npy ...]
+ * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R]}.
+ *
+ * <p>Loads the model, binds the inputs ({@link Bindings}), runs it once, or with {@code --repeat R}
+ * once to warm up and R times timed, prints each output's name, shape and a summary, and writes
+ * the outputs given a file. The timed form prints one line
+ * {@code latency_ms backend=… threads=… fuse=… runs=R min=… median=… max=…}.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VfuseCli.Version.class, sortOptions = false, usageHelpAutoWidth = true,
+    description = "Run a model on .npy inputs and write its outputs as .npy files.",
+    footer = {"", "Examples:",
+        "  vfuse run resnet18.onnx --input image.npy --output logits.npy",
+        "  vfuse run model.onnx --input a=a.npy --input b=b.npy --output sum=s.npy",
+        "  vfuse run resnet18.onnx --input image.npy --backend simd --repeat 20"})
+final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX model.")
+  Path model;
+
+  @Option(names = "--input", required = true, paramLabel = "[NAME=]FILE.npy",
+      description = "An input tensor; without NAME it binds to the model's only (remaining) input. Repeatable.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--output", paramLabel = "[NAME=]FILE.npy",
+      description = "Where to write an output; without NAME, the first output. Repeatable. Outputs are always summarized on stdout.")
+  List<String> outputs = new ArrayList<>();
+
+  @Mixin EngineOptions engine = new EngineOptions();
+
+  @Option(names = "--repeat", paramLabel = "R",
+      description = "Run once to warm up, then R timed runs, and print a latency_ms line.")
+  Integer repeat;
+
+  @Override
+  public Integer call() throws IOException, VfuseException {
+    engine.toModelOptions(); // usage errors before the model is read
+    if (repeat != null && repeat < 1) {
+      throw new UsageException("--repeat must be at least 1, got " + repeat);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Path cwd = Path.of("");
+
+    long t0 = System.nanoTime();
+    try (Model m = engine.load(model)) {
+      long loadNanos = System.nanoTime() - t0;
+      out.println("model " + model + " loaded in " + Summaries.ms(loadNanos) + " ms (" + engine.describe() + ")");
+
+      Map<String, Path> inFiles = Bindings.inputs(inputs, m.inputs(), cwd);
+      Map<String, Path> outFiles = Bindings.outputs(outputs, m.outputs(), cwd);
+      Map<String, Tensor> feed = new LinkedHashMap<>();
+      for (Map.Entry<String, Path> e : inFiles.entrySet()) {
+        Tensor t = Npy.read(e.getValue());
+        feed.put(e.getKey(), t);
+        out.println("input  " + e.getKey() + " " + Summaries.tensor(t) + " <- " + e.getValue());
+      }
+      out.flush();
+
+      Map<String, Tensor> results;
+      if (repeat == null) {
+        long start = System.nanoTime();
+        results = m.run(feed);
+        out.println("ran in " + Summaries.ms(System.nanoTime() - start) + " ms");
+      } else {
+        results = m.run(feed); // warm-up
+        long[] nanos = new long[repeat];
+        for (int i = 0; i < repeat; i++) {
+          long start = System.nanoTime();
+          results = m.run(feed);
+          nanos[i] = System.nanoTime() - start;
+        }
+        long median = Summaries.median(nanos);
+        out.println("latency_ms " + engine.describe() + " runs=" + repeat + " min=" + Summaries.ms(nanos[0])
+            + " median=" + Summaries.ms(median) + " max=" + Summaries.ms(nanos[nanos.length - 1]));
+      }
+
+      for (ValueInfo v : m.outputs()) {
+        Tensor t = results.get(v.name());
+        if (t == null) {
+          throw new VfuseException("the model returned no value for output '" + v.name() + "'");
+        }
+        Path file = outFiles.get(v.name());
+        if (file != null) {
+          Npy.write(file, t);
+        }
+        out.println("output " + v.name() + " " + Summaries.tensor(t) + (file != null ? " -> " + file : ""));
+      }
+    }
+    out.flush();
+    return 0;
+  }
+}
