@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The options every command that loads a model shares: {@code --backend}, {@code --no-fuse}, {@code --threads}. */
+/**
+ * The options every command that loads a model shares: {@code --backend}, {@code --no-fuse},
+ * {@code --threads}, {@code --verify-fusion}.
+ */
 public final class EngineOptions {
   private static final ModelOptions DEFAULTS = ModelOptions.defaults();
 
@@ -23,6 +26,10 @@ public final class EngineOptions {
   @Option(names = "--threads", paramLabel = "T", description = "Intra-op threads. Default: ${DEFAULT-VALUE}.")
   int threads = DEFAULTS.threads();
 
+  @Option(names = "--verify-fusion",
+      description = "At load, check every fused layer against the layers it replaced and report the error per layer.")
+  boolean verifyFusion = DEFAULTS.verifyFusion();
+
   /** The options to load with; a bad value is a usage error. */
   ModelOptions toModelOptions() {
     if (threads < 1) {
@@ -34,7 +41,8 @@ public final class EngineOptions {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
-    return DEFAULTS.withBackend(b).withFuse(!noFuse).withThreads(threads); // keeps the defaults of any other option
+    // keeps the defaults of any other option
+    return DEFAULTS.withBackend(b).withFuse(!noFuse).withThreads(threads).withVerifyFusion(verifyFusion);
   }
 
   /**

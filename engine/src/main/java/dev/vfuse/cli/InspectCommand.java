@@ -3,6 +3,8 @@ package dev.vfuse.cli;
 import dev.vfuse.Model;
 import dev.vfuse.ValueInfo;
 import dev.vfuse.VfuseException;
+import dev.vfuse.fusion.FusionLog;
+import dev.vfuse.fusion.FusionReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -33,6 +35,8 @@ import picocli.CommandLine.Spec;
  *   Conv 20
  *   Relu 17
  * parameters 11689512 (11.69 M)
+ * fusion     20 fusions, 49 nodes after: {Add=8, Conv=20, …}
+ *   + fold BatchNorm /bn1/BatchNormalization into Conv /conv1/Conv
  * </pre>
  *
  * <p>To add a section (the fusion plan, say), write a method {@code void x(Model, PrintWriter)} and
@@ -56,7 +60,7 @@ final class InspectCommand implements Callable<Integer> {
 
   /** The sections, in print order. */
   List<Section> sections() {
-    return List.of(this::header, this::values, this::ops, this::parameters);
+    return List.of(this::header, this::values, this::ops, this::parameters, this::fusion);
   }
 
   @Override
@@ -96,6 +100,23 @@ final class InspectCommand implements Callable<Integer> {
     out.println("ops        " + nodes + " nodes, " + entries.size() + " types");
     for (Map.Entry<String, Integer> e : entries) {
       out.println("  " + e.getKey() + " " + e.getValue());
+    }
+  }
+
+  /** The fusion plan: op counts after fusion, then one line per fusion and per refusal, then verification. */
+  void fusion(Model m, PrintWriter out) {
+    FusionReport r = m.fusionReport();
+    if (!m.options().fuse()) {
+      out.println("fusion     off (--no-fuse)");
+      return;
+    }
+    int after = r.after().values().stream().mapToInt(Integer::intValue).sum();
+    out.println("fusion     " + r.fusedCount() + " fusions, " + after + " nodes after: " + new java.util.TreeMap<>(r.after()));
+    for (FusionLog.Entry e : r.entries()) {
+      out.println("  " + (e.fused() ? "+ " : "- ") + e.message());
+    }
+    for (FusionReport.LayerCheck c : r.checks()) {
+      out.println(String.format(Locale.ROOT, "  verified %s: max|err| %.3g (%.3g of its scale)", c.node(), c.maxAbsError(), c.maxRelError()));
     }
   }
 

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vfuse run MODEL.onnx --input X.npy [--input NAME=X.npy ...] [--output Y.npy ...]
- * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R]}.
+ * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R] [--report FILE.json] [--verify-fusion]}.
  *
  * <p>Loads the model, binds the inputs ({@link Bindings}), runs it once, or with {@code --repeat R}
  * once to warm up and R times timed, prints each output's name, shape and a summary, and writes
@@ -51,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin EngineOptions engine = new EngineOptions();
 
+  @Option(names = "--report", paramLabel = "FILE.json",
+      description = "Write the fusion report (op counts before and after, fusions, refusals, verification) as JSON.")
+  Path report;
+
   @Option(names = "--repeat", paramLabel = "R",
       description = "Run once to warm up, then R timed runs, and print a latency_ms line.")
   Integer repeat;
@@ -68,6 +72,10 @@ final class RunCommand implements Callable<Integer> {
     try (Model m = engine.load(model)) {
       long loadNanos = System.nanoTime() - t0;
       out.println("model " + model + " loaded in " + Summaries.ms(loadNanos) + " ms (" + engine.describe() + ")");
+      if (report != null) {
+        java.nio.file.Files.writeString(report, m.fusionReport().toJson());
+        out.println("fusion report -> " + report + " (" + m.fusionReport().fusedCount() + " fusions)");
+      }
 
       Map<String, Path> inFiles = Bindings.inputs(inputs, m.inputs(), cwd);
       Map<String, Path> outFiles = Bindings.outputs(outputs, m.outputs(), cwd);
