@@ -38,6 +38,18 @@ public final class FoldMath {
     return out;
   }
 
+  /** Each value rounded to float once; null when one does not fit in float. */
+  public static float[] round(double[] v) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      if (!(Math.abs(v[i]) <= Float.MAX_VALUE)) {
+        return null;
+      }
+      out[i] = (float) v[i];
+    }
+    return out;
+  }
+
   static NdArray floats(int[] shape, float[] data) {
     return NdArray.ofFloats(shape.clone(), data);
   }

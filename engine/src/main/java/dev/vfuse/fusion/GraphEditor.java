@@ -51,6 +51,11 @@ public final class GraphEditor {
     return opset;
   }
 
+  /** The declared graph inputs. */
+  public List<ValueInfo> inputs() {
+    return inputs;
+  }
+
   /** The nodes in topological order, as a snapshot that later edits do not change. */
   public List<Node> nodes() {
     return List.copyOf(nodes);

@@ -9,10 +9,12 @@ import java.util.TreeMap;
 /**
  * Runs the fusion passes in their fixed order on a constant-folded graph and reports what they did.
  *
- * <p>Order matters: BatchNorms are folded into linear neighbours first (backwards into the conv
- * that feeds them, then forwards into the conv they feed), so that parallel branches are plain
- * convs when they are merged, and activations and residual adds are fused last, into convs that no
- * longer change.
+ * <p>Order matters. Backward folds first (BN and per-channel Mul/Add into the conv or Gemm that
+ * feeds them, PaddlePaddle's Reshape → Add bias included), so that branches are plain convs with
+ * biases; then sequential and parallel conv merges, before the epilogue pass could mistake a
+ * branch Add for a residual; then BNs folded forward into the conv they feed (shift taps), then
+ * what is left of BN as a scale-shift; activations and residual adds last, into convs that no
+ * longer change, since every fold refuses a conv that already applies a nonlinearity.
  */
 public final class PassManager {
   private final List<FusionPass> passes;
@@ -23,7 +25,15 @@ public final class PassManager {
 
   /** The standard pipeline. */
   public static PassManager standard() {
-    return new PassManager(List.of(new ConvBatchNormFold(), new BatchNormConvFold()));
+    return new PassManager(List.of(
+        new ConvBatchNormFold(),
+        new ConvAffineFold(),
+        new GemmBatchNormFold(),
+        new SequentialConvMerge(),
+        new BranchMerge(),
+        new BatchNormConvFold(),
+        new LeftoverBatchNorm(),
+        new ConvEpilogueFusion()));
   }
 
   public List<FusionPass> passes() {

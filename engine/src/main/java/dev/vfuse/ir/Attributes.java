@@ -29,6 +29,11 @@ public final class Attributes {
     return values.keySet();
   }
 
+  /** A mutable copy of the values, from which a pass builds changed attributes. */
+  public Map<String, Object> toMap() {
+    return new java.util.LinkedHashMap<>(values);
+  }
+
   public long getLong(String name, long defaultValue) {
     Object v = values.get(name);
     return v == null ? defaultValue : as(name, v, Long.class);

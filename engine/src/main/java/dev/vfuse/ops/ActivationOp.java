@@ -21,7 +21,7 @@ final class ActivationOp implements Op {
       case "HardSigmoid" -> new Activation.HardSigmoid(a.getFloat("alpha", 0.2f), a.getFloat("beta", 0.5f));
       case "HardSwish" -> new Activation.HardSwish();
       case "Tanh" -> new Activation.Tanh();
-      case "Clip" -> clipFromInputs ? null : new Activation.Clip(a.getFloat("min", -Float.MAX_VALUE), a.getFloat("max", Float.MAX_VALUE));
+      case "Clip" -> clipFromInputs ? null : clip(a.getFloat("min", -Float.MAX_VALUE), a.getFloat("max", Float.MAX_VALUE));
       default -> throw new IllegalArgumentException(opType);
     };
   }
@@ -31,10 +31,15 @@ final class ActivationOp implements Op {
     Inputs.count(in, 1, clipFromInputs ? 3 : 1);
     Value x = in[0];
     x.requireFloat("input");
-    Activation f = fixed != null ? fixed : new Activation.Clip(bound(Inputs.optional(in, 1), -Float.MAX_VALUE, "min"),
+    Activation f = fixed != null ? fixed : clip(bound(Inputs.optional(in, 1), -Float.MAX_VALUE, "min"),
         bound(Inputs.optional(in, 2), Float.MAX_VALUE, "max"));
     int n = x.size();
     return Bound.like(x, (i, o, k) -> k.activation(f, n, i[0].f, o[0].f));
+  }
+
+  /** ONNX Clip is Min(max, Max(x, min)): when min > max every output is max. */
+  private static Activation.Clip clip(float min, float max) {
+    return new Activation.Clip(Math.min(min, max), max);
   }
 
   private static float bound(Value v, float absent, String what) {

@@ -107,7 +107,35 @@ final class ResizeOp implements Op {
     if (out[2] < 1 || out[3] < 1) {
       throw new ShapeException("output would be empty: " + Shapes.str(out));
     }
+    if (opset < 11 && mode == ResizeSpec.Mode.NEAREST) {
+      return legacyNearest(s, out, scale);
+    }
     ResizeSpec spec = new ResizeSpec(mode, coordinates, nearest, scale[2], scale[3]);
     return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+  }
+
+  /**
+   * Resize-10 and Upsample have no nearest_mode: the input index is the asymmetric coordinate
+   * o / scale rounded up on a downsampled axis (scale &lt; 1) and down otherwise. This is ONNX
+   * Runtime's rule and the one the ONNX backend test test_resize_downsample_nearest (2×4 input,
+   * scales 0.6, expected [[1, 3]]) requires; flooring would give [[1, 2]]. A tensor downsampled
+   * on one axis and upsampled on the other is resized one axis at a time.
+   */
+  private static Bound legacyNearest(int[] s, int[] out, double[] scale) {
+    ResizeSpec.NearestMode modeH = scale[2] < 1 ? ResizeSpec.NearestMode.CEIL : ResizeSpec.NearestMode.FLOOR;
+    ResizeSpec.NearestMode modeW = scale[3] < 1 ? ResizeSpec.NearestMode.CEIL : ResizeSpec.NearestMode.FLOOR;
+    ResizeSpec.CoordinateMode asym = ResizeSpec.CoordinateMode.ASYMMETRIC;
+    if (modeH == modeW) {
+      ResizeSpec spec = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], scale[3]);
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+    }
+    // With scale 1 the asymmetric coordinate of o is o itself, so each pass leaves the other axis alone.
+    ResizeSpec rows = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], 1.0);
+    ResizeSpec cols = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeW, 1.0, scale[3]);
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> {
+      float[] tmp = new float[s[0] * s[1] * out[2] * s[3]];
+      k.resize2d(s[0], s[1], s[2], s[3], out[2], s[3], rows, i[0].f, tmp);
+      k.resize2d(s[0], s[1], out[2], s[3], out[2], out[3], cols, tmp, o[0].f);
+    });
   }
 }

@@ -60,10 +60,13 @@ final class SliceOp implements Op {
       }
       seen[ax] = true;
       long step = steps == null ? 1 : steps[j];
-      if (step == 0 || Math.abs(step) > Integer.MAX_VALUE) {
-        throw new ShapeException("invalid step " + step);
+      if (step == 0) {
+        throw new ShapeException("invalid step 0");
       }
       long dim = shape[ax];
+      // A step at least the axis length takes at most one element, so clamping it changes nothing
+      // and keeps the arithmetic below in range (steps may be ±INT64_MAX).
+      step = Math.clamp(step, -Math.max(dim, 1), Math.max(dim, 1));
       long s = starts[j] < 0 ? starts[j] + dim : starts[j];
       long e = ends[j] < 0 ? ends[j] + dim : ends[j];
       long count;

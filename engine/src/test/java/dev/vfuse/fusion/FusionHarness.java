@@ -91,6 +91,14 @@ public final class FusionHarness {
     return this;
   }
 
+  /** Adds a node of the vfuse domain, as an earlier fusion pass would have left it. */
+  public FusionHarness vfuseNode(String name, String opType, List<String> in, List<String> out, Map<String, Object> attributes) {
+    node(name, opType, in, out, attributes);
+    Node n = nodes.removeLast();
+    nodes.add(new Node(n.name(), n.opType(), dev.vfuse.ops.OpRegistry.VFUSE_DOMAIN, n.inputs(), n.outputs(), n.attributes()));
+    return this;
+  }
+
   public Graph graph() {
     return new Graph(nodes, constants, inputs, outputs, opset);
   }

@@ -25,22 +25,25 @@ public record PoolGeometry(
     Checks.positive("n", n, "c", c, "h", h, "w", w, "r", r, "s", s);
     Checks.positive("strideH", strideH, "strideW", strideW, "dilationH", dilationH, "dilationW", dilationW);
     Checks.nonNegative("padTop", padTop, "padLeft", padLeft, "padBottom", padBottom, "padRight", padRight);
-    if (h + padTop + padBottom - dilationH * (r - 1) - 1 < 0 || w + padLeft + padRight - dilationW * (s - 1) - 1 < 0) {
-      throw new IllegalArgumentException("window " + r + "x" + s + " is larger than the padded input");
+    // fields are not assigned yet inside a compact constructor: compute from the parameters
+    if (outputSize(h, padTop, padBottom, dilationH * (r - 1) + 1, strideH, ceilMode) < 1
+        || outputSize(w, padLeft, padRight, dilationW * (s - 1) + 1, strideW, ceilMode) < 1) {
+      throw new IllegalArgumentException("window " + r + "x" + s + " is larger than the padded input"
+          + (ceilMode ? "" : " (floor mode)"));
     }
   }
 
   /** Output height. */
   public int p() {
-    return outputSize(h, padTop, padBottom, dilationH * (r - 1) + 1, strideH);
+    return outputSize(h, padTop, padBottom, dilationH * (r - 1) + 1, strideH, ceilMode);
   }
 
   /** Output width. */
   public int q() {
-    return outputSize(w, padLeft, padRight, dilationW * (s - 1) + 1, strideW);
+    return outputSize(w, padLeft, padRight, dilationW * (s - 1) + 1, strideW, ceilMode);
   }
 
-  private int outputSize(int in, int padBegin, int padEnd, int window, int stride) {
+  private static int outputSize(int in, int padBegin, int padEnd, int window, int stride, boolean ceilMode) {
     int span = in + padBegin + padEnd - window;
     int out = (ceilMode ? Math.ceilDiv(span, stride) : Math.floorDiv(span, stride)) + 1;
     if (ceilMode && (out - 1) * stride >= in + padBegin) {
