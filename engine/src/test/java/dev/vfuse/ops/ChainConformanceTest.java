@@ -216,7 +216,7 @@ class ChainConformanceTest {
       TensorProto t = model.getGraph().getInitializerList().stream().filter(i -> i.getName().equals(name)).findFirst()
           .orElseGet(() -> model.getGraph().getNodeList().stream().filter(n -> n.getOutputList().contains(name))
               .findFirst().orElseThrow().getAttribute(0).getT());
-      float[] f = new float[(int) t.getRawData().size() / 4];
+      float[] f = new float[t.getRawData().size() / 4];
       t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
       to.initializer(name, t.getDimsList().stream().mapToInt(Long::intValue).toArray(), f);
     }
