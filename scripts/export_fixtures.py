@@ -160,6 +160,50 @@ class RepVGGBlocks(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+class DBBBlock(nn.Module):
+    """Train-time Diverse Branch Block (Ding et al. 2021) in the form vfuse merges on the graph.
+
+    ReLU(BN(conv3x3 x) + BN(conv1x1 x) + BN(AvgPool3x3(BN(conv1x1 x))) [+ BN(x)]); a depthwise block
+    (groups == cout) averages x itself, as DBB does.  The pool pads 1 with count_include_pad=True,
+    which torch exports as Pad(0) -> AveragePool.
+    """
+
+    def __init__(self, cin, cout, stride=1, groups=1):
+        super().__init__()
+        self.dense = conv_bn(cin, cout, 3, stride=stride, padding=1, groups=groups)
+        self.one = conv_bn(cin, cout, 1, stride=stride, padding=0, groups=groups)
+        avg = [] if groups == cout else [nn.Conv2d(cin, cout, 1, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+        self.avg = nn.Sequential(*avg, nn.AvgPool2d(3, stride=stride, padding=1), nn.BatchNorm2d(cout))
+        self.identity = nn.BatchNorm2d(cin) if (cin == cout and stride == 1) else None
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        y = self.dense(x) + self.one(x) + self.avg(x)
+        if self.identity is not None:
+            y = y + self.identity(x)
+        return self.act(y)
+
+
+class DBBBlocks(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()
+        )
+        self.blocks = nn.Sequential(
+            DBBBlock(16, 16, stride=1),             # identity branch
+            DBBBlock(16, 32, stride=2),             # strided pool, no identity
+            DBBBlock(32, 32, stride=1, groups=2),   # grouped
+            DBBBlock(32, 32, stride=1, groups=32),  # depthwise: the pool averages x
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, num_classes)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
 class ConvTransposeBN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -231,6 +275,7 @@ for _key, _builder in _TORCHVISION:
     for _op in (13, 14):
         _register(f"{_key}_op{_op}", _key, _builder, (1, 3, 224, 224), _op)
 _register("repvgg_blocks", "repvgg_blocks", RepVGGBlocks, (2, 3, 32, 32), 13)
+_register("dbb_blocks", "dbb_blocks", DBBBlocks, (2, 3, 31, 30), 13)
 _register("convtranspose_bn", "convtranspose_bn", ConvTransposeBN, (1, 3, 20, 24), 13)
 _register("bn_before_conv", "bn_before_conv", BNBeforeConv, (1, 3, 33, 31), 13)
 

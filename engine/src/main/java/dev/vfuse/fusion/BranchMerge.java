@@ -28,8 +28,22 @@ import java.util.Set;
  *       (its {@code shift_taps}, if any, are summed like the weights, see below);
  *   <li>an identity: the Add reads x itself — a 1×1 conv with K[i, i mod (C/g), centre] = 1;
  *   <li>an identity-BN (BatchNormalization on x) or vfuse.ScaleShift on x: per channel s_c·x + t_c,
- *       the identity scaled by s_i, with bias t_i.
+ *       the identity scaled by s_i, with bias t_i;
+ *   <li>an AveragePool R×S on x (DBB's average branch), optionally followed by a BN or ScaleShift
+ *       (s_i, t_i; s = 1, t = 0 without): the depthwise conv W[i, i mod (C/g), r, s] = s_i/(R·S)
+ *       with bias t_i, for the group count g of the convs;
+ *   <li>a 1×1 Conv (W1, b1, group g1) → AveragePool R×S, optionally → BN or ScaleShift (DBB's 1×1 →
+ *       average branch): the conv with group g1, W[k, c, r, s] = s_k·W1[k, c]/(R·S) and bias t_k,
+ *       plus b1 exactly: an unpadded pool averages b1 over R·S taps, bias s_k·b1[k] + t_k; a padded
+ *       one (count_include_pad = 1) averages b1 only over the taps inside x, the shift taps
+ *       T[k, 0, r, s] = s_k·b1[k]/(R·S) (a 1×1 conv's own shift taps are a bias: every tap reads inside).
  * </ul>
+ *
+ * A pool is that conv exactly when every window divides by R·S: 2-D, ceil_mode = 0, dilations 1, and
+ * either no padding or count_include_pad = 1 (then every window lies inside the padded input); the
+ * pool's stride and pads are the branch's. A constant-0 Pad of the two spatial axes right before the
+ * pool (how torch exports count_include_pad = True) is the same: its pads add to the pool's, its
+ * zeros count in the divisor.
  *
  * Every branch is embedded into the merged kernel Rm×Sm (Rm = max R, Sm = max S) with zeros around
  * it, centred: branch tap (r, s) becomes tap (r + (Rm − R)/2, s + (Sm − S)/2), which reads the same
@@ -56,9 +70,13 @@ import java.util.Set;
  * graph output; the convs have constant weights (and bias and taps), 2-D, one output count K, one
  * group count, one stride; along an axis where two convs have a kernel extent above 1 they have
  * one dilation (extent-1 axes do not dilate); pads are known (not SAME with stride above 1) and
- * centre-aligned; an identity needs stride 1 and C == K (and a BN of C channels); the merged values
- * fit in float. The merged Conv is named after the largest-kernel branch and takes the final Add's
- * output.
+ * centre-aligned; an identity needs stride 1 and C == K (and a BN of C channels); a pool on x needs
+ * C == K, a pool on a 1×1 conv a 1×1 with stride 1, no padding and no activation or residual; every
+ * link of a pool branch (1×1 output, pool output) is read only by the next; a pool's R×S fits inside
+ * the kernel extents of the conv branches, so that the merged conv costs no more than the largest conv
+ * branch alone (a pool wider than every conv would widen the merged kernel: more work than the
+ * branches); the merged values fit in float. The merged Conv is named after the largest-kernel conv
+ * branch and takes the final Add's output.
  */
 public final class BranchMerge implements FusionPass {
 
@@ -143,18 +161,69 @@ public final class BranchMerge implements FusionPass {
     }
   }
 
-  /** Whether leaf v is x itself or the output of a Conv, BN or ScaleShift reading x. */
+  /** Whether leaf v is x itself or the output of a branch reading x. */
   private static boolean branchOf(GraphEditor g, String v, String x) {
-    if (v.equals(x)) {
-      return true;
-    }
-    Node p = g.producer(v);
-    return p != null && isBranchOp(p) && p.input(0).equals(x);
+    Path p = path(g, v);
+    return v.equals(x) || (p != null && p.x().equals(x));
   }
 
-  private static boolean isBranchOp(Node n) {
-    return isConv(n) || (n.opType().equals("BatchNormalization") && n.domain().isEmpty())
+  private static boolean isAffine(Node n) {
+    return (n.opType().equals("BatchNormalization") && n.domain().isEmpty())
         || (n.opType().equals("ScaleShift") && n.domain().equals(OpRegistry.VFUSE_DOMAIN));
+  }
+
+  private static boolean isAvgPool(Node n) {
+    return n.opType().equals("AveragePool") && n.domain().isEmpty() && n.outputs().size() == 1;
+  }
+
+  /**
+   * How a branch leaf reaches the tensor x it reads, its nodes from the Add down (null when absent):
+   * a Conv; an affine node (BN, ScaleShift) as identity; or an AveragePool, after an optional affine
+   * node, on an optional Pad and then an optional Conv, each link read only by the next (else the
+   * link is x).
+   */
+  private record Path(Node affine, Node pool, Node pad, Node conv, String x) {
+    /** A plain conv branch, the kind a merge needs at least one of. */
+    boolean plainConv() {
+      return conv != null && pool == null;
+    }
+  }
+
+  /** The path of leaf v, or null when v is not the output of a branch. */
+  private static Path path(GraphEditor g, String v) {
+    Node p = g.producer(v);
+    if (p == null) {
+      return null;
+    }
+    if (isConv(p)) {
+      return new Path(null, null, null, p, p.input(0));
+    }
+    Node affine = null;
+    if (isAffine(p)) {
+      Node q = g.producer(p.input(0));
+      if (q == null || !isAvgPool(q) || g.soleConsumer(p.input(0)) != p) {
+        return new Path(p, null, null, null, p.input(0));
+      }
+      affine = p;
+      p = q;
+    }
+    if (!isAvgPool(p)) {
+      return null;
+    }
+    Node reader = p;
+    String in = p.input(0);
+    Node pad = g.producer(in);
+    if (pad != null && pad.opType().equals("Pad") && pad.domain().isEmpty() && g.soleConsumer(in) == p) {
+      reader = pad;
+      in = pad.input(0);
+    } else {
+      pad = null;
+    }
+    Node conv = g.producer(in);
+    if (conv != null && isConv(conv) && g.soleConsumer(in) == reader) {
+      return new Path(affine, p, pad, conv, conv.input(0));
+    }
+    return new Path(affine, p, pad, null, in);
   }
 
   /**
@@ -165,11 +234,11 @@ public final class BranchMerge implements FusionPass {
     Map<String, int[]> counts = new LinkedHashMap<>();
     for (String v : leaves) {
       counts.computeIfAbsent(v, k -> new int[2])[0]++;
-      Node p = g.producer(v);
-      if (p != null && isBranchOp(p)) {
-        int[] c = counts.computeIfAbsent(p.input(0), k -> new int[2]);
+      Path p = path(g, v);
+      if (p != null) {
+        int[] c = counts.computeIfAbsent(p.x(), k -> new int[2]);
         c[0]++;
-        c[1] += isConv(p) ? 1 : 0;
+        c[1] += p.plainConv() ? 1 : 0;
       }
     }
     String best = null;
@@ -199,18 +268,31 @@ public final class BranchMerge implements FusionPass {
     int s();
 
     int[] pads();
+
+    /** The nodes the merged conv replaces, from the Add down. */
+    List<Node> nodes();
   }
 
-  /** A conv branch with its constants (bias and taps null when absent). */
-  private record ConvBranch(Node conv, NdArray w, NdArray b, NdArray taps, ConvWindow win) implements Branch {
+  /**
+   * A conv branch: a Conv, or a 1×1 Conv → AveragePool [→ affine] ({@code pool} set) read as the
+   * conv it is; weight [K, C/g, R, S], bias [K] and shift taps [K, 1, R, S] in double (bias and taps
+   * null when absent), its window and the nodes it replaces.
+   */
+  private record ConvBranch(Node conv, Node pool, String label, int k, int cPerGroup, double[] w, double[] b, double[] taps,
+      ConvWindow win, List<Node> nodes) implements Branch {
     @Override
     public String describe() {
-      return win.kernel() + " " + conv.name();
+      return label;
     }
 
     @Override
     public String which() {
-      return win.kernel() + " branch " + conv.name();
+      return win.kernel() + (pool == null ? " branch " + conv.name() : " AveragePool branch " + pool.name());
+    }
+
+    /** Input channels C. */
+    int c() {
+      return cPerGroup * win.groups();
     }
 
     @Override
@@ -255,10 +337,59 @@ public final class BranchMerge implements FusionPass {
     public int[] pads() {
       return new int[4];
     }
+
+    @Override
+    public List<Node> nodes() {
+      return node == null ? List.of() : List.of(node);
+    }
+  }
+
+  /**
+   * An AveragePool on x (through a zero Pad when {@code pad} is set), then s·y + t per channel when
+   * {@code affine} is set ({@code scale}, {@code shift} null without): a depthwise R×S branch with the
+   * pool's window, the Pad's pads included.
+   */
+  private record PoolBranch(Node pool, Node pad, Node affine, double[] scale, double[] shift, ConvWindow win, List<Node> nodes)
+      implements Branch {
+    @Override
+    public String describe() {
+      return (pad == null ? "" : "Pad " + pad.name() + " → ") + win.kernel() + " AveragePool " + pool.name()
+          + (affine == null ? "" : " → " + affineLabel(affine));
+    }
+
+    @Override
+    public String which() {
+      return win.kernel() + " AveragePool branch " + pool.name();
+    }
+
+    @Override
+    public int r() {
+      return win.r();
+    }
+
+    @Override
+    public int s() {
+      return win.s();
+    }
+
+    @Override
+    public int[] pads() {
+      return win.pads();
+    }
+
+  }
+
+  /** A per-channel affine node read as s·x + t. */
+  private record Affine(Node node, double[] scale, double[] shift) implements AffineReading {}
+
+  private sealed interface AffineReading {}
+
+  private static String affineLabel(Node n) {
+    return (n.opType().equals("ScaleShift") ? "ScaleShift " : "BN ") + n.name();
   }
 
   /** Why a leaf is no branch or the branches do not merge. */
-  private record Refusal(String reason) implements Leaf, Checked {}
+  private record Refusal(String reason) implements Leaf, Checked, AffineReading {}
 
   /** The outcome of checking the branches against each other. */
   private sealed interface Checked {}
@@ -278,14 +409,25 @@ public final class BranchMerge implements FusionPass {
     if (v.equals(x)) {
       return new Identity(null, null, null);
     }
-    Node p = g.producer(v);
-    if (isConv(p)) {
-      return convBranch(g, p);
+    Path p = path(g, v);
+    if (p.plainConv()) {
+      return convBranch(g, p.conv());
     }
+    if (p.pool() != null) {
+      return poolBranch(g, p);
+    }
+    return switch (affine(g, p.affine(), "identity-")) {
+      case Affine a -> new Identity(a.node(), a.scale(), a.shift());
+      case Refusal r -> r;
+    };
+  }
+
+  /** The BN's or ScaleShift's s and t, or why they are not usable; {@code prefix} starts the refusal ("identity-"). */
+  private static AffineReading affine(GraphEditor g, Node p, String prefix) {
     if (p.opType().equals("BatchNormalization")) {
       return switch (BatchNormParams.read(g, p)) {
-        case BatchNormParams.Usable u -> new Identity(p, u.params().scale(), u.params().shift());
-        case BatchNormParams.Refused r -> new Refusal("identity-BN " + p.name() + ": " + r.reason());
+        case BatchNormParams.Usable u -> new Affine(p, u.params().scale(), u.params().shift());
+        case BatchNormParams.Refused r -> new Refusal(prefix + "BN " + p.name() + ": " + r.reason());
       };
     }
     NdArray scale = g.constant(p.input(1));
@@ -300,7 +442,147 @@ public final class BranchMerge implements FusionPass {
       s[i] = scale.f[i];
       t[i] = shift.f[i];
     }
-    return new Identity(p, s, t);
+    return new Affine(p, s, t);
+  }
+
+  /**
+   * An AveragePool branch: on x, or on a 1×1 conv read as one R×S conv (see the class comment),
+   * or why not. Its divisor must be R·S everywhere.
+   */
+  private static Leaf poolBranch(GraphEditor g, Path p) {
+    Node pool = p.pool();
+    ConvWindow win = ConvWindow.ofPool(pool);
+    if (win == null) {
+      return new Refusal("AveragePool " + pool.name() + " is not a 2-D pool");
+    }
+    if (win.pads() == null) {
+      return new Refusal("AveragePool " + pool.name() + ": " + win.unknownPads());
+    }
+    if (pool.attributes().getInt("ceil_mode", 0) != 0) {
+      return new Refusal("AveragePool " + pool.name() + " has ceil_mode=1: a window past the pads divides by fewer than "
+          + win.r() * win.s());
+    }
+    if (win.dilationH() != 1 || win.dilationW() != 1) {
+      return new Refusal("AveragePool " + pool.name() + " has dilations " + win.dilationH() + "×" + win.dilationW());
+    }
+    if (pool.attributes().getInt("count_include_pad", 0) == 0 && !win.unpadded()) {
+      return new Refusal("AveragePool " + pool.name() + " has pads " + padText(win.pads())
+          + " with count_include_pad=0: a border window divides by fewer than " + win.r() * win.s());
+    }
+    if (p.pad() != null) {
+      int[] extra = zeroPad(g, p.pad());
+      if (extra == null) {
+        return new Refusal("Pad " + p.pad().name() + " before AveragePool " + pool.name()
+            + " is not a constant-0 padding of the two spatial axes");
+      }
+      int[] pads = win.pads().clone();
+      for (int i = 0; i < 4; i++) {
+        pads[i] += extra[i];
+      }
+      win = new ConvWindow(win.r(), win.s(), win.strideH(), win.strideW(), 1, 1, 1, pads, win.autoPad());
+    }
+    Affine affine = null;
+    if (p.affine() != null) {
+      switch (affine(g, p.affine(), "")) {
+        case Affine a -> affine = a;
+        case Refusal r -> {
+          return r;
+        }
+      }
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (Node n : new Node[] {p.affine(), pool, p.pad(), p.conv()}) {
+      if (n != null) {
+        nodes.add(n);
+      }
+    }
+    if (p.conv() == null) {
+      return affine == null ? new PoolBranch(pool, p.pad(), null, null, null, win, nodes)
+          : new PoolBranch(pool, p.pad(), affine.node(), affine.scale(), affine.shift(), win, nodes);
+    }
+    return pooledConv(g, p, affine, win, nodes);
+  }
+
+  /**
+   * The [top, left, bottom, right] pads of a Pad node that pads a 4-D tensor's two spatial axes with
+   * zeros (mode constant, value 0, pads known and non-negative); null for any other Pad.
+   */
+  private static int[] zeroPad(GraphEditor g, Node pad) {
+    long[] pads;
+    double value;
+    if (g.opset() < 11) {
+      pads = pad.attributes().getLongs("pads");
+      value = pad.attributes().getFloat("value", 0f);
+    } else {
+      NdArray pa = g.constant(pad.input(1));
+      NdArray va = g.constant(pad.input(2));
+      if (pa == null || pa.l == null || (!pad.input(2).isEmpty() && (va == null || va.f == null || va.size() != 1))
+          || !pad.input(3).isEmpty()) {
+        return null;
+      }
+      pads = pa.l;
+      value = va == null ? 0.0 : va.f[0];
+    }
+    if (!pad.attributes().getString("mode", "constant").equals("constant") || value != 0 || pads == null || pads.length != 8
+        || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) {
+      return null;
+    }
+    int[] out = new int[4];
+    int[] spatial = {2, 3, 6, 7};
+    for (int i = 0; i < 4; i++) {
+      long v = pads[spatial[i]];
+      if (v < 0 || v > Integer.MAX_VALUE) {
+        return null;
+      }
+      out[i] = (int) v;
+    }
+    return out;
+  }
+
+  /** 1×1 conv → AveragePool [→ affine] as one conv with the pool's window, or why not. */
+  private static Leaf pooledConv(GraphEditor g, Path p, Affine affine, ConvWindow pw, List<Node> nodes) {
+    Node conv = p.conv();
+    Node pool = p.pool();
+    Leaf read = convBranch(g, conv);
+    if (read instanceof Refusal r) {
+      return r;
+    }
+    ConvBranch cb = (ConvBranch) read;
+    ConvWindow cw = cb.win();
+    if (cw.r() != 1 || cw.s() != 1 || cw.strideH() != 1 || cw.strideW() != 1 || !cw.unpadded()) {
+      return new Refusal("the " + cw.kernel() + " Conv " + conv.name() + " before AveragePool " + pool.name()
+          + " is not a 1×1 conv with stride 1 and no padding");
+    }
+    int k = cb.k();
+    if (affine != null && affine.scale().length != k) {
+      return new Refusal(affineLabel(affine.node()) + " has " + affine.scale().length + " channels, Conv " + conv.name()
+          + " gives " + k);
+    }
+    int area = pw.r() * pw.s();
+    double[] w = new double[cb.w().length * area];
+    for (int kc = 0; kc < cb.w().length; kc++) {
+      double v = cb.w()[kc] * (affine == null ? 1.0 : affine.scale()[kc / cb.cPerGroup()]) / area;
+      Arrays.fill(w, kc * area, (kc + 1) * area, v);
+    }
+    boolean hasB1 = cb.b() != null || cb.taps() != null;
+    double[] bias = hasB1 || affine != null ? new double[k] : null;
+    double[] taps = hasB1 && !pw.unpadded() ? new double[k * area] : null;
+    for (int ki = 0; ki < k; ki++) {
+      double s = affine == null ? 1.0 : affine.scale()[ki];
+      double t = affine == null ? 0.0 : affine.shift()[ki];
+      double b1 = (cb.b() == null ? 0.0 : cb.b()[ki]) + (cb.taps() == null ? 0.0 : cb.taps()[ki]);
+      if (taps != null) {
+        Arrays.fill(taps, ki * area, (ki + 1) * area, s * b1 / area);
+        bias[ki] = t;
+      } else if (bias != null) {
+        bias[ki] = s * b1 + t;
+      }
+    }
+    ConvWindow win = new ConvWindow(pw.r(), pw.s(), pw.strideH(), pw.strideW(), 1, 1, cw.groups(), pw.pads(), pw.autoPad());
+    String label = "1×1 " + conv.name() + " → " + (p.pad() == null ? "" : "Pad " + p.pad().name() + " → ") + pw.kernel()
+        + " AveragePool " + pool.name()
+        + (affine == null ? "" : " → " + affineLabel(affine.node()));
+    return new ConvBranch(conv, pool, label, k, cb.cPerGroup(), w, bias, taps, win, nodes);
   }
 
   private static Leaf convBranch(GraphEditor g, Node conv) {
@@ -324,7 +606,19 @@ public final class BranchMerge implements FusionPass {
     if (taps != null && !Arrays.equals(taps.shape, new int[] {w.shape[0], 1, win.r(), win.s()})) {
       return new Refusal("Conv " + conv.name() + ": its shift taps have shape " + Arrays.toString(taps.shape));
     }
-    return new ConvBranch(conv, w, b, taps, win);
+    return new ConvBranch(conv, null, win.kernel() + " " + conv.name(), w.shape[0], w.shape[1], doubles(w), doubles(b),
+        doubles(taps), win, List.of(conv));
+  }
+
+  private static double[] doubles(NdArray a) {
+    if (a == null) {
+      return null;
+    }
+    double[] d = new double[a.f.length];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = a.f[i];
+    }
+    return d;
   }
 
   /** Merges the tree and logs, or returns why not (and changes nothing). */
@@ -377,11 +671,7 @@ public final class BranchMerge implements FusionPass {
     Node merged = new Node(name, "Conv", sums.hasTaps() ? OpRegistry.VFUSE_DOMAIN : "", inputs, root.outputs(),
         new Attributes(attributes));
     Set<Node> removed = new LinkedHashSet<>(t.adds());
-    for (String v : t.leaves()) {
-      if (!v.equals(x)) {
-        removed.add(g.producer(v));
-      }
-    }
+    branches.forEach(b -> removed.addAll(b.nodes()));
     g.replace(List.copyOf(removed), merged);
     StringBuilder kinds = new StringBuilder();
     branches.forEach(b -> kinds.append(kinds.isEmpty() ? "" : ", ").append(b.describe()));
@@ -393,42 +683,53 @@ public final class BranchMerge implements FusionPass {
   /** Checks the branches against each other and returns the merged geometry, or why they do not merge. */
   private static Checked layout(List<Branch> branches) {
     List<ConvBranch> convs = branches.stream().filter(b -> b instanceof ConvBranch).map(b -> (ConvBranch) b).toList();
-    ConvBranch ref = convs.get(0);
-    for (ConvBranch c : convs) {
+    List<ConvBranch> plain = convs.stream().filter(b -> b.pool() == null).toList();
+    ConvBranch ref = plain.get(0);
+    int plainR = 1;
+    int plainS = 1;
+    for (ConvBranch c : plain) {
       if (c.r() * c.s() > ref.r() * ref.s()) {
         ref = c;
       }
+      plainR = Math.max(plainR, c.r());
+      plainS = Math.max(plainS, c.s());
     }
     ConvWindow rw = ref.win();
-    int k = ref.w().shape[0];
+    int k = ref.k();
     int groups = rw.groups();
-    int c = ref.w().shape[1] * groups;
+    int c = ref.c();
     int rm = 1;
     int sm = 1;
     int dh = 1;
     int dw = 1;
     for (ConvBranch b : convs) {
       ConvWindow w = b.win();
-      if (b.w().shape[0] != k || b.w().shape[1] * w.groups() != c) {
-        return new Refusal(b.which() + " maps " + b.w().shape[1] * w.groups() + " → " + b.w().shape[0] + " channels, "
-            + ref.which() + " " + c + " → " + k);
+      if (b.k() != k || b.c() != c) {
+        return new Refusal(b.which() + " maps " + b.c() + " → " + b.k() + " channels, " + ref.which() + " " + c + " → " + k);
       }
       if (w.groups() != groups) {
         return new Refusal(b.which() + " has group=" + w.groups() + ", " + ref.which() + " group=" + groups);
-      }
-      if (w.strideH() != rw.strideH() || w.strideW() != rw.strideW()) {
-        return new Refusal(b.which() + " has stride " + w.strideH() + "×" + w.strideW() + ", " + ref.which() + " stride "
-            + rw.strideH() + "×" + rw.strideW());
       }
       rm = Math.max(rm, w.r());
       sm = Math.max(sm, w.s());
       dh = w.r() > 1 ? w.dilationH() : dh;
       dw = w.s() > 1 ? w.dilationW() : dw;
     }
-    for (ConvBranch b : convs) {
-      if ((b.r() > 1 && b.win().dilationH() != dh) || (b.s() > 1 && b.win().dilationW() != dw)) {
-        return new Refusal(b.which() + " has dilation " + b.win().dilationH() + "×" + b.win().dilationW()
-            + ", another branch " + dh + "×" + dw);
+    for (Branch b : branches) {
+      if (b instanceof Identity) {
+        continue;
+      }
+      ConvWindow w = b instanceof ConvBranch cb ? cb.win() : ((PoolBranch) b).win();
+      if (w.strideH() != rw.strideH() || w.strideW() != rw.strideW()) {
+        return new Refusal(b.which() + " has stride " + w.strideH() + "×" + w.strideW() + ", " + ref.which() + " stride "
+            + rw.strideH() + "×" + rw.strideW());
+      }
+      if ((b.r() > 1 && w.dilationH() != dh) || (b.s() > 1 && w.dilationW() != dw)) {
+        return new Refusal(b.which() + " has dilation " + w.dilationH() + "×" + w.dilationW() + ", another branch " + dh + "×" + dw);
+      }
+      if (!(b instanceof ConvBranch cb && cb.pool() == null) && (b.r() > plainR || b.s() > plainS)) {
+        return new Refusal(b.which() + " is wider than the conv kernels (" + plainR + "×" + plainS
+            + "): the merged conv would cost more than the branches");
       }
     }
     int[] pads = aligned(ref, rm, sm, dh, dw);
@@ -440,16 +741,19 @@ public final class BranchMerge implements FusionPass {
         return new Refusal(b.which() + " padding " + padText(b.pads()) + " is not centre-aligned with the " + ref.which()
             + " padding " + padText(ref.pads()));
       }
-      if (b instanceof Identity id) {
-        if (rw.strideH() != 1 || rw.strideW() != 1) {
-          return new Refusal(id.which() + " needs stride 1, the convs have stride " + rw.strideH() + "×" + rw.strideW());
-        }
-        if (c != k) {
-          return new Refusal(id.which() + " needs as many input as output channels, the convs map " + c + " → " + k);
-        }
-        if (id.scale() != null && id.scale().length != c) {
-          return new Refusal(id.describe() + " has " + id.scale().length + " channels, x has " + c);
-        }
+      if (b instanceof Identity && (rw.strideH() != 1 || rw.strideW() != 1)) {
+        return new Refusal(b.which() + " needs stride 1, the convs have stride " + rw.strideH() + "×" + rw.strideW());
+      }
+      double[] scale = switch (b) {
+        case Identity id -> id.scale();
+        case PoolBranch pb -> pb.scale();
+        case ConvBranch cb -> null;
+      };
+      if (!(b instanceof ConvBranch) && c != k) {
+        return new Refusal(b.which() + " needs as many input as output channels, the convs map " + c + " → " + k);
+      }
+      if (scale != null && scale.length != c) {
+        return new Refusal(b.describe() + " has " + scale.length + " channels, x has " + c);
       }
     }
     return new Layout(ref, k, c / groups, groups, rm, sm, dh, dw, pads);
@@ -457,7 +761,8 @@ public final class BranchMerge implements FusionPass {
 
   /**
    * W, B and T summed over the branches in double: a conv's tap (r, s) lands on (r + (Rm − R)/2,
-   * s + (Sm − S)/2); an identity puts s_i (or 1) on K[i, i mod (C/g), centre].
+   * s + (Sm − S)/2); an identity puts s_i (or 1) on K[i, i mod (C/g), centre], a pool s_i/(R·S) (or
+   * 1/(R·S)) on its R×S taps of K[i, i mod (C/g)], embedded like a conv's.
    */
   private static Sums sum(List<Branch> branches, Layout l) {
     int taps = l.rm() * l.sm();
@@ -467,42 +772,55 @@ public final class BranchMerge implements FusionPass {
     boolean hasBias = false;
     boolean hasTaps = false;
     for (Branch b : branches) {
+      int r = b.r();
+      int s = b.s();
+      int offset = (l.rm() - r) / 2 * l.sm() + (l.sm() - s) / 2;
       switch (b) {
         case ConvBranch cb -> {
-          int r = cb.r();
-          int s = cb.s();
-          int offset = (l.rm() - r) / 2 * l.sm() + (l.sm() - s) / 2;
           for (int kc = 0; kc < l.k() * l.cPerGroup(); kc++) {
-            embed(cb.w().f, kc, r, s, w, offset, l.sm(), taps);
+            embed(cb.w(), kc, r, s, w, offset, l.sm(), taps);
           }
           if (cb.b() != null) {
             hasBias = true;
             for (int ki = 0; ki < l.k(); ki++) {
-              bias[ki] += cb.b().f[ki];
+              bias[ki] += cb.b()[ki];
             }
           }
           if (cb.taps() != null) {
             hasTaps = true;
             for (int ki = 0; ki < l.k(); ki++) {
-              embed(cb.taps().f, ki, r, s, shiftTaps, offset, l.sm(), taps);
+              embed(cb.taps(), ki, r, s, shiftTaps, offset, l.sm(), taps);
             }
           }
         }
-        case Identity id -> {
-          int centre = (l.rm() - 1) / 2 * l.sm() + (l.sm() - 1) / 2;
-          for (int i = 0; i < l.k(); i++) {
-            w[(i * l.cPerGroup() + i % l.cPerGroup()) * taps + centre] += id.scale() == null ? 1.0 : id.scale()[i];
-            bias[i] += id.shift() == null ? 0.0 : id.shift()[i];
-          }
-          hasBias |= id.shift() != null;
-        }
+        case Identity id -> hasBias |= diagonal(w, bias, l, offset, 1, 1, id.scale(), id.shift());
+        case PoolBranch pb -> hasBias |= diagonal(w, bias, l, offset, r, s, pb.scale(), pb.shift());
       }
     }
     return new Sums(w, bias, shiftTaps, hasBias, hasTaps);
   }
 
+  /**
+   * Adds s_i/(R·S) (1/(R·S) when scale is null) on the R×S taps at {@code offset} of K[i, i mod (C/g)]
+   * and t_i to the bias; returns whether there was a shift.
+   */
+  private static boolean diagonal(double[] w, double[] bias, Layout l, int offset, int r, int s, double[] scale, double[] shift) {
+    int taps = l.rm() * l.sm();
+    for (int i = 0; i < l.k(); i++) {
+      double v = (scale == null ? 1.0 : scale[i]) / (r * s);
+      int block = i * l.cPerGroup() + i % l.cPerGroup();
+      for (int ri = 0; ri < r; ri++) {
+        for (int si = 0; si < s; si++) {
+          w[block * taps + offset + ri * l.sm() + si] += v;
+        }
+      }
+      bias[i] += shift == null ? 0.0 : shift[i];
+    }
+    return shift != null;
+  }
+
   /** Adds the R×S block {@code block} of {@code src} into block {@code block} of the Rm×Sm {@code dst} at {@code offset}. */
-  private static void embed(float[] src, int block, int r, int s, double[] dst, int offset, int sm, int taps) {
+  private static void embed(double[] src, int block, int r, int s, double[] dst, int offset, int sm, int taps) {
     for (int ri = 0; ri < r; ri++) {
       for (int si = 0; si < s; si++) {
         dst[block * taps + offset + ri * sm + si] += src[(block * r + ri) * s + si];

@@ -30,6 +30,7 @@ class FusedModelsTest {
       "mobilenet_v3_small_op13, 0, 51, -1", // one 1×1 → 1×1 pair merges sequentially
       "mobilenet_v3_small_op14, 0, 51, -1",
       "repvgg_blocks, 0, 4, 0",
+      "dbb_blocks, 0, 5, 0", // stem + one Conv per DBB block (Pad → AveragePool branches merged)
       "convtranspose_bn, 0, 1, -1",
       "bn_before_conv, 0, 4, -1"})
   void fusedTorchModelsMatchTheOracles(String name, int bnLeft, int convs, int adds) throws Exception {

@@ -19,7 +19,7 @@ class TorchModelsTest {
   @ParameterizedTest
   @ValueSource(strings = {
       "resnet18_op13", "resnet18_op14", "mobilenet_v2_op13", "mobilenet_v2_op14",
-      "mobilenet_v3_small_op13", "mobilenet_v3_small_op14", "repvgg_blocks", "convtranspose_bn", "bn_before_conv"})
+      "mobilenet_v3_small_op13", "mobilenet_v3_small_op14", "repvgg_blocks", "dbb_blocks", "convtranspose_bn", "bn_before_conv"})
   void referenceMatchesTorchAndOnnxRuntime(String name) throws Exception {
     Path dir = Fixtures.torchDir(name);
     byte[] onnx = Files.readAllBytes(dir.resolve("model.onnx"));
