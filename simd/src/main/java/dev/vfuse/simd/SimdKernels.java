@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -17,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link ReferenceKernels}, which is also the fallback for the shapes a vector kernel does not
  * take.
  *
- * <p>Kernels in this class, all bit-identical to the reference (NaN payloads aside):
+ * <p>Elementwise kernels in this class, bit-identical to the reference (NaN payloads aside):
  *
  * <ul>
  *   <li>{@link #activation}: Relu, LeakyRelu, Clip, HardSigmoid and HardSwish in vector form.
@@ -28,6 +29,15 @@ import jdk.incubator.vector.VectorSpecies;
  *       precision, never fused into an FMA.
  *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
  *       broadcast element; see the method.
+ * </ul>
+ *
+ * <p>Reductions, which accumulate in float with FMA and agree with the reference to rounding
+ * (at most (L + 2)·2⁻²³·Σ|terms| for a reduction of length L, as the tests check):
+ *
+ * <ul>
+ *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
+ *   <li>{@link #conv2d}: {@link F32ConvIm2col} (GEMM, through im2col unless 1×1 stride 1 unpadded)
+ *       for groups == 1, {@link F32DwConv} for depthwise, the reference for other grouped convs.
  * </ul>
  *
  * <p>Each vector kernel handles its whole length: a loop of full vectors up to
@@ -467,6 +477,43 @@ public final class SimdKernels extends ReferenceKernels {
           va.div(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
         }
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- gemm
+
+  /**
+   * {@link F32GemmPacked}: packed panels and a 6×(2·L) FMA micro-kernel, float accumulation. Agrees
+   * with the reference to rounding (bounded in the tests by (k + 2)·2⁻²³·Σ|terms|), not bit for bit.
+   */
+  @Override
+  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    new F32GemmPacked(species).gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  }
+
+  // ---------------------------------------------------------------- conv2d
+
+  /**
+   * groups == 1: {@link F32ConvIm2col} (1×1 stride-1 unpadded as a direct GEMM, else im2col + GEMM).
+   * Depthwise convolutions go to {@link F32DwConv}, other grouped ones to the reference. The fused-epilogue overload of
+   * the reference calls this method, so it is vectorized too. Agrees with the reference to rounding.
+   */
+  @Override
+  public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y) {
+    if (g.groups() == 1) {
+      F32ConvIm2col.conv2d(species, g, x, weight, bias, y);
+    } else {
+      conv2dGrouped(g, x, weight, bias, y);
+    }
+  }
+
+  /** groups > 1: {@link F32DwConv} for depthwise (one input channel per group), the reference for other grouped convs. */
+  private void conv2dGrouped(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y) {
+    if (F32DwConv.supports(g)) {
+      F32DwConv.run(species, g, x, weight, bias, y);
+    } else {
+      super.conv2d(g, x, weight, bias, y);
     }
   }
 }
