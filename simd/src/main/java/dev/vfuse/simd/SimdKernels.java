@@ -6,7 +6,9 @@ import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -505,6 +507,52 @@ public final class SimdKernels extends ReferenceKernels {
       F32ConvIm2col.conv2d(species, g, x, weight, bias, y);
     } else {
       conv2dGrouped(g, x, weight, bias, y);
+    }
+  }
+
+  /** The convolution, then the epilogue with vector adds and the vector activation: bit-identical to {@link ConvEpilogue#applyTo}. */
+  @Override
+  public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y) {
+    conv2d(g, x, weight, bias, y);
+    applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
+  }
+
+  @Override
+  public void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue,
+      float[] y) {
+    convTranspose2d(g, x, weight, bias, y);
+    applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
+  }
+
+  /**
+   * y += offsets (per image), y += residual, y = f(y): the same float operations in the same order
+   * as the scalar epilogue, one pass each.
+   */
+  void applyEpilogue(int n, int image, ConvEpilogue e, float[] y) {
+    if (e.offsets() != null) {
+      for (int b = 0; b < n; b++) {
+        addInPlace(y, b * image, e.offsets(), 0, image);
+      }
+    }
+    if (e.residual() != null) {
+      addInPlace(y, 0, e.residual(), 0, n * image);
+    }
+    if (e.activation() != null) {
+      activation(e.activation(), n * image, y, y);
+    }
+  }
+
+  /** y[yOff + i] += a[aOff + i] for i in [0, length). */
+  private void addInPlace(float[] y, int yOff, float[] a, int aOff, int length) {
+    VectorSpecies<Float> sp = species;
+    int bound = sp.loopBound(length);
+    int i = 0;
+    for (; i < bound; i += sp.length()) {
+      FloatVector.fromArray(sp, y, yOff + i).add(FloatVector.fromArray(sp, a, aOff + i)).intoArray(y, yOff + i);
+    }
+    if (i < length) {
+      var m = sp.indexInRange(i, length);
+      FloatVector.fromArray(sp, y, yOff + i, m).add(FloatVector.fromArray(sp, a, aOff + i, m)).intoArray(y, yOff + i, m);
     }
   }
 
