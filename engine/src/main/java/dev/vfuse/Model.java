@@ -2,6 +2,7 @@ package dev.vfuse;
 
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
+import dev.vfuse.exec.WorkerPool;
 import dev.vfuse.fusion.FusionReport;
 import dev.vfuse.fusion.FusionVerifier;
 import dev.vfuse.fusion.PassManager;
@@ -41,13 +42,16 @@ public final class Model implements AutoCloseable {
   private final String producer;
   private final Graph original;
   private final Executor executor;
+  private final WorkerPool pool;
   private final Map<String, Integer> opHistogram;
   private final long parameterCount;
   private final FusionReport fusionReport;
   private volatile boolean closed;
 
-  private Model(ModelOptions options, String producer, Graph original, Executor executor, FusionReport fusionReport) {
+  private Model(ModelOptions options, String producer, Graph original, Executor executor, WorkerPool pool,
+      FusionReport fusionReport) {
     this.options = options;
+    this.pool = pool;
     this.fusionReport = fusionReport;
     this.producer = producer;
     this.original = original;
@@ -84,13 +88,19 @@ public final class Model implements AutoCloseable {
     Graph folded = Program.foldConstants(graph, kernels);
     PassManager.Result fusion = (options.fuse() ? PassManager.standard() : new PassManager(List.of())).run(folded);
     Program program = Program.compile(fusion.graph());
-    Executor executor = new Executor(program, kernels);
+    WorkerPool pool = new WorkerPool(options.threads());
+    Executor executor = new Executor(program, kernels, pool);
     FusionReport report = fusion.report().withBefore(graph.opHistogram());
     if (options.verifyFusion()) {
       report = report.withChecks(FusionVerifier.verify(folded, fusion.graph(), report.entries(), new ReferenceKernels()));
     }
-    Model model = new Model(options, imported.producer(), graph, executor, report);
-    model.planFixedShapes();
+    Model model = new Model(options, imported.producer(), graph, executor, pool, report);
+    try {
+      model.planFixedShapes();
+    } catch (ModelFormatException | RuntimeException e) {
+      pool.close();
+      throw e;
+    }
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
         graph.nodes().size(), fusion.graph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
     return model;
@@ -232,9 +242,13 @@ public final class Model implements AutoCloseable {
     }
   }
 
-  /** Releases the model; running it afterwards fails. Buffers are released to the garbage collector. */
+  /**
+   * Releases the model and stops its worker threads; running it afterwards fails. Buffers are
+   * released to the garbage collector.
+   */
   @Override
   public void close() {
     closed = true;
+    pool.close();
   }
 }

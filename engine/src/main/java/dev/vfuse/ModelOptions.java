@@ -24,9 +24,9 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
     }
   }
 
-  /** The reference backend, fusion on, one thread. */
+  /** The {@link Backend#selected() selected} backend (simd unless a system property says otherwise), fusion on, one thread. */
   public static ModelOptions defaults() {
-    return new ModelOptions(Backend.REFERENCE, true, 1, false);
+    return new ModelOptions(Backend.selected(), true, 1, false);
   }
 
   public ModelOptions withBackend(Backend b) {

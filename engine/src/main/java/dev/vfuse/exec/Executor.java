@@ -5,6 +5,7 @@ import dev.vfuse.InvalidInputException;
 import dev.vfuse.VfuseException;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.Parallel;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,13 +21,20 @@ public final class Executor {
 
   private final Program program;
   private final Kernels kernels;
+  private final Parallel parallel;
   private final ConcurrentHashMap<Key, Plan> plans = new ConcurrentHashMap<>();
 
   private record Key(List<Integer> dims, List<ElementType> types) {}
 
   public Executor(Program program, Kernels kernels) {
+    this(program, kernels, Parallel.SERIAL);
+  }
+
+  /** An executor whose kernels may split their work over {@code parallel}'s threads. */
+  public Executor(Program program, Kernels kernels, Parallel parallel) {
     this.program = program;
     this.kernels = kernels;
+    this.parallel = parallel;
   }
 
   public Program program() {
@@ -35,7 +43,7 @@ public final class Executor {
 
   /** Runs on inputs in the order of {@link Program#inputs()}, already checked against the declared shapes. */
   public NdArray[] run(NdArray[] inputs) throws VfuseException {
-    return plan(inputs).run(inputs, kernels);
+    return plan(inputs).run(inputs, kernels, parallel);
   }
 
   /** Plans for these inputs now (used at load for fixed-shape models, so faults surface early). */

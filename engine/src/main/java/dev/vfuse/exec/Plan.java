@@ -11,6 +11,8 @@ import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.Kernels;
 import dev.vfuse.ops.Bound;
 import dev.vfuse.ops.Value;
+import dev.vfuse.ops.Workspace;
+import dev.vfuse.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,10 +27,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * steps in order, each output takes the free slot whose capacity fits best (growing the largest
  * free one when none fits), and a slot is freed after the last step that reads its value. Graph
  * outputs are never freed. A plan is immutable; each concurrent run takes its own set of slot
- * buffers (an {@link Arena}) from a pool, so steady-state runs allocate nothing but their outputs.
+ * buffers and scratch (an {@link Arena}) from a pool, so steady-state runs allocate nothing but
+ * their outputs. Each step declares the scratch its kernel needs per worker thread; an arena holds
+ * the largest of them times the thread count, shared by the steps one after another.
  */
 final class Plan {
-  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs) {}
+  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker) {}
 
   private final Program program;
   private final List<Step> steps;
@@ -90,7 +94,7 @@ final class Plan {
         }
         continue;
       }
-      Bound b = Program.bind(node, p.ops.get(s), values, InvalidInputException::new);
+      Bound b = Program.bind(node, p.ops.get(s), values, kernels, InvalidInputException::new);
       if (b.knownOutputs() != null) {
         for (int o = 0; o < outs.length; o++) {
           if (outs[o] >= 0) {
@@ -112,7 +116,7 @@ final class Plan {
           }
         }
       }
-      steps.add(new Step(node, b.compute(), ins, outs));
+      steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker()));
     }
     for (int i = 0; i < p.graphOutputIds.length; i++) {
       ValueInfo declared = p.outputs().get(i);
@@ -188,10 +192,10 @@ final class Plan {
   }
 
   /** Runs the plan on inputs already checked against it; returns the graph outputs as fresh arrays. */
-  NdArray[] run(NdArray[] graphInputs, Kernels kernels) throws VfuseException {
+  NdArray[] run(NdArray[] graphInputs, Kernels kernels, Parallel parallel) throws VfuseException {
     Arena arena = pool.poll();
     if (arena == null) {
-      arena = new Arena();
+      arena = new Arena(parallel);
     }
     try {
       for (int i = 0; i < program.graphInputIds.length; i++) {
@@ -205,7 +209,7 @@ final class Plan {
           in[i] = id < 0 ? null : arena.values[id];
         }
         try {
-          step.compute().run(in, arena.stepOutputs[s], kernels);
+          step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
         } catch (ShapeException e) {
           throw new InvalidInputException(step.node().name(), step.node().opType() + ": " + e.getMessage(), null);
         } catch (RuntimeException e) {
@@ -243,9 +247,15 @@ final class Plan {
     final NdArray[] values;
     final NdArray[][] stepInputs;
     final NdArray[][] stepOutputs;
+    final Workspace workspace;
 
-    Arena() {
+    Arena(Parallel parallel) {
       values = known.clone();
+      int scratch = 0;
+      for (Step step : steps) {
+        scratch = Math.max(scratch, step.scratchPerWorker());
+      }
+      workspace = new Workspace(new float[Math.multiplyExact(scratch, parallel.threads())], parallel);
       float[][] slots = new float[slotCapacity.length][];
       for (int i = 0; i < slots.length; i++) {
         slots[i] = new float[slotCapacity[i]];

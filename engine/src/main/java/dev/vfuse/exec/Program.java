@@ -11,6 +11,7 @@ import dev.vfuse.ops.Bound;
 import dev.vfuse.ops.Op;
 import dev.vfuse.ops.OpRegistry;
 import dev.vfuse.ops.Value;
+import dev.vfuse.ops.Workspace;
 import dev.vfuse.kernel.Kernels;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -156,7 +157,7 @@ public final class Program {
 
   /** Binds and runs one node on inputs whose contents are all known, returning fresh outputs. */
   static <E extends Exception> NdArray[] evaluate(Node n, Op op, Value[] in, Kernels kernels, NodeError<E> error) throws E {
-    Bound b = bind(n, op, in, error);
+    Bound b = bind(n, op, in, kernels, error);
     NdArray[] inputs = new NdArray[in.length];
     for (int i = 0; i < in.length; i++) {
       inputs[i] = in[i] == null ? null : in[i].constant();
@@ -166,17 +167,17 @@ public final class Program {
       out[i] = NdArray.allocate(b.outputTypes()[i], b.outputShapes()[i]);
     }
     try {
-      b.compute().run(inputs, out, kernels);
+      b.compute().run(inputs, out, kernels, Workspace.serial(b.scratchPerWorker()));
     } catch (ShapeException e) {
       throw error.create(n.name(), n.opType() + ": " + e.getMessage(), null);
     }
     return out;
   }
 
-  static <E extends Exception> Bound bind(Node n, Op op, Value[] in, NodeError<E> error) throws E {
+  static <E extends Exception> Bound bind(Node n, Op op, Value[] in, Kernels kernels, NodeError<E> error) throws E {
     Bound b;
     try {
-      b = op.bind(in);
+      b = op.bind(in, kernels);
     } catch (ShapeException | IllegalArgumentException e) {
       throw error.create(n.name(), n.opType() + ": " + e.getMessage(), null);
     }

@@ -34,7 +34,7 @@ final class ActivationOp implements Op {
     Activation f = fixed != null ? fixed : clip(bound(Inputs.optional(in, 1), -Float.MAX_VALUE, "min"),
         bound(Inputs.optional(in, 2), Float.MAX_VALUE, "max"));
     int n = x.size();
-    return Bound.like(x, (i, o, k) -> k.activation(f, n, i[0].f, o[0].f));
+    return Bound.like(x, (i, o, k, ws) -> k.activation(f, n, i[0].f, o[0].f));
   }
 
   /** ONNX Clip is Min(max, Max(x, min)): when min > max every output is max. */

@@ -38,6 +38,6 @@ final class BatchNormOp implements Op {
     int n = x.dim(0);
     int spatial = Shapes.product(x.shape(), 2, x.rank());
     float eps = epsilon;
-    return Bound.like(x, (i, o, k) -> k.batchNorm(n, c, spatial, i[0].f, i[1].f, i[2].f, i[3].f, i[4].f, eps, o[0].f));
+    return Bound.like(x, (i, o, k, ws) -> k.batchNorm(n, c, spatial, i[0].f, i[1].f, i[2].f, i[3].f, i[4].f, eps, o[0].f));
   }
 }

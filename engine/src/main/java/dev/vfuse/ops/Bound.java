@@ -5,25 +5,32 @@ import dev.vfuse.ir.NdArray;
 import dev.vfuse.kernel.Kernels;
 
 /**
- * An operator bound to concrete input shapes: the types and shapes of its outputs, and the
- * computation. {@link Compute#run} receives arrays whose shapes are exactly those bound; their
- * backing arrays may be longer (reused buffers).
+ * An operator bound to concrete input shapes: the types and shapes of its outputs, the
+ * computation, and the scratch each worker thread needs while it runs. {@link Compute#run}
+ * receives arrays whose shapes are exactly those bound; their backing arrays may be longer
+ * (reused buffers).
  */
-public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute compute, NdArray[] knownOutputs) {
+public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute compute, NdArray[] knownOutputs,
+    int scratchPerWorker) {
 
   @FunctionalInterface
   public interface Compute {
-    void run(NdArray[] in, NdArray[] out, Kernels k);
+    void run(NdArray[] in, NdArray[] out, Kernels k, Workspace ws);
   }
 
   public static Bound single(ElementType type, int[] shape, Compute compute) {
-    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null);
+    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null, 0);
+  }
+
+  /** One float32 output computed with {@code scratchPerWorker} floats of scratch per worker thread. */
+  public static Bound withScratch(int[] shape, int scratchPerWorker, Compute compute) {
+    return new Bound(new ElementType[] {ElementType.FLOAT32}, new int[][] {shape}, compute, null, scratchPerWorker);
   }
 
   /** Outputs known from input shapes alone (Shape): they become constants of the plan. */
   public static Bound known(NdArray value) {
-    return new Bound(new ElementType[] {value.type}, new int[][] {value.shape}, (i, o, k) -> LongMoves.copy(value, o[0]),
-        new NdArray[] {value});
+    return new Bound(new ElementType[] {value.type}, new int[][] {value.shape}, (i, o, k, ws) -> LongMoves.copy(value, o[0]),
+        new NdArray[] {value}, 0);
   }
 
   /** Same shape and type as the input, computed elementwise. */

@@ -46,7 +46,7 @@ final class ConcatOp implements Op {
     for (int j = 0; j < moved.length; j++) {
       moved[j] = j;
     }
-    return Bound.single(first.type(), out, LongMoves.forType(first.type(), (i, o, k) -> {
+    return Bound.single(first.type(), out, LongMoves.forType(first.type(), (i, o, k, ws) -> {
       float[][] xs = new float[i.length][];
       for (int j = 0; j < xs.length; j++) {
         xs[j] = i[j].f;

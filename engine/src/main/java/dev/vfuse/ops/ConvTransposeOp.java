@@ -1,10 +1,10 @@
 package dev.vfuse.ops;
 
-import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.ShapeException;
 import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Kernels;
 
 /**
  * ONNX ConvTranspose, 1-D or 2-D: groups, dilations, pads, output_padding, and output_shape or
@@ -19,11 +19,15 @@ final class ConvTransposeOp implements Op {
 
   @Override
   public Bound bind(Value[] in) {
+    return bind(in, null);
+  }
+
+  @Override
+  public Bound bind(Value[] in, Kernels kernels) {
     Inputs.count(in, 2, 3);
     ConvTransposeGeometry g = geometry(in);
-    boolean hasBias = Inputs.optional(in, 2) != null;
-    return Bound.single(ElementType.FLOAT32, Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2),
-        (i, o, kernels) -> kernels.convTranspose2d(g, i[0].f, i[1].f, hasBias ? i[2].f : null, o[0].f));
+    return PreparedConvs.convTranspose(in, g, Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2), null,
+        null, -1, kernels);
   }
 
   /** Checks X, W and the optional B and returns the geometry they and the attributes define. */

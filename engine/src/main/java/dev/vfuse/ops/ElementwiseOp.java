@@ -29,9 +29,9 @@ final class ElementwiseOp implements Op {
     int[] as = Shapes.broadcastStrides(a.shape(), out);
     int[] bs = Shapes.broadcastStrides(b.shape(), out);
     if (a.type() == ElementType.FLOAT32) {
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.binary(op, out, i[0].f, as, i[1].f, bs, o[0].f));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.binary(op, out, i[0].f, as, i[1].f, bs, o[0].f));
     }
-    return Bound.single(ElementType.INT64, out, (i, o, k) -> longs(out, i[0], as, i[1], bs, o[0]));
+    return Bound.single(ElementType.INT64, out, (i, o, k, ws) -> longs(out, i[0], as, i[1], bs, o[0]));
   }
 
   private void longs(int[] shape, NdArray a, int[] as, NdArray b, int[] bs, NdArray y) {

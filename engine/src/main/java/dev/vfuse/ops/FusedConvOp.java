@@ -1,12 +1,10 @@
 package dev.vfuse.ops;
 
-import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.ShapeException;
 import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.Activation;
-import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Kernels;
@@ -42,36 +40,26 @@ final class FusedConvOp implements Op {
 
   @Override
   public Bound bind(Value[] in) {
+    return bind(in, null);
+  }
+
+  @Override
+  public Bound bind(Value[] in, Kernels kernels) {
     Inputs.count(in, 2, 5);
     Value residual = Inputs.optional(in, 3);
     Value taps = Inputs.optional(in, 4);
-    boolean hasBias = Inputs.optional(in, 2) != null;
-    boolean hasResidual = residual != null;
-    int[] outShape;
-    int n;
-    int k;
-    int plane;
-    float[] offsets;
     if (transposed) {
       ConvTransposeGeometry g = convTranspose.geometry(in);
-      outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
-      offsets = taps == null ? null : offsets(taps, g.k(), g, null);
-      ConvEpilogue e0 = new ConvEpilogue(offsets, null, activation);
+      int[] outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
       checkResidual(residual, outShape);
-      return Bound.single(ElementType.FLOAT32, outShape, (i, o, kr) -> kr.convTranspose2d(g, i[0].f, i[1].f,
-          hasBias ? i[2].f : null, hasResidual ? withResidual(e0, i[3].f) : e0, o[0].f));
+      float[] offsets = taps == null ? null : offsets(taps, g.k(), g, null);
+      return PreparedConvs.convTranspose(in, g, outShape, offsets, activation, 3, kernels);
     }
     ConvGeometry g = conv.geometry(in);
-    outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
-    offsets = taps == null ? null : offsets(taps, g.k(), null, g);
-    ConvEpilogue e0 = new ConvEpilogue(offsets, null, activation);
+    int[] outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
     checkResidual(residual, outShape);
-    return Bound.single(ElementType.FLOAT32, outShape, (i, o, kr) -> kr.conv2d(g, i[0].f, i[1].f,
-        hasBias ? i[2].f : null, hasResidual ? withResidual(e0, i[3].f) : e0, o[0].f));
-  }
-
-  private static ConvEpilogue withResidual(ConvEpilogue e, float[] residual) {
-    return new ConvEpilogue(e.offsets(), residual, e.activation());
+    float[] offsets = taps == null ? null : offsets(taps, g.k(), null, g);
+    return PreparedConvs.conv(in, g, outShape, offsets, activation, 3, kernels);
   }
 
   private static void checkResidual(Value residual, int[] outShape) {

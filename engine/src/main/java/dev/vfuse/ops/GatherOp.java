@@ -37,7 +37,7 @@ final class GatherOp implements Op {
     int axisLen = data.dim(ax);
     int inner = Shapes.product(data.shape(), ax + 1, data.rank());
     int count = indices.size();
-    return Bound.single(data.type(), out, LongMoves.forType(data.type(), (i, oo, k) -> {
+    return Bound.single(data.type(), out, LongMoves.forType(data.type(), (i, oo, k, ws) -> {
       int[] idx = new int[count];
       for (int e = 0; e < count; e++) {
         long v = i[1].l[e];

@@ -44,7 +44,7 @@ final class GemmOp implements Op {
     boolean ta = transA;
     boolean tb = transB;
     if (c == null || beta == 0f) {
-      return Bound.single(ElementType.FLOAT32, out, (i, o, kr) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }
     c.requireFloat("C");
     int[] broadcast = Shapes.broadcast(c.shape(), out);
@@ -53,7 +53,7 @@ final class GemmOp implements Op {
     }
     int[] cs = Shapes.broadcastStrides(c.shape(), out);
     float be = beta;
-    return Bound.single(ElementType.FLOAT32, out, (i, o, kr) -> {
+    return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> {
       float[] y = o[0].f;
       float[] cv = i[2].f;
       for (int r = 0; r < m; r++) {

@@ -20,7 +20,7 @@ final class LongMoves {
     if (type == ElementType.FLOAT32) {
       return floatCompute;
     }
-    return (in, out, k) -> {
+    return (in, out, k, ws) -> {
       NdArray[] iotaIn = in.clone();
       int total = 0;
       for (int m : moved) {
@@ -42,7 +42,7 @@ final class LongMoves {
         base += n;
       }
       NdArray positions = NdArray.allocate(ElementType.FLOAT32, out[0].shape);
-      floatCompute.run(iotaIn, new NdArray[] {positions}, k);
+      floatCompute.run(iotaIn, new NdArray[] {positions}, k, ws);
       for (int e = 0, n = positions.size(); e < n; e++) {
         out[0].l[e] = source[(int) positions.f[e]];
       }

@@ -49,7 +49,7 @@ final class MatMulOp implements Op {
     }
     int aMatrix = m * k;
     int bMatrix = k * n;
-    return Bound.single(ElementType.FLOAT32, declared, (i, o, kr) -> {
+    return Bound.single(ElementType.FLOAT32, declared, (i, o, kr, ws) -> {
       int[] idx = new int[batch.length];
       for (int t = 0; t < batches; t++) {
         int ao = 0;

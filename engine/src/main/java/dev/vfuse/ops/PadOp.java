@@ -58,6 +58,6 @@ final class PadOp implements Op {
     }
     int[] shape = x.shape();
     float v = value;
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.pad(shape, begin, end, v, i[0].f, o[0].f));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.pad(shape, begin, end, v, i[0].f, o[0].f));
   }
 }

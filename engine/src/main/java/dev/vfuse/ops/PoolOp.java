@@ -40,7 +40,7 @@ final class PoolOp implements Op {
       int spatial = Shapes.product(x.shape(), 2, x.rank());
       int[] out = x.shape().clone();
       java.util.Arrays.fill(out, 2, out.length, 1);
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
     }
     Window win = Window.read(attributes, null);
     int spatialRank = attributes.getInts("kernel_shape", null).length;
@@ -55,9 +55,9 @@ final class PoolOp implements Op {
     }
     int[] out = Window.outputShape(g.n(), g.c(), g.p(), g.q(), spatialRank);
     if (kind == Kind.MAX) {
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.maxPool2d(g, i[0].f, o[0].f));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.maxPool2d(g, i[0].f, o[0].f));
     }
     boolean includePad = attributes.getInt("count_include_pad", 0) != 0;
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.avgPool2d(g, includePad, i[0].f, o[0].f));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.avgPool2d(g, includePad, i[0].f, o[0].f));
   }
 }

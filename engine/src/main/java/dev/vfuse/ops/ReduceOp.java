@@ -32,7 +32,7 @@ final class ReduceOp implements Op {
       int outer = Shapes.product(shape, 0, ax);
       int axisLen = opset >= 13 ? shape[ax] : Shapes.product(shape, ax, rank);
       int inner = opset >= 13 ? Shapes.product(shape, ax + 1, rank) : 1;
-      return Bound.like(x, (i, o, k) -> k.softmax(outer, axisLen, inner, i[0].f, o[0].f));
+      return Bound.like(x, (i, o, k, ws) -> k.softmax(outer, axisLen, inner, i[0].f, o[0].f));
     }
     long[] axes = attributes.getLongs("axes");
     boolean keep = attributes.getInt("keepdims", 1) != 0;
@@ -64,6 +64,6 @@ final class ReduceOp implements Op {
         }
       }
     }
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.reduceMean(shape, reduced, i[0].f, o[0].f));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.reduceMean(shape, reduced, i[0].f, o[0].f));
   }
 }

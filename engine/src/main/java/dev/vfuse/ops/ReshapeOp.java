@@ -60,7 +60,7 @@ final class ReshapeOp implements Op {
         yield unsqueeze(x.shape(), axes);
       }
     };
-    return Bound.single(x.type(), out, (i, o, k) -> LongMoves.copy(i[0], o[0]));
+    return Bound.single(x.type(), out, (i, o, k, ws) -> LongMoves.copy(i[0], o[0]));
   }
 
   /** Axes from the attribute (before opset 13) or the optional second input (from 13). */

@@ -111,7 +111,7 @@ final class ResizeOp implements Op {
       return legacyNearest(s, out, scale);
     }
     ResizeSpec spec = new ResizeSpec(mode, coordinates, nearest, scale[2], scale[3]);
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
   }
 
   /**
@@ -127,12 +127,12 @@ final class ResizeOp implements Op {
     ResizeSpec.CoordinateMode asym = ResizeSpec.CoordinateMode.ASYMMETRIC;
     if (modeH == modeW) {
       ResizeSpec spec = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], scale[3]);
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
     }
     // With scale 1 the asymmetric coordinate of o is o itself, so each pass leaves the other axis alone.
     ResizeSpec rows = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], 1.0);
     ResizeSpec cols = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeW, 1.0, scale[3]);
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k) -> {
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> {
       float[] tmp = new float[s[0] * s[1] * out[2] * s[3]];
       k.resize2d(s[0], s[1], s[2], s[3], out[2], s[3], rows, i[0].f, tmp);
       k.resize2d(s[0], s[1], out[2], s[3], out[2], out[3], cols, tmp, o[0].f);

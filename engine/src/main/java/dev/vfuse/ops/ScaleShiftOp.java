@@ -26,6 +26,6 @@ final class ScaleShiftOp implements Op {
     }
     int n = x.dim(0);
     int spatial = Shapes.product(x.shape(), 2, x.rank());
-    return Bound.like(x, (i, o, k) -> k.scaleShift(n, c, spatial, i[0].f, i[1].f, i[2].f, o[0].f));
+    return Bound.like(x, (i, o, k, ws) -> k.scaleShift(n, c, spatial, i[0].f, i[1].f, i[2].f, o[0].f));
   }
 }

@@ -47,7 +47,7 @@ final class ShapeOp implements Op {
       return Bound.known(NdArray.ofLongs(new int[] {n}, dims));
     }
     boolean bool = castToBool;
-    return Bound.single(castTo, x.shape(), (i, o, k) -> convert(i[0], o[0], bool));
+    return Bound.single(castTo, x.shape(), (i, o, k, ws) -> convert(i[0], o[0], bool));
   }
 
   private static int clamp(int v, int rank) {

@@ -83,6 +83,6 @@ final class SliceOp implements Op {
       sp[ax] = (int) step;
       out[ax] = (int) count;
     }
-    return Bound.single(x.type(), out, LongMoves.forType(x.type(), (i, o, k) -> k.slice(shape, st, sp, out, i[0].f, o[0].f), 0));
+    return Bound.single(x.type(), out, LongMoves.forType(x.type(), (i, o, k, ws) -> k.slice(shape, st, sp, out, i[0].f, o[0].f), 0));
   }
 }

@@ -37,6 +37,6 @@ final class TransposeOp implements Op {
     }
     int[] shape = x.shape();
     int[] fp = p;
-    return Bound.single(x.type(), out, LongMoves.forType(x.type(), (i, o, k) -> k.transpose(shape, fp, i[0].f, o[0].f), 0));
+    return Bound.single(x.type(), out, LongMoves.forType(x.type(), (i, o, k, ws) -> k.transpose(shape, fp, i[0].f, o[0].f), 0));
   }
 }

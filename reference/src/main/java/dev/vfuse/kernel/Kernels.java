@@ -31,6 +31,21 @@ public interface Kernels {
   /** A transposed convolution followed by its fused epilogue. */
   void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y);
 
+  /**
+   * Prepares a convolution whose weights, bias, offsets ([K, P, Q], may be null) and activation
+   * (may be null) are fixed, for repeated runs; the arrays must not change afterwards. The default
+   * runs {@link #conv2d(ConvGeometry, float[], float[], float[], ConvEpilogue, float[])} each time.
+   */
+  default PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets, Activation activation) {
+    return PreparedConv.direct(this, g, weight, bias, offsets, activation);
+  }
+
+  /** {@link #prepareConv2d} for a transposed convolution. */
+  default PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
+      Activation activation) {
+    return PreparedConv.direct(this, g, weight, bias, offsets, activation);
+  }
+
   /** ONNX MaxPool: the maximum over the in-range positions of each window. */
   void maxPool2d(PoolGeometry g, float[] x, float[] y);
 

@@ -1,0 +1,53 @@
+package dev.vfuse.ops;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ConvEpilogue;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PreparedConv;
+
+/**
+ * Binds a convolution step. When the weights and bias are constants (the case for every real
+ * model) the backend prepares the convolution once, here at plan time, and each run only calls
+ * the prepared kernel with its input, the residual and the run's scratch and threads. Weights
+ * computed at run time take the unprepared kernel call each run.
+ */
+final class PreparedConvs {
+  private PreparedConvs() {}
+
+  /**
+   * @param residualInput index of the residual input in {@code in}, or −1 for none
+   */
+  static Bound conv(Value[] in, ConvGeometry g, int[] outShape, float[] offsets, Activation activation,
+      int residualInput, Kernels kernels) {
+    Value b = Inputs.optional(in, 2);
+    boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;
+    if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
+      PreparedConv prepared = kernels.prepareConv2d(g, in[1].constant().f, b == null ? null : b.constant().f, offsets,
+          activation);
+      return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), ws.parallel()));
+    }
+    boolean hasBias = b != null;
+    return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.conv2d(g, i[0].f, i[1].f,
+        hasBias ? i[2].f : null, new ConvEpilogue(offsets, hasResidual ? i[residualInput].f : null, activation), o[0].f));
+  }
+
+  /** {@link #conv} for a transposed convolution. */
+  static Bound convTranspose(Value[] in, ConvTransposeGeometry g, int[] outShape, float[] offsets,
+      Activation activation, int residualInput, Kernels kernels) {
+    Value b = Inputs.optional(in, 2);
+    boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;
+    if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
+      PreparedConv prepared = kernels.prepareConvTranspose2d(g, in[1].constant().f,
+          b == null ? null : b.constant().f, offsets, activation);
+      return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), ws.parallel()));
+    }
+    boolean hasBias = b != null;
+    return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.convTranspose2d(g, i[0].f, i[1].f,
+        hasBias ? i[2].f : null, new ConvEpilogue(offsets, hasResidual ? i[residualInput].f : null, activation), o[0].f));
+  }
+}

@@ -1,0 +1,93 @@
+package dev.vfuse.simd;
+
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ConvEpilogue;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The conv epilogue on one run of an output channel, in registers: bit-identical to
+ * {@link ConvEpilogue#applyTo} after the kernel's bias add.
+ *
+ * <pre>
+ *   v = y[yOff + i] + bias                    (skipped when hasBias is false)
+ *   v = v + offsets[offOff + i]               if offsets != null
+ *   v = v + residual[resOff + i]              if residual != null
+ *   y[yOff + i] = activation(v)               if activation != null
+ * </pre>
+ *
+ * Each step is one float operation, in this order, as the scalar definition rounds it; activations
+ * with no bit-exact vector form (Sigmoid, Tanh) run {@link Activation#apply} per element. Kernels
+ * call it on a tile they have just written, while it is still in cache.
+ */
+final class F32Epilogue {
+  private F32Epilogue() {}
+
+  /** Applies the epilogue to y[yOff … yOff + len). */
+  static void apply(VectorSpecies<Float> sp, float[] y, int yOff, int len, boolean hasBias, float bias,
+      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+    boolean exact = activation == null || hasVectorForm(activation);
+    int lanes = sp.length();
+    int i = 0;
+    for (; i < len; i += lanes) {
+      VectorMask<Float> m = i + lanes <= len ? null : sp.indexInRange(i, len);
+      FloatVector v = m == null ? FloatVector.fromArray(sp, y, yOff + i) : FloatVector.fromArray(sp, y, yOff + i, m);
+      if (hasBias) {
+        v = v.add(bias);
+      }
+      if (offsets != null) {
+        v = v.add(m == null ? FloatVector.fromArray(sp, offsets, offOff + i)
+            : FloatVector.fromArray(sp, offsets, offOff + i, m));
+      }
+      if (residual != null) {
+        v = v.add(m == null ? FloatVector.fromArray(sp, residual, resOff + i)
+            : FloatVector.fromArray(sp, residual, resOff + i, m));
+      }
+      if (activation != null && exact) {
+        v = activate(activation, v);
+      }
+      if (m == null) {
+        v.intoArray(y, yOff + i);
+      } else {
+        v.intoArray(y, yOff + i, m);
+      }
+    }
+    if (!exact) {
+      for (int j = yOff; j < yOff + len; j++) {
+        y[j] = activation.apply(y[j]);
+      }
+    }
+  }
+
+  /** True when {@link #activate} computes the activation bit-exactly. */
+  static boolean hasVectorForm(Activation f) {
+    return !(f instanceof Activation.Sigmoid || f instanceof Activation.Tanh);
+  }
+
+  /**
+   * f(v) lane by lane with the float semantics of {@link Activation#apply}: compare-and-blend
+   * clamps (so NaN and −0.0 behave as the scalar comparisons make them), separate multiply and add.
+   * Only for activations {@link #hasVectorForm} accepts.
+   */
+  static FloatVector activate(Activation f, FloatVector v) {
+    return switch (f) {
+      case Activation.Relu r -> v.broadcast(0f).blend(v, v.compare(GT, 0f));
+      case Activation.LeakyRelu l -> v.mul(l.alpha()).blend(v, v.compare(GE, 0f));
+      case Activation.Clip c -> v.blend(v.broadcast(c.max()), v.compare(GT, c.max()))
+          .blend(v.broadcast(c.min()), v.compare(LT, c.min()));
+      case Activation.HardSigmoid h -> clamp01(v.mul(h.alpha()).add(h.beta()));
+      case Activation.HardSwish h -> v.mul(clamp01(v.mul(1f / 6f).add(0.5f)));
+      case Activation.Sigmoid s -> throw new IllegalArgumentException("no exact vector form: " + f);
+      case Activation.Tanh t -> throw new IllegalArgumentException("no exact vector form: " + f);
+    };
+  }
+
+  private static FloatVector clamp01(FloatVector t) {
+    return t.blend(t.broadcast(1f), t.compare(GT, 1f)).blend(t.broadcast(0f), t.compare(LT, 0f));
+  }
+}
