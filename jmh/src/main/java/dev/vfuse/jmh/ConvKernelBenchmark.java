@@ -1,9 +1,12 @@
 package dev.vfuse.jmh;
 
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.exec.WorkerPool;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import dev.vfuse.simd.SimdKernels;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -17,13 +20,15 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One convolution layer, simd against reference, on layer shapes taken from resnet18,
- * mobilenet_v2 and PP-OCRv3 det. Setup refuses to time a backend whose output differs from the
- * reference by more than L·2^−23·Σ|terms| (L the reduction length) anywhere. GFLOP/s =
- * {@link ConvGeometry#flops()} / time; the layer string is N,C,H,W,K,kernel,stride,pad,groups.
+ * One convolution layer, prepared as the engine prepares it (weights packed once), simd against
+ * reference, on layer shapes taken from resnet18, mobilenet_v2, mobilenet_v3_small and PP-OCRv3
+ * det, on 1 or 2 threads of a {@link WorkerPool}. Setup refuses to time a backend whose output
+ * differs from the reference by more than L·2^−23·Σ|terms| (L the reduction length) anywhere.
+ * GFLOP/s = {@link ConvGeometry#flops()} / time. Layers are named model-kind-channels-size.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,21 +38,44 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 public class ConvKernelBenchmark {
 
+  private static final Map<String, String> LAYERS = Map.ofEntries(
+      Map.entry("r18-3x3-64c-56", "1,64,56,56,64,3,1,1,1"),
+      Map.entry("r18-3x3-128c-28", "1,128,28,28,128,3,1,1,1"),
+      Map.entry("r18-3x3-256c-14", "1,256,14,14,256,3,1,1,1"),
+      Map.entry("r18-3x3-512c-7", "1,512,7,7,512,3,1,1,1"),
+      Map.entry("r18-1x1s2-64to128", "1,64,56,56,128,1,2,0,1"),
+      Map.entry("mbv2-1x1-24to144-56", "1,24,56,56,144,1,1,0,1"),
+      Map.entry("mbv2-1x1-144to24-56", "1,144,56,56,24,1,1,0,1"),
+      Map.entry("mbv2-dw3x3-144c-56", "1,144,56,56,144,3,1,1,144"),
+      Map.entry("mbv2-dw3x3s2-96c-112", "1,96,112,112,96,3,2,1,96"),
+      Map.entry("mbv3-dw5x5s2-72c-56", "1,72,56,56,72,5,2,2,72"),
+      Map.entry("ppocr-det-3x3-16c-160", "1,16,160,160,16,3,1,1,1"));
+
+  /** Layer names; {@link #LAYERS} gives each one's N,C,H,W,K,kernel,stride,pad,groups. */
   @Param({
-      "1,64,56,56,64,3,1,1,1",      // resnet18 layer1 3x3
-      "1,128,28,28,128,3,1,1,1",    // resnet18 layer2 3x3
-      "1,256,14,14,256,3,1,1,1",    // resnet18 layer3 3x3
-      "1,64,56,56,128,1,2,0,1",     // resnet18 downsample 1x1 stride 2
-      "1,24,56,56,144,1,1,0,1",     // mobilenet_v2 expand 1x1
-      "1,144,56,56,144,3,1,1,144",  // mobilenet_v2 depthwise 3x3
-      "1,96,112,112,96,3,2,1,96",   // mobilenet_v2 depthwise 3x3 stride 2
-      "1,16,160,160,16,3,1,1,1"})   // PP-OCRv3 det backbone 3x3 at 640x640
+      "r18-3x3-64c-56",
+      "r18-3x3-128c-28",
+      "r18-3x3-256c-14",
+      "r18-3x3-512c-7",
+      "r18-1x1s2-64to128",
+      "mbv2-1x1-24to144-56",
+      "mbv2-1x1-144to24-56",
+      "mbv2-dw3x3-144c-56",
+      "mbv2-dw3x3s2-96c-112",
+      "mbv3-dw5x5s2-72c-56",
+      "ppocr-det-3x3-16c-160"})
   public String layer;
 
   @Param({"reference", "simd"})
   public String backend;
 
+  @Param({"1"})
+  public int threads;
+
   private Kernels kernels;
+  private PreparedConv prepared;
+  private WorkerPool pool;
+  private float[] scratch;
   private ConvGeometry g;
   private float[] x;
   private float[] w;
@@ -56,7 +84,7 @@ public class ConvKernelBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    int[] v = java.util.Arrays.stream(layer.split(",")).mapToInt(Integer::parseInt).toArray();
+    int[] v = java.util.Arrays.stream(LAYERS.get(layer).split(",")).mapToInt(Integer::parseInt).toArray();
     g = ConvGeometry.of(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], 1, v[8]);
     SplittableRandom random = new SplittableRandom(1);
     x = random(random, (int) g.inputSize());
@@ -64,7 +92,15 @@ public class ConvKernelBenchmark {
     b = random(random, g.k());
     y = new float[(int) g.outputSize()];
     kernels = backend.equals("simd") ? new SimdKernels() : new ReferenceKernels();
+    prepared = kernels.prepareConv2d(g, w, b, null, null);
+    pool = new WorkerPool(threads);
+    scratch = new float[prepared.scratchPerWorker() * threads];
     checkAgainstReference();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    pool.close();
   }
 
   private void checkAgainstReference() {
@@ -73,7 +109,7 @@ public class ConvKernelBenchmark {
     reference.conv2d(g, x, w, b, expected);
     float[] magnitude = new float[y.length];
     reference.conv2d(g, abs(x), abs(w), abs(b), magnitude);
-    kernels.conv2d(g, x, w, b, y);
+    prepared.run(x, null, y, scratch, pool);
     double perTerm = g.reductionLength() * 0x1p-23;
     for (int i = 0; i < y.length; i++) {
       if (!(Math.abs(y[i] - expected[i]) <= perTerm * magnitude[i])) {
@@ -85,7 +121,7 @@ public class ConvKernelBenchmark {
 
   @Benchmark
   public float[] conv() {
-    kernels.conv2d(g, x, w, b, y);
+    prepared.run(x, null, y, scratch, pool);
     return y;
   }
 

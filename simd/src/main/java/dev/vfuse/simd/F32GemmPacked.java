@@ -57,6 +57,10 @@ final class F32GemmPacked {
     this.nr = 2 * species.length();
   }
 
+  VectorSpecies<Float> species() {
+    return species;
+  }
+
   /** Columns of the register tile: two vectors. */
   int nr() {
     return nr;
@@ -91,7 +95,7 @@ final class F32GemmPacked {
             int bPanel = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
               int rows = Math.min(MR, mc - ir);
-              microKernel(kc, packA, ir * kc, packB, bPanel, tile, alpha, betaBlock, c,
+              microKernel(kc, packA, ir * kc, packB, bPanel, tile, 0, alpha, betaBlock, c,
                   cOff + (ic + ir) * ldc + jc + jr, ldc, rows, cols);
             }
           }
@@ -103,7 +107,7 @@ final class F32GemmPacked {
   /**
    * The 6×2L tile: acc(i, v) += A(i, l) · B(l, v·L … v·L + L − 1) over kc, from panels
    * aP[aIdx + l·MR + i] and bP[bIdx + l·NR + …], the 12 accumulators in registers; they are
-   * spilled once to {@code tile} (MR·NR floats), then C = alpha·acc + beta·C (C not read when beta
+   * spilled once to {@code tile} from {@code tileOff} (MR·NR floats), then C = alpha·acc + beta·C (C not read when beta
    * is 0) on the {@code rows}×{@code cols} corner that exists, columns cut with
    * {@code indexInRange} masks.
    *
@@ -115,27 +119,28 @@ final class F32GemmPacked {
    * registers"), after which the kernel sometimes never reached C2 (1.5 GFLOP/s). The copies are
    * generated from one template and differ only in the species.
    */
-  private void microKernel(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile, float alpha,
+  void microKernel(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile, int tileOff, float alpha,
       float beta, float[] c, int cIdx, int ldc, int rows, int cols) {
     switch (species.vectorBitSize()) {
       case 512 -> {
-        accumulate512(kc, aP, aIdx, bP, bIdx, tile);
-        store512(tile, alpha, beta, c, cIdx, ldc, rows, cols);
+        accumulate512(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        store512(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       case 256 -> {
-        accumulate256(kc, aP, aIdx, bP, bIdx, tile);
-        store256(tile, alpha, beta, c, cIdx, ldc, rows, cols);
+        accumulate256(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        store256(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       case 128 -> {
-        accumulate128(kc, aP, aIdx, bP, bIdx, tile);
-        store128(tile, alpha, beta, c, cIdx, ldc, rows, cols);
+        accumulate128(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        store128(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       default -> throw new IllegalStateException("unsupported species " + species);
     }
   }
 
   /** {@link #microKernel}'s accumulation on the constant 512-bit species. */
-  private static void accumulate512(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile) {
+  private static void accumulate512(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
     final VectorSpecies<Float> sp = S512;
     final int l1 = sp.length();
     final int step = 2 * l1;
@@ -167,22 +172,22 @@ final class F32GemmPacked {
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
     }
-    acc00.intoArray(tile, 0 * l1);
-    acc01.intoArray(tile, 1 * l1);
-    acc10.intoArray(tile, 2 * l1);
-    acc11.intoArray(tile, 3 * l1);
-    acc20.intoArray(tile, 4 * l1);
-    acc21.intoArray(tile, 5 * l1);
-    acc30.intoArray(tile, 6 * l1);
-    acc31.intoArray(tile, 7 * l1);
-    acc40.intoArray(tile, 8 * l1);
-    acc41.intoArray(tile, 9 * l1);
-    acc50.intoArray(tile, 10 * l1);
-    acc51.intoArray(tile, 11 * l1);
+    acc00.intoArray(tile, tileOff + 0 * l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
   }
 
   /** {@link #microKernel}'s store on the constant 512-bit species. */
-  private static void store512(float[] tile, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
+  private static void store512(float[] tile, int tileOff, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
       int cols) {
     final VectorSpecies<Float> sp = S512;
     final int l1 = sp.length();
@@ -193,8 +198,8 @@ final class F32GemmPacked {
     VectorMask<Float> m1 = sp.indexInRange(l1, cols);
     boolean full = cols == 2 * l1;
     for (int i = 0, ci = cIdx; i < rows; i++, ci += ldc) {
-      FloatVector r0 = FloatVector.fromArray(sp, tile, 2 * i * l1).mul(va);
-      FloatVector r1 = FloatVector.fromArray(sp, tile, (2 * i + 1) * l1).mul(va);
+      FloatVector r0 = FloatVector.fromArray(sp, tile, tileOff + 2 * i * l1).mul(va);
+      FloatVector r1 = FloatVector.fromArray(sp, tile, tileOff + (2 * i + 1) * l1).mul(va);
       if (full) {
         if (readC) {
           r0 = FloatVector.fromArray(sp, c, ci).fma(vb, r0);
@@ -214,7 +219,8 @@ final class F32GemmPacked {
   }
 
   /** {@link #microKernel}'s accumulation on the constant 256-bit species. */
-  private static void accumulate256(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile) {
+  private static void accumulate256(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
     final VectorSpecies<Float> sp = S256;
     final int l1 = sp.length();
     final int step = 2 * l1;
@@ -246,22 +252,22 @@ final class F32GemmPacked {
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
     }
-    acc00.intoArray(tile, 0 * l1);
-    acc01.intoArray(tile, 1 * l1);
-    acc10.intoArray(tile, 2 * l1);
-    acc11.intoArray(tile, 3 * l1);
-    acc20.intoArray(tile, 4 * l1);
-    acc21.intoArray(tile, 5 * l1);
-    acc30.intoArray(tile, 6 * l1);
-    acc31.intoArray(tile, 7 * l1);
-    acc40.intoArray(tile, 8 * l1);
-    acc41.intoArray(tile, 9 * l1);
-    acc50.intoArray(tile, 10 * l1);
-    acc51.intoArray(tile, 11 * l1);
+    acc00.intoArray(tile, tileOff + 0 * l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
   }
 
   /** {@link #microKernel}'s store on the constant 256-bit species. */
-  private static void store256(float[] tile, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
+  private static void store256(float[] tile, int tileOff, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
       int cols) {
     final VectorSpecies<Float> sp = S256;
     final int l1 = sp.length();
@@ -272,8 +278,8 @@ final class F32GemmPacked {
     VectorMask<Float> m1 = sp.indexInRange(l1, cols);
     boolean full = cols == 2 * l1;
     for (int i = 0, ci = cIdx; i < rows; i++, ci += ldc) {
-      FloatVector r0 = FloatVector.fromArray(sp, tile, 2 * i * l1).mul(va);
-      FloatVector r1 = FloatVector.fromArray(sp, tile, (2 * i + 1) * l1).mul(va);
+      FloatVector r0 = FloatVector.fromArray(sp, tile, tileOff + 2 * i * l1).mul(va);
+      FloatVector r1 = FloatVector.fromArray(sp, tile, tileOff + (2 * i + 1) * l1).mul(va);
       if (full) {
         if (readC) {
           r0 = FloatVector.fromArray(sp, c, ci).fma(vb, r0);
@@ -293,7 +299,8 @@ final class F32GemmPacked {
   }
 
   /** {@link #microKernel}'s accumulation on the constant 128-bit species. */
-  private static void accumulate128(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile) {
+  private static void accumulate128(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
     final VectorSpecies<Float> sp = S128;
     final int l1 = sp.length();
     final int step = 2 * l1;
@@ -325,22 +332,22 @@ final class F32GemmPacked {
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
     }
-    acc00.intoArray(tile, 0 * l1);
-    acc01.intoArray(tile, 1 * l1);
-    acc10.intoArray(tile, 2 * l1);
-    acc11.intoArray(tile, 3 * l1);
-    acc20.intoArray(tile, 4 * l1);
-    acc21.intoArray(tile, 5 * l1);
-    acc30.intoArray(tile, 6 * l1);
-    acc31.intoArray(tile, 7 * l1);
-    acc40.intoArray(tile, 8 * l1);
-    acc41.intoArray(tile, 9 * l1);
-    acc50.intoArray(tile, 10 * l1);
-    acc51.intoArray(tile, 11 * l1);
+    acc00.intoArray(tile, tileOff + 0 * l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
   }
 
   /** {@link #microKernel}'s store on the constant 128-bit species. */
-  private static void store128(float[] tile, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
+  private static void store128(float[] tile, int tileOff, float alpha, float beta, float[] c, int cIdx, int ldc, int rows,
       int cols) {
     final VectorSpecies<Float> sp = S128;
     final int l1 = sp.length();
@@ -351,8 +358,8 @@ final class F32GemmPacked {
     VectorMask<Float> m1 = sp.indexInRange(l1, cols);
     boolean full = cols == 2 * l1;
     for (int i = 0, ci = cIdx; i < rows; i++, ci += ldc) {
-      FloatVector r0 = FloatVector.fromArray(sp, tile, 2 * i * l1).mul(va);
-      FloatVector r1 = FloatVector.fromArray(sp, tile, (2 * i + 1) * l1).mul(va);
+      FloatVector r0 = FloatVector.fromArray(sp, tile, tileOff + 2 * i * l1).mul(va);
+      FloatVector r1 = FloatVector.fromArray(sp, tile, tileOff + (2 * i + 1) * l1).mul(va);
       if (full) {
         if (readC) {
           r0 = FloatVector.fromArray(sp, c, ci).fma(vb, r0);

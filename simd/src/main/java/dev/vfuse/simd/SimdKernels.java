@@ -9,6 +9,8 @@ import dev.vfuse.kernel.BinaryOp;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -38,8 +40,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
- *   <li>{@link #conv2d}: {@link F32ConvIm2col} (GEMM, through im2col unless 1×1 stride 1 unpadded)
- *       for groups == 1, {@link F32DwConv} for depthwise, the reference for other grouped convs.
+ *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvGemm} (GEMM on packed weights,
+ *       implicit im2col), {@link F32DwConv} for depthwise.
  * </ul>
  *
  * <p>Each vector kernel handles its whole length: a loop of full vectors up to
@@ -497,24 +499,38 @@ public final class SimdKernels extends ReferenceKernels {
   // ---------------------------------------------------------------- conv2d
 
   /**
-   * groups == 1: {@link F32ConvIm2col} (1×1 stride-1 unpadded as a direct GEMM, else im2col + GEMM).
-   * Depthwise convolutions go to {@link F32DwConv}, other grouped ones to the reference. The fused-epilogue overload of
-   * the reference calls this method, so it is vectorized too. Agrees with the reference to rounding.
+   * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; all others,
+   * grouped or not, {@link F32ConvGemm}: weights packed once here, the input packed tile by tile
+   * at run time, the epilogue applied to each tile while it is in cache.
+   */
+  @Override
+  public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets,
+      Activation activation) {
+    if (F32DwConv.supports(g)) {
+      return PreparedConv.direct(this, g, weight, bias, offsets, activation);
+    }
+    return F32ConvGemm.prepare(species, g, weight, bias, offsets, activation);
+  }
+
+  /**
+   * The prepared kernel of {@link #prepareConv2d}, prepared for this one call (depthwise: {@link
+   * F32DwConv}). Agrees with the reference to rounding.
    */
   @Override
   public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y) {
-    if (g.groups() == 1) {
-      F32ConvIm2col.conv2d(species, g, x, weight, bias, y);
-    } else {
-      conv2dGrouped(g, x, weight, bias, y);
-    }
+    conv2d(g, x, weight, bias, new ConvEpilogue(null, null, null), y);
   }
 
-  /** The convolution, then the epilogue with vector adds and the vector activation: bit-identical to {@link ConvEpilogue#applyTo}. */
+  /** The convolution with its epilogue fused, the epilogue bit-identical to {@link ConvEpilogue#applyTo}. */
   @Override
   public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y) {
-    conv2d(g, x, weight, bias, y);
-    applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
+    if (F32DwConv.supports(g)) {
+      F32DwConv.run(species, g, x, weight, bias, y);
+      applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
+      return;
+    }
+    PreparedConv prepared = F32ConvGemm.prepare(species, g, weight, bias, epilogue.offsets(), epilogue.activation());
+    prepared.run(x, epilogue.residual(), y, new float[prepared.scratchPerWorker()], Parallel.SERIAL);
   }
 
   @Override
@@ -553,15 +569,6 @@ public final class SimdKernels extends ReferenceKernels {
     if (i < length) {
       var m = sp.indexInRange(i, length);
       FloatVector.fromArray(sp, y, yOff + i, m).add(FloatVector.fromArray(sp, a, aOff + i, m)).intoArray(y, yOff + i, m);
-    }
-  }
-
-  /** groups > 1: {@link F32DwConv} for depthwise (one input channel per group), the reference for other grouped convs. */
-  private void conv2dGrouped(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y) {
-    if (F32DwConv.supports(g)) {
-      F32DwConv.run(species, g, x, weight, bias, y);
-    } else {
-      super.conv2d(g, x, weight, bias, y);
     }
   }
 }

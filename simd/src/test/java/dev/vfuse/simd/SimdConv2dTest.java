@@ -14,9 +14,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link SimdKernels#conv2d} against the reference within {@link ReductionTolerance}, on every
- * species: the pointwise GEMM path, im2col with strides, dilation, symmetric and asymmetric pads,
- * pads wider than the kernel's reach, batches, channel counts around the tile and reductions
- * longer than the K block; grouped cases check the dispatch. The slack after y must stay untouched.
+ * species: pointwise, strides, dilation, symmetric and asymmetric pads, pads wider than the
+ * kernel's reach, batches, groups, channel counts around the micro-kernel's MR rows, positions
+ * around {@link F32ConvGemm#TILE} and across output rows, reductions longer than the K block;
+ * depthwise checks the dispatch. The slack after y must stay untouched.
  */
 class SimdConv2dTest {
 
@@ -57,8 +58,14 @@ class SimdConv2dTest {
     cases.add(new Case(sp, "5x1 stride 3x1 pad bottom/right only",
         new ConvGeometry(1, 6, 14, 7, 11, 5, 1, 3, 1, 1, 1, 0, 0, 2, 1, 1), true));
     cases.add(new Case(sp, "K=1 C=1", ConvGeometry.of(1, 1, 6, 6, 1, 3, 1, 1, 1, 1), true));
-    cases.add(new Case(sp, "grouped (reference path)", ConvGeometry.of(1, 4, 6, 6, 6, 3, 1, 1, 1, 2), true));
-    cases.add(new Case(sp, "depthwise (reference path)", ConvGeometry.of(1, 5, 6, 6, 5, 3, 1, 1, 1, 5), true));
+    cases.add(new Case(sp, "grouped 2", ConvGeometry.of(1, 4, 6, 6, 6, 3, 1, 1, 1, 2), true));
+    cases.add(new Case(sp, "grouped 3, Kg = MR + 1, batch 2", ConvGeometry.of(2, 9, 7, 8, 21, 3, 1, 1, 1, 3), true));
+    cases.add(new Case(sp, "grouped 4 pointwise, Kg = MR - 1", ConvGeometry.of(1, 8, 5, 5, 20, 1, 1, 0, 1, 4), false));
+    cases.add(new Case(sp, "positions > tile with a tail", ConvGeometry.of(1, 3, 20, 17, 13, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "pointwise positions = 2 tiles", ConvGeometry.of(1, 5, 16, 32, 6, 1, 1, 0, 1, 1), true));
+    cases.add(new Case(sp, "Q < NR: runs across many rows", ConvGeometry.of(1, 6, 9, 3, 7, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "reduction = 2 KC blocks + tail", ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "depthwise", ConvGeometry.of(1, 5, 6, 6, 5, 3, 1, 1, 1, 5), true));
     return cases;
   }
 

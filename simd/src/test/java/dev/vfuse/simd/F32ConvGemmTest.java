@@ -1,0 +1,85 @@
+package dev.vfuse.simd;
+
+import static dev.vfuse.simd.FloatData.bits;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ConvEpilogue;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The prepared {@link F32ConvGemm} with its fused epilogue, on one thread and on two, is bit for
+ * bit the unfused convolution (whose distance to the reference {@link SimdConv2dTest} bounds)
+ * followed by the scalar {@link ConvEpilogue#applyTo}: the split into tasks and channel blocks
+ * changes who computes an output, never how. Scratch arrives full of NaN garbage and must not leak.
+ */
+class F32ConvGemmTest {
+
+  record Case(VectorSpecies<Float> species, String label, ConvGeometry g, boolean bias, boolean offsets,
+      boolean residual, Activation activation) {
+    @Override
+    public String toString() {
+      return bits(species) + " " + label + " bias=" + bias + " offsets=" + offsets + " residual=" + residual + " "
+          + activation + " " + g;
+    }
+  }
+
+  static Stream<Case> cases() {
+    List<Case> cases = new ArrayList<>();
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      int nr = 2 * sp.length();
+      cases.add(new Case(sp, "3x3 pad 1, all epilogue parts", ConvGeometry.of(1, 5, 11, 13, 14, 3, 1, 1, 1, 1),
+          true, true, true, new Activation.Relu()));
+      cases.add(new Case(sp, "pointwise, 2 tiles + tail, batch 2", ConvGeometry.of(2, 7, 23, 25, nr + 3, 1, 1, 0, 1, 1),
+          true, false, true, new Activation.HardSwish()));
+      cases.add(new Case(sp, "few positions, many channels (channel blocks)", ConvGeometry.of(1, 9, 3, 3, 40, 3, 1, 1, 1, 1),
+          true, true, false, new Activation.Clip(0f, 6f)));
+      cases.add(new Case(sp, "stride 2, groups 2, sigmoid", ConvGeometry.of(2, 6, 12, 9, 10, 3, 2, 1, 1, 2),
+          false, true, true, new Activation.Sigmoid()));
+      cases.add(new Case(sp, "reduction over 2 blocks, no epilogue", ConvGeometry.of(1, 40, 7, 8, 7, 3, 1, 1, 1, 1),
+          true, false, false, null));
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void preparedEqualsConvThenScalarEpilogue(Case c) {
+    ConvGeometry g = c.g();
+    SplittableRandom rnd = FloatData.random(c.species().vectorBitSize(), c.label().hashCode());
+    int size = (int) g.outputSize();
+    int plane = g.p() * g.q();
+    float[] x = FloatData.floats(rnd, (int) g.inputSize(), 0);
+    float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
+    float[] bias = c.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
+    float[] offsets = c.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    float[] residual = c.residual() ? FloatData.floats(rnd, size, 0) : null;
+
+    float[] expected = FloatData.sentinels(size);
+    PreparedConv plain = F32ConvGemm.prepare(c.species(), g, w, bias, null, null);
+    plain.run(x, null, expected, garbage(plain.scratchPerWorker()), Parallel.SERIAL);
+    new ConvEpilogue(offsets, residual, c.activation()).applyTo(g.n(), g.k(), plane, expected);
+
+    PreparedConv fused = F32ConvGemm.prepare(c.species(), g, w, bias, offsets, c.activation());
+    for (Parallel parallel : new Parallel[] {Parallel.SERIAL, TwoThreads.INSTANCE}) {
+      float[] actual = FloatData.sentinels(size);
+      fused.run(x, residual, actual, garbage(fused.scratchPerWorker() * parallel.threads()), parallel);
+      FloatData.assertSame(c + " on " + parallel.threads() + " thread(s)", expected, actual);
+    }
+  }
+
+  private static float[] garbage(int n) {
+    float[] a = new float[n];
+    Arrays.fill(a, Float.NaN);
+    return a;
+  }
+}
