@@ -4,6 +4,8 @@ import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.ShapeException;
 import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PreparedGemm;
 
 /** ONNX Gemm: Y = alpha·op(A)·op(B) + beta·C, with C optional and unidirectionally broadcast to [M, N]. */
 final class GemmOp implements Op {
@@ -21,6 +23,12 @@ final class GemmOp implements Op {
 
   @Override
   public Bound bind(Value[] in) {
+    return bind(in, null);
+  }
+
+  /** With constant B (a fully connected layer's weights) the backend packs B once, here. */
+  @Override
+  public Bound bind(Value[] in, Kernels kernels) {
     Inputs.count(in, 2, 3);
     Value a = in[0];
     Value b = in[1];
@@ -43,7 +51,13 @@ final class GemmOp implements Op {
     float al = alpha;
     boolean ta = transA;
     boolean tb = transB;
+    PreparedGemm prepared = kernels != null && b.isKnown() ? kernels.prepareGemm(tb, n, k, b.constant().f, ldb) : null;
+    int scratch = prepared == null ? 0 : prepared.scratchPerWorker(m);
     if (c == null || beta == 0f) {
+      if (prepared != null) {
+        return Bound.withScratch(out, scratch, (i, o, kr, ws) -> prepared.run(m, ta, al, i[0].f, lda, 0f, o[0].f,
+            ws.scratch(), ws.parallel()));
+      }
       return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }
     c.requireFloat("C");
@@ -53,7 +67,7 @@ final class GemmOp implements Op {
     }
     int[] cs = Shapes.broadcastStrides(c.shape(), out);
     float be = beta;
-    return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> {
+    return Bound.withScratch(out, scratch, (i, o, kr, ws) -> {
       float[] y = o[0].f;
       float[] cv = i[2].f;
       for (int r = 0; r < m; r++) {
@@ -61,7 +75,11 @@ final class GemmOp implements Op {
           y[r * n + col] = cv[r * cs[0] + col * cs[1]];
         }
       }
-      kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
+      if (prepared != null) {
+        prepared.run(m, ta, al, i[0].f, lda, be, y, ws.scratch(), ws.parallel());
+      } else {
+        kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
+      }
     });
   }
 }

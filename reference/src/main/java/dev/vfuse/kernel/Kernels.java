@@ -87,6 +87,14 @@ public interface Kernels {
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
 
+  /**
+   * Prepares a GEMM whose right operand op(B) (k × n, read as {@link #gemm} reads it) is fixed and
+   * must not change afterwards. The default runs {@link #gemm} each time.
+   */
+  default PreparedGemm prepareGemm(boolean transB, int n, int k, float[] b, int ldb) {
+    return PreparedGemm.direct(this, transB, n, k, b, ldb);
+  }
+
   /** Softmax over the middle axis of [outer, axis, inner], computed as exp(x − max) / Σ exp(x − max). */
   void softmax(int outer, int axis, int inner, float[] x, float[] y);
 

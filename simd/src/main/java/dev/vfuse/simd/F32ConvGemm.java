@@ -274,7 +274,9 @@ final class F32ConvGemm implements PreparedConv {
       }
       int src = xBase + channelOffset[lr] + h * inCols + w0;
       if (sW == 1) {
-        System.arraycopy(x, src + lo, dst, d + lo, hi - lo);
+        if (hi > lo) { // a run entirely in the right padding may start past the end of x
+          System.arraycopy(x, src + lo, dst, d + lo, hi - lo);
+        }
       } else {
         for (int i = lo; i < hi; i++) {
           dst[d + i] = x[src + i * sW];

@@ -86,10 +86,10 @@ final class F32GemmPacked {
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         float betaBlock = pc == 0 ? beta : 1f;
-        packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, packA);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, packA, 0);
           for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int bPanel = jr * kc;
@@ -380,13 +380,13 @@ final class F32GemmPacked {
 
   /**
    * Packs op(B)[pc … pc+kc) × [jc … jc+nc) into panels of NR columns: panel p holds
-   * B(pc + l, jc + p·NR + j) at dst[p·NR·kc + l·NR + j], zero where jc + p·NR + j ≥ jc + nc.
+   * B(pc + l, jc + p·NR + j) at dst[dstOff + p·NR·kc + l·NR + j], zero where jc + p·NR + j ≥ jc + nc.
    */
-  private void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] dst) {
+  void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] dst, int dstOff) {
     int w = nr;
     for (int jp = 0; jp < nc; jp += w) {
       int cols = Math.min(w, nc - jp);
-      int base = jp * kc;
+      int base = dstOff + jp * kc;
       if (!transB) {
         // B(l, j) = b[bOff + l·ldb + j]: a contiguous run of cols per l.
         int src = bOff + pc * ldb + jc + jp;
@@ -417,13 +417,13 @@ final class F32GemmPacked {
 
   /**
    * Packs op(A)[ic … ic+mc) × [pc … pc+kc) into panels of MR rows: panel p holds A(ic + p·MR + i, pc + l)
-   * at dst[p·MR·kc + l·MR + i], zero for rows past ic + mc.
+   * at dst[dstOff + p·MR·kc + l·MR + i], zero for rows past ic + mc.
    */
-  private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
-      float[] dst) {
+  static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+      float[] dst, int dstOff) {
     for (int ip = 0; ip < mc; ip += MR) {
       int rows = Math.min(MR, mc - ip);
-      int base = ip * kc;
+      int base = dstOff + ip * kc;
       if (transA) {
         // A(i, l) = a[aOff + l·lda + i]: a contiguous run of rows per l.
         int src = aOff + pc * lda + ic + ip;

@@ -11,6 +11,7 @@ import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
+import dev.vfuse.kernel.PreparedGemm;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -494,6 +495,12 @@ public final class SimdKernels extends ReferenceKernels {
   public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     new F32GemmPacked(species).gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  }
+
+  /** {@link F32GemmPreparedB}: op(B) packed into the micro-kernel's panels once, here. */
+  @Override
+  public PreparedGemm prepareGemm(boolean transB, int n, int k, float[] b, int ldb) {
+    return new F32GemmPreparedB(species, transB, n, k, b, ldb);
   }
 
   // ---------------------------------------------------------------- conv2d

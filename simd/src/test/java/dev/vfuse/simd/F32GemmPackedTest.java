@@ -2,6 +2,8 @@ package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
 
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedGemm;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link ReductionTolerance}, on every species, with m, n and k around the tile (MR = 6,
  * NR = 2·lanes, KC, MC, NC), all four transposes, alpha/beta (beta 0 over NaN garbage in C), and
  * offsets and leading dimensions larger than the matrices; memory outside C must stay untouched.
+ * The prepared form runs the same cases.
  */
 class F32GemmPackedTest {
 
@@ -120,5 +123,41 @@ class F32GemmPackedTest {
         i -> i >= cOffF && (i - cOffF) / ldcF < m && (i - cOffF) % ldcF < n);
     FloatData.assertSame(context + ": a changed", a, aIn);
     FloatData.assertSame(context + ": b changed", b, bIn);
+  }
+
+  /**
+   * The same cases through {@link SimdKernels#prepareGemm} ({@link F32GemmPreparedB}), whose
+   * operands start at offset 0 and whose C has leading dimension n, on one thread and on two;
+   * scratch arrives as NaN garbage.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void preparedMatchesReference(Case c) {
+    SplittableRandom rnd = FloatData.random(c.species().vectorBitSize(), c.m(), c.n(), c.k(), 77);
+    int m = c.m(), n = c.n(), k = c.k();
+    int aRows = c.transA() ? k : m, aCols = c.transA() ? m : k;
+    int bRows = c.transB() ? n : k, bCols = c.transB() ? k : n;
+    int lda = Math.max(1, aCols + (c.padded() ? 4 : 0));
+    int ldb = Math.max(1, bCols + (c.padded() ? 9 : 0));
+    float[] a = FloatData.floats(rnd, aRows * lda, 0);
+    float[] b = FloatData.floats(rnd, bRows * ldb, 0);
+    float[] c0 = FloatData.floats(rnd, m * n + FloatData.SLACK, 0);
+    if (c.beta() == 0f) {
+      Arrays.fill(c0, 0, m * n, Float.NaN);
+    }
+    float[] expected = c0.clone();
+    REFERENCE.gemm(c.transA(), c.transB(), m, n, k, c.alpha(), a, 0, lda, b, 0, ldb, c.beta(), expected, 0, n);
+    float[] absSum = ReductionTolerance.abs(c0);
+    REFERENCE.gemm(c.transA(), c.transB(), m, n, k, Math.abs(c.alpha()), ReductionTolerance.abs(a), 0, lda,
+        ReductionTolerance.abs(b), 0, ldb, Math.abs(c.beta()), absSum, 0, n);
+    PreparedGemm prepared = new SimdKernels(c.species()).prepareGemm(c.transB(), n, k, b.clone(), ldb);
+    for (Parallel parallel : new Parallel[] {Parallel.SERIAL, TwoThreads.INSTANCE}) {
+      float[] actual = c0.clone();
+      float[] scratch = new float[prepared.scratchPerWorker(m) * parallel.threads()];
+      Arrays.fill(scratch, Float.NaN);
+      prepared.run(m, c.transA(), c.alpha(), a, lda, c.beta(), actual, scratch, parallel);
+      ReductionTolerance.assertClose("prepared gemm " + c + " lda=" + lda + " ldb=" + ldb + " on "
+          + parallel.threads() + " thread(s)", k, expected, absSum, actual, c0, i -> i < m * n);
+    }
   }
 }

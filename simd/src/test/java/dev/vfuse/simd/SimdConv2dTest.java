@@ -65,6 +65,7 @@ class SimdConv2dTest {
     cases.add(new Case(sp, "pointwise positions = 2 tiles", ConvGeometry.of(1, 5, 16, 32, 6, 1, 1, 0, 1, 1), true));
     cases.add(new Case(sp, "Q < NR: runs across many rows", ConvGeometry.of(1, 6, 9, 3, 7, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "reduction = 2 KC blocks + tail", ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "last channel's taps in the right padding", ConvGeometry.of(1, 2, 5, 4, 3, 3, 1, 2, 2, 1), true));
     cases.add(new Case(sp, "depthwise", ConvGeometry.of(1, 5, 6, 6, 5, 3, 1, 1, 1, 5), true));
     return cases;
   }
