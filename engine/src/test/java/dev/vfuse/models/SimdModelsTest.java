@@ -1,5 +1,7 @@
 package dev.vfuse.models;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.vfuse.Backend;
 import dev.vfuse.Model;
 import dev.vfuse.ModelOptions;
@@ -14,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The simd backend, fused as users run it by default, matches the oracles within the same
  * tolerance as the reference backend. It accumulates in float, so its error is of the oracle's
- * own order rather than below it.
+ * own order rather than below it. Two threads give the same bits as one.
  */
 class SimdModelsTest {
   private static final ModelOptions SIMD = ModelOptions.defaults().withBackend(Backend.SIMD);
@@ -32,6 +34,7 @@ class SimdModelsTest {
       Comparison.assertClose(name + " simd vs torch", out, torchOut.shape(), torchOut.floats());
       OrtRunner.Output ort = OrtRunner.run(onnx, model.inputs().get(0).name(), input);
       Comparison.assertClose(name + " simd vs onnxruntime", out, ort.shape(), ort.data());
+      assertSameOnTwoThreads(onnx, input, out);
     }
   }
 
@@ -46,6 +49,19 @@ class SimdModelsTest {
       Tensor out = model.run(input);
       OrtRunner.Output ort = OrtRunner.run(onnx, model.inputs().get(0).name(), input);
       Comparison.assertClose(file + " simd", out, ort.shape(), ort.data());
+      assertSameOnTwoThreads(onnx, input, out);
+    }
+  }
+
+  /**
+   * Threads split the work, never the arithmetic of an output: every kernel computes each element
+   * the same way whichever task holds it, so 2 threads give 1 thread's bits.
+   */
+  private static void assertSameOnTwoThreads(byte[] onnx, Tensor input, Tensor oneThread) throws Exception {
+    try (Model model = Model.load(onnx, SIMD.withThreads(2))) {
+      for (int run = 0; run < 2; run++) {
+        assertThat(model.run(input).floats()).as("2 threads, run %d", run).containsExactly(oneThread.floats());
+      }
     }
   }
 }

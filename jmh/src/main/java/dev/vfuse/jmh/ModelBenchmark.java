@@ -53,7 +53,8 @@ public class ModelBenchmark {
   @Param({"vfuse-simd", "vfuse-simd-nofuse", "vfuse-reference", "onnxruntime"})
   public String engine;
 
-  @Param({"1"})
+  /** Intra-op threads, the same for both engines. */
+  @Param({"1", "2"})
   public int threads;
 
   private Model vfuse;
