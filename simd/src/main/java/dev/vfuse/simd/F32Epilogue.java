@@ -24,43 +24,114 @@ import jdk.incubator.vector.VectorSpecies;
  * Each step is one float operation, in this order, as the scalar definition rounds it; activations
  * with no bit-exact vector form (Sigmoid, Tanh) run {@link Activation#apply} per element. Kernels
  * call it on a tile they have just written, while it is still in cache.
+ *
+ * <p>One copy of the loop per width on a {@code static final} species (see {@link F32GemmPacked}
+ * on why C2 needs the species constant): called with a species parameter, the Vector API ran in
+ * its Java fallback here, with boxed vectors. Every step is masked (cheap on JDK 25), so there is
+ * no separate tail.
  */
 final class F32Epilogue {
+  private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+
   private F32Epilogue() {}
 
-  /** Applies the epilogue to y[yOff … yOff + len). */
+  /** Applies the epilogue to y[yOff … yOff + len) in place. */
   static void apply(VectorSpecies<Float> sp, float[] y, int yOff, int len, boolean hasBias, float bias,
       float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
-    boolean exact = activation == null || hasVectorForm(activation);
-    int lanes = sp.length();
-    int i = 0;
-    for (; i < len; i += lanes) {
-      VectorMask<Float> m = i + lanes <= len ? null : sp.indexInRange(i, len);
-      FloatVector v = m == null ? FloatVector.fromArray(sp, y, yOff + i) : FloatVector.fromArray(sp, y, yOff + i, m);
+    apply(sp, y, yOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, activation);
+  }
+
+  /**
+   * y[yOff + i] = epilogue(src[srcOff + i]) for i in [0, len): a kernel's accumulator tile stored
+   * into the output with the epilogue on the way. {@code src} may be {@code y} at the same offset.
+   */
+  static void apply(VectorSpecies<Float> sp, float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias,
+      float bias, float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+    Activation vectorActivation = activation != null && hasVectorForm(activation) ? activation : null;
+    switch (sp.vectorBitSize()) {
+      case 512 -> apply512(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
+          vectorActivation);
+      case 256 -> apply256(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
+          vectorActivation);
+      case 128 -> apply128(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
+          vectorActivation);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+    if (activation != null && vectorActivation == null) {
+      for (int j = yOff; j < yOff + len; j++) {
+        y[j] = activation.apply(y[j]);
+      }
+    }
+  }
+
+  private static void apply512(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
+      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
       if (hasBias) {
         v = v.add(bias);
       }
       if (offsets != null) {
-        v = v.add(m == null ? FloatVector.fromArray(sp, offsets, offOff + i)
-            : FloatVector.fromArray(sp, offsets, offOff + i, m));
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i, m));
       }
       if (residual != null) {
-        v = v.add(m == null ? FloatVector.fromArray(sp, residual, resOff + i)
-            : FloatVector.fromArray(sp, residual, resOff + i, m));
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
       }
-      if (activation != null && exact) {
+      if (activation != null) {
         v = activate(activation, v);
       }
-      if (m == null) {
-        v.intoArray(y, yOff + i);
-      } else {
-        v.intoArray(y, yOff + i, m);
-      }
+      v.intoArray(y, yOff + i, m);
     }
-    if (!exact) {
-      for (int j = yOff; j < yOff + len; j++) {
-        y[j] = activation.apply(y[j]);
+  }
+
+  private static void apply256(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
+      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
+      if (hasBias) {
+        v = v.add(bias);
       }
+      if (offsets != null) {
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i, m));
+      }
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
+      }
+      if (activation != null) {
+        v = activate(activation, v);
+      }
+      v.intoArray(y, yOff + i, m);
+    }
+  }
+
+  private static void apply128(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
+      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
+      if (hasBias) {
+        v = v.add(bias);
+      }
+      if (offsets != null) {
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i, m));
+      }
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
+      }
+      if (activation != null) {
+        v = activate(activation, v);
+      }
+      v.intoArray(y, yOff + i, m);
     }
   }
 

@@ -41,8 +41,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
- *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvGemm} (GEMM on packed weights,
- *       implicit im2col), {@link F32DwConv} for depthwise.
+ *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm} at stride 1,
+ *       {@link F32ConvGemm} at other strides (GEMM on packed weights), {@link F32DwConv} for
+ *       depthwise.
  * </ul>
  *
  * <p>Each vector kernel handles its whole length: a loop of full vectors up to
@@ -506,15 +507,19 @@ public final class SimdKernels extends ReferenceKernels {
   // ---------------------------------------------------------------- conv2d
 
   /**
-   * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; all others,
-   * grouped or not, {@link F32ConvGemm}: weights packed once here, the input packed tile by tile
-   * at run time, the epilogue applied to each tile while it is in cache.
+   * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; the others,
+   * grouped or not, a GEMM on weights packed once here, with the epilogue applied to each tile
+   * while it is in cache: {@link F32ConvImplicitGemm} at stride 1 (B read straight from a padded
+   * copy of the input), {@link F32ConvGemm} otherwise (B packed from the input tile by tile).
    */
   @Override
   public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
     if (F32DwConv.supports(g)) {
       return PreparedConv.direct(this, g, weight, bias, offsets, activation);
+    }
+    if (F32ConvImplicitGemm.supports(g)) {
+      return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);
     }
     return F32ConvGemm.prepare(species, g, weight, bias, offsets, activation);
   }
@@ -536,7 +541,7 @@ public final class SimdKernels extends ReferenceKernels {
       applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
       return;
     }
-    PreparedConv prepared = F32ConvGemm.prepare(species, g, weight, bias, epilogue.offsets(), epilogue.activation());
+    PreparedConv prepared = prepareConv2d(g, weight, bias, epilogue.offsets(), epilogue.activation());
     prepared.run(x, epilogue.residual(), y, new float[prepared.scratchPerWorker()], Parallel.SERIAL);
   }
 

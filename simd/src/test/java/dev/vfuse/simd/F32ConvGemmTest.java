@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The prepared {@link F32ConvGemm} with its fused epilogue, on one thread and on two, is bit for
+ * The prepared {@link F32ConvGemm} and, at stride 1, {@link F32ConvImplicitGemm}, with the fused epilogue, on one thread and on two, is bit for
  * bit the unfused convolution (whose distance to the reference {@link SimdConv2dTest} bounds)
  * followed by the scalar {@link ConvEpilogue#applyTo}: the split into tasks and channel blocks
  * changes who computes an output, never how. Scratch arrives full of NaN garbage and must not leak.
@@ -47,8 +47,24 @@ class F32ConvGemmTest {
           false, true, true, new Activation.Sigmoid()));
       cases.add(new Case(sp, "reduction over 2 blocks, no epilogue", ConvGeometry.of(1, 40, 7, 8, 7, 3, 1, 1, 1, 1),
           true, false, false, null));
+      cases.add(new Case(sp, "7x7 dilation 3, asymmetric pads, batch 2",
+          new ConvGeometry(2, 3, 13, 11, 8, 7, 7, 1, 1, 3, 3, 9, 1, 0, 8, 1), true, true, true, new Activation.LeakyRelu(0.2f)));
     }
-    return cases.stream();
+    List<Case> all = new ArrayList<>();
+    for (Case c : cases) {
+      all.add(c);
+      if (F32ConvImplicitGemm.supports(c.g())) {
+        all.add(new Case(c.species(), "implicit " + c.label(), c.g(), c.bias(), c.offsets(), c.residual(),
+            c.activation()));
+      }
+    }
+    return all.stream();
+  }
+
+  private static PreparedConv prepare(Case c, float[] w, float[] bias, float[] offsets, Activation activation) {
+    return c.label().startsWith("implicit ")
+        ? F32ConvImplicitGemm.prepare(c.species(), c.g(), w, bias, offsets, activation)
+        : F32ConvGemm.prepare(c.species(), c.g(), w, bias, offsets, activation);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -65,11 +81,11 @@ class F32ConvGemmTest {
     float[] residual = c.residual() ? FloatData.floats(rnd, size, 0) : null;
 
     float[] expected = FloatData.sentinels(size);
-    PreparedConv plain = F32ConvGemm.prepare(c.species(), g, w, bias, null, null);
+    PreparedConv plain = prepare(c, w, bias, null, null);
     plain.run(x, null, expected, garbage(plain.scratchPerWorker()), Parallel.SERIAL);
     new ConvEpilogue(offsets, residual, c.activation()).applyTo(g.n(), g.k(), plane, expected);
 
-    PreparedConv fused = F32ConvGemm.prepare(c.species(), g, w, bias, offsets, c.activation());
+    PreparedConv fused = prepare(c, w, bias, offsets, c.activation());
     for (Parallel parallel : new Parallel[] {Parallel.SERIAL, TwoThreads.INSTANCE}) {
       float[] actual = FloatData.sentinels(size);
       fused.run(x, residual, actual, garbage(fused.scratchPerWorker() * parallel.threads()), parallel);

@@ -1,0 +1,404 @@
+package dev.vfuse.simd;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * f32 stride-1 convolution as an implicit GEMM over a zero-padded copy of the input: the
+ * micro-kernel reads its B operand straight from that copy, so no im2col matrix is built or packed.
+ *
+ * <p>Let xp be x with its padding written out (Hp = H + padTop + padBottom rows of
+ * Wp = W + padLeft + padRight columns per channel) and index output positions in the padded
+ * width, j = p·Wp + q. With stride 1, tap (c, r, s) of every output reads
+ *
+ * <pre>
+ *   xp[c·Hp·Wp + j + r·dilationH·Wp + s·dilationW]
+ * </pre>
+ *
+ * a fixed offset from j: for a run of 2L consecutive j the B panel of reduction index
+ * l = (c·R + r)·S + s is two plain vector loads at {@code tapOffset[l] + j}. Columns
+ * q ∈ [Q, Wp) are computed and dropped (their taps wrap into the next row): (Wp − Q)/Wp extra
+ * work, 3% at 56 wide, 22% at 7 wide, against im2col's copy of every tap.
+ *
+ * <p>Weights are packed once into panels of {@link F32GemmPacked#MR} output channels over the
+ * whole reduction (MR floats per l). A run first writes xp into the scratch (zeros included, as
+ * the scratch holds garbage), then runs tasks of (image, group, a range of 2L-wide position
+ * panels, a block of channel panels). For each position panel, each channel panel accumulates the
+ * full reduction in 12 vector registers (6 channels × 2 vectors, float FMA), spills the tile, and
+ * stores the columns that are real outputs with the epilogue (bias, offsets, residual,
+ * activation) applied on the way by {@link F32Epilogue}.
+ *
+ * <p>Precision: one float FMA chain per output over the reduction L, then the bias add: within
+ * (L + 2)·2⁻²³·Σ|terms| of the reference. The order of operations for an output does not depend
+ * on the task split, so any thread count gives the same bits.
+ */
+final class F32ConvImplicitGemm implements PreparedConv {
+
+  private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+  private static final int MR = F32GemmPacked.MR;
+
+  /** Position panels per task: 8 panels are 256 positions at 512 bits. */
+  static final int PANELS_PER_TASK = 8;
+
+  private final ConvGeometry g;
+  private final VectorSpecies<Float> species;
+  private final int nr;
+  private final float[] bias;
+  private final float[] offsets;
+  private final Activation activation;
+  private final int kg;
+  private final int reduction;
+  private final int channelPanels;
+  private final float[] packedWeight;
+  private final int[] tapOffset;
+  private final int hp;
+  private final int wp;
+  private final int paddedPlane;
+  /** Position panels per image: P·Wp padded-width positions, in panels of NR. */
+  private final int positionPanels;
+  private final int chunks;
+  /** Floats of the padded input copy (all images) and of each worker's spill tile. */
+  private final int paddedInput;
+  private final int scratchPerWorker;
+
+  private F32ConvImplicitGemm(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
+      float[] offsets, Activation activation) {
+    this.g = g;
+    this.species = species;
+    this.nr = 2 * species.length();
+    this.bias = bias;
+    this.offsets = offsets;
+    this.activation = activation;
+    this.kg = g.outputChannelsPerGroup();
+    this.reduction = g.reductionLength();
+    this.channelPanels = Math.ceilDiv(kg, MR);
+    this.hp = g.h() + g.padTop() + g.padBottom();
+    this.wp = g.w() + g.padLeft() + g.padRight();
+    this.paddedPlane = hp * wp;
+    this.tapOffset = new int[reduction];
+    for (int c = 0, l = 0; c < g.inputChannelsPerGroup(); c++) {
+      for (int r = 0; r < g.r(); r++) {
+        for (int s = 0; s < g.s(); s++, l++) {
+          tapOffset[l] = c * paddedPlane + r * g.dilationH() * wp + s * g.dilationW();
+        }
+      }
+    }
+    this.positionPanels = Math.ceilDiv(g.p() * wp, nr);
+    this.chunks = Math.ceilDiv(positionPanels, PANELS_PER_TASK);
+    // The last position panel runs up to positionPanels·NR − P·Wp positions past P·Wp, and its
+    // farthest tap reads (S − 1)·dilationW further past the last plane (P·Wp + (R − 1)·dilationH·Wp
+    // is one whole plane at stride 1): that much zeroed slack keeps the loads inside the copy.
+    int slack = positionPanels * nr - g.p() * wp + (g.s() - 1) * g.dilationW();
+    this.paddedInput = Math.addExact(Math.multiplyExact(g.n() * g.c(), paddedPlane), slack);
+    this.scratchPerWorker = Math.addExact(paddedInput, MR * nr);
+    this.packedWeight = packWeights(weight);
+  }
+
+  /** True for stride 1 in both axes, any kernel, dilation, padding and groups. */
+  static boolean supports(ConvGeometry g) {
+    return g.strideH() == 1 && g.strideW() == 1;
+  }
+
+  static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
+      float[] offsets, Activation activation) {
+    if (!supports(g)) {
+      throw new IllegalArgumentException("F32ConvImplicitGemm takes stride 1, got " + g);
+    }
+    return new F32ConvImplicitGemm(species, g, weight, bias, offsets, activation);
+  }
+
+  /** W[g·Kg + panel·MR + i, l] at (g·panels + panel)·MR·L + l·MR + i; rows past Kg stay zero. */
+  private float[] packWeights(float[] weight) {
+    float[] packed = new float[Math.multiplyExact(g.groups() * channelPanels * MR, reduction)];
+    for (int group = 0; group < g.groups(); group++) {
+      for (int panel = 0; panel < channelPanels; panel++) {
+        int base = (group * channelPanels + panel) * MR * reduction;
+        for (int i = 0; i < MR && panel * MR + i < kg; i++) {
+          int src = (group * kg + panel * MR + i) * reduction;
+          for (int l = 0; l < reduction; l++) {
+            packed[base + l * MR + i] = weight[src + l];
+          }
+        }
+      }
+    }
+    return packed;
+  }
+
+  /**
+   * The padded copy is shared by all workers and lives at the start of the scratch, the spill
+   * tiles after it; the per-worker figure is what makes the total fit for any thread count.
+   */
+  @Override
+  public int scratchPerWorker() {
+    return scratchPerWorker;
+  }
+
+  @Override
+  public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    int images = g.n() * g.c();
+    int channelBlocks = channelBlocks(parallel.threads());
+    int tasks = g.n() * g.groups() * chunks * channelBlocks;
+    if (parallel.threads() == 1) {
+      for (int c = 0; c < images; c++) {
+        padChannel(x, c, scratch);
+      }
+      Arrays.fill(scratch, images * paddedPlane, paddedInput, 0f);
+      for (int t = 0; t < tasks; t++) {
+        task(t, channelBlocks, residual, y, scratch, paddedInput);
+      }
+    } else {
+      parallel.forEach(images, (c, worker) -> padChannel(x, c, scratch));
+      Arrays.fill(scratch, images * paddedPlane, paddedInput, 0f);
+      parallel.forEach(tasks, (t, worker) -> task(t, channelBlocks, residual, y, scratch,
+          paddedInput + worker * MR * nr));
+    }
+  }
+
+  /** Channel blocks per (image, group, chunk): 1 unless the chunks alone leave threads idle. */
+  private int channelBlocks(int threads) {
+    int tasks = g.n() * g.groups() * chunks;
+    if (threads == 1 || tasks >= 4 * threads) {
+      return 1;
+    }
+    return Math.min(channelPanels, Math.ceilDiv(4 * threads, tasks));
+  }
+
+  /** Writes plane {@code nc} (image·C + channel) of xp: zero rows and columns around a copy of x. */
+  private void padChannel(float[] x, int nc, float[] xp) {
+    int H = g.h(), W = g.w();
+    int dst = nc * paddedPlane;
+    int top = g.padTop() * wp;
+    Arrays.fill(xp, dst, dst + top + g.padLeft(), 0f);
+    int src = nc * H * W;
+    int row = dst + top + g.padLeft();
+    for (int h = 0; h < H; h++, src += W, row += wp) {
+      System.arraycopy(x, src, xp, row, W);
+      int gapEnd = h + 1 < H ? row + wp : dst + paddedPlane;
+      Arrays.fill(xp, row + W, gapEnd, 0f);
+    }
+  }
+
+  private void task(int t, int channelBlocks, float[] residual, float[] y, float[] scratch, int spill) {
+    int cb = t % channelBlocks;
+    t /= channelBlocks;
+    int chunk = t % chunks;
+    t /= chunks;
+    int group = t % g.groups();
+    int n = t / g.groups();
+    int perBlock = Math.ceilDiv(channelPanels, channelBlocks);
+    int panel0 = cb * perBlock;
+    int panel1 = Math.min(channelPanels, panel0 + perBlock);
+    int xBase = (n * g.c() + group * g.inputChannelsPerGroup()) * paddedPlane;
+    int positions = g.p() * g.q();
+    int yBase = (n * g.k() + group * kg) * positions;
+    int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
+    for (int pp = chunk * PANELS_PER_TASK; pp < pp1; pp++) {
+      int j0 = pp * nr;
+      for (int panel = panel0; panel < panel1; panel++) {
+        accumulate(reduction, packedWeight, (group * channelPanels + panel) * MR * reduction, scratch, xBase + j0,
+            spill);
+        store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
+      }
+    }
+  }
+
+  /**
+   * acc(i, ·) = Σ_l A(i, l) · xp[xIdx + tapOffset[l] … + 2L), for the MR channels of the panel at
+   * aIdx, spilled row by row (NR floats a row) to xp[tileOff …]: the worker's tile lives in the
+   * same scratch array, after the padded input.
+   *
+   * <p>One copy per width on a {@code static final} species, as in {@link F32GemmPacked}.
+   */
+  private void accumulate(int len, float[] aP, int aIdx, float[] xp, int xIdx, int tileOff) {
+    switch (species.vectorBitSize()) {
+      case 512 -> accumulate512(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 256 -> accumulate256(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 128 -> accumulate128(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  /**
+   * Stores the spilled tile's real outputs: column c is padded-width position j0 + c, i.e. output
+   * (p, q) = divmod(j0 + c, Wp), kept when q < Q and p < P; each run of kept columns goes through
+   * {@link F32Epilogue} into y.
+   */
+  private void store(float[] tile, int tileOff, int j0, int row0, int rows, int group, int yBase, float[] residual,
+      float[] y) {
+    int P = g.p(), Q = g.q();
+    int positions = P * Q;
+    for (int c = 0; c < nr; ) {
+      int j = j0 + c;
+      int p = j / wp;
+      int q = j - p * wp;
+      if (p >= P) {
+        return;
+      }
+      if (q >= Q) {
+        c += wp - q; // skip the dropped columns
+        continue;
+      }
+      int run = Math.min(nr - c, Q - q);
+      int out = p * Q + q;
+      for (int i = 0; i < rows; i++) {
+        int k = group * kg + row0 + i;
+        int at = yBase + (row0 + i) * positions + out;
+        F32Epilogue.apply(species, tile, tileOff + i * nr + c, y, at, run, bias != null, bias == null ? 0f : bias[k],
+            offsets, k * positions + out, residual, at, activation);
+      }
+      c += run;
+    }
+  }
+
+  /** {@link #accumulate}'s loop on the constant 512-bit species. */
+  private static void accumulate512(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S512;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
+  }
+
+  /** {@link #accumulate}'s loop on the constant 256-bit species. */
+  private static void accumulate256(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S256;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
+  }
+
+  /** {@link #accumulate}'s loop on the constant 128-bit species. */
+  private static void accumulate128(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S128;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
+    acc10.intoArray(tile, tileOff + 2 * l1);
+    acc11.intoArray(tile, tileOff + 3 * l1);
+    acc20.intoArray(tile, tileOff + 4 * l1);
+    acc21.intoArray(tile, tileOff + 5 * l1);
+    acc30.intoArray(tile, tileOff + 6 * l1);
+    acc31.intoArray(tile, tileOff + 7 * l1);
+    acc40.intoArray(tile, tileOff + 8 * l1);
+    acc41.intoArray(tile, tileOff + 9 * l1);
+    acc50.intoArray(tile, tileOff + 10 * l1);
+    acc51.intoArray(tile, tileOff + 11 * l1);
+  }
+
+}
