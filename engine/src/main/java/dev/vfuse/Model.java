@@ -126,6 +126,27 @@ public final class Model implements AutoCloseable {
     }
   }
 
+  /**
+   * The floating-point operations one run does in its convolutions and matrix products (two per
+   * multiply-add, after fusion) when the inputs have these shapes, in the order of
+   * {@link #inputs()}: the work behind a GFLOP/s figure. Other operators are not counted.
+   *
+   * @throws InvalidInputException if the model cannot run at these shapes
+   */
+  public long flops(List<int[]> inputShapes) throws InvalidInputException {
+    List<ValueInfo> inputs = inputs();
+    if (inputShapes.size() != inputs.size()) {
+      throw new InvalidInputException(null, "expected " + inputs.size() + " input shapes, got " + inputShapes.size(), null);
+    }
+    int[][] shapes = new int[inputs.size()][];
+    ElementType[] types = new ElementType[inputs.size()];
+    for (int i = 0; i < shapes.length; i++) {
+      shapes[i] = inputShapes.get(i).clone();
+      types[i] = inputs.get(i).elementType();
+    }
+    return executor.flops(shapes, types);
+  }
+
   public List<ValueInfo> inputs() {
     return original.inputs();
   }

@@ -229,6 +229,49 @@ final class Plan {
     }
   }
 
+  /**
+   * Floating-point operations of one run in its convolutions and matrix products, two per
+   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S, ConvTranspose
+   * 2·|X|·(K/g)·R·S, Gemm and MatMul 2·|Y|·k. Other operators are not counted.
+   */
+  long flops() {
+    long total = 0;
+    for (Step step : steps) {
+      String op = step.node().opType();
+      int[] in = step.inputs();
+      int out = step.outputs()[0];
+      if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0) {
+        continue;
+      }
+      int[] w = shapes[in[1]];
+      switch (op) {
+        case "Conv" -> total += 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+        case "ConvTranspose" -> total += 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
+        case "Gemm", "MatMul" -> {
+          int[] a = shapes[in[0]];
+          boolean transA = op.equals("Gemm") && step.node().attributes().getInt("transA", 0) != 0;
+          total += 2 * (long) Shapes.size(shapes[out]) * (transA ? a[a.length - 2] : a[a.length - 1]);
+        }
+        default -> { }
+      }
+    }
+    return total;
+  }
+
+  /** True when these graph inputs have exactly the types and shapes this plan was built for. */
+  boolean accepts(NdArray[] graphInputs) {
+    int[] ids = program.graphInputIds;
+    if (graphInputs.length != ids.length) {
+      return false;
+    }
+    for (int i = 0; i < ids.length; i++) {
+      if (graphInputs[i].type != types[ids[i]] || !Arrays.equals(graphInputs[i].shape, shapes[ids[i]])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Total float32 elements in the slot buffers of one run: the activation memory the plan needs. */
   long activationElements() {
     long sum = 0;

@@ -102,6 +102,8 @@ public class ModelBenchmark {
       Backend backend = Backend.parse(parts[1]);
       boolean fuse = !(parts.length > 2 && parts[2].equals("nofuse"));
       vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withFuse(fuse).withThreads(threads));
+      System.out.printf(java.util.Locale.ROOT, "%nwork %s %.4f GFLOP%n", model,
+          vfuse.flops(java.util.List.of(shape)) / 1e9);
       float[] actual = vfuse.run(input).floats();
       double maxAbs = 0;
       double scale = 0;

@@ -225,14 +225,10 @@ final class F32ConvGemm implements PreparedConv {
         }
       }
     }
-    VectorSpecies<Float> sp = gemm.species();
-    int row1 = Math.min(kg, panel1 * MR);
-    for (int row = panel0 * MR; row < row1; row++) {
-      int k = group * kg + row;
-      int at = yBase + row * positions + j0;
-      F32Epilogue.apply(sp, y, at, cols, bias != null, bias == null ? 0f : bias[k], offsets, k * positions + j0,
-          residual, at, activation);
-    }
+    int row0 = panel0 * MR;
+    int at = yBase + row0 * positions + j0;
+    F32Epilogue.applyRows(gemm.species(), y, at, positions, y, at, positions, Math.min(kg, panel1 * MR) - row0, cols,
+        bias, group * kg + row0, offsets, (group * kg + row0) * positions + j0, residual, activation);
   }
 
   /**

@@ -247,12 +247,9 @@ final class F32ConvImplicitGemm implements PreparedConv {
       }
       int run = Math.min(nr - c, Q - q);
       int out = p * Q + q;
-      for (int i = 0; i < rows; i++) {
-        int k = group * kg + row0 + i;
-        int at = yBase + (row0 + i) * positions + out;
-        F32Epilogue.apply(species, tile, tileOff + i * nr + c, y, at, run, bias != null, bias == null ? 0f : bias[k],
-            offsets, k * positions + out, residual, at, activation);
-      }
+      int k0 = group * kg + row0;
+      F32Epilogue.applyRows(species, tile, tileOff + c, nr, y, yBase + row0 * positions + out, positions, rows, run,
+          bias, k0, offsets, k0 * positions + out, residual, activation);
       c += run;
     }
   }

@@ -135,6 +135,114 @@ final class F32Epilogue {
     }
   }
 
+  /**
+   * The epilogue on a block of rows (output channels) at once, as a kernel stores its register
+   * tile: for row in [0, rows) and i in [0, len),
+   * y[yOff + row·yStride + i] = epilogue(src[srcOff + row·srcStride + i]) with bias[biasOff + row]
+   * (bias may be null), offsets at offOff + row·yStride + i, and the residual at the output's own
+   * index. One call per tile instead of one per row: for short reductions the store is a large
+   * part of the work.
+   */
+  static void applyRows(VectorSpecies<Float> sp, float[] src, int srcOff, int srcStride, float[] y, int yOff,
+      int yStride, int rows, int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual,
+      Activation activation) {
+    Activation vectorActivation = activation != null && hasVectorForm(activation) ? activation : null;
+    switch (sp.vectorBitSize()) {
+      case 512 -> rows512(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
+          vectorActivation);
+      case 256 -> rows256(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
+          vectorActivation);
+      case 128 -> rows128(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
+          vectorActivation);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+    if (activation != null && vectorActivation == null) {
+      for (int row = 0; row < rows; row++) {
+        for (int j = yOff + row * yStride, end = j + len; j < end; j++) {
+          y[j] = activation.apply(y[j]);
+        }
+      }
+    }
+  }
+
+  private static void rows512(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i, m);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at, m));
+        }
+        if (activation != null) {
+          v = activate(activation, v);
+        }
+        v.intoArray(y, at, m);
+      }
+    }
+  }
+
+  private static void rows256(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i, m);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at, m));
+        }
+        if (activation != null) {
+          v = activate(activation, v);
+        }
+        v.intoArray(y, at, m);
+      }
+    }
+  }
+
+  private static void rows128(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    for (int i = 0; i < len; i += lanes) {
+      VectorMask<Float> m = sp.indexInRange(i, len);
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i, m);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at, m));
+        }
+        if (activation != null) {
+          v = activate(activation, v);
+        }
+        v.intoArray(y, at, m);
+      }
+    }
+  }
+
   /** True when {@link #activate} computes the activation bit-exactly. */
   static boolean hasVectorForm(Activation f) {
     return !(f instanceof Activation.Sigmoid || f instanceof Activation.Tanh);

@@ -76,4 +76,28 @@ class F32EpilogueTest {
     }
     return a;
   }
+
+  /** {@link F32Epilogue#applyRows} is {@link F32Epilogue#apply} row by row, bit for bit. */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void rowsEqualRowByRow(VectorSpecies<Float> sp, int len, boolean hasBias, boolean withOffsets, boolean withResidual,
+      Activation act) {
+    SplittableRandom r = new SplittableRandom(len * 31L + sp.vectorBitSize());
+    int rows = 3;
+    int srcStride = len + 2;
+    int yStride = len + 5;
+    float[] src = random(r, 1 + rows * srcStride);
+    float[] bias = hasBias ? random(r, 2 + rows) : null;
+    float[] offsets = withOffsets ? random(r, 4 + rows * yStride) : null;
+    float[] residual = withResidual ? random(r, 7 + rows * yStride) : null;
+    float[] y = random(r, 7 + rows * yStride);
+    float[] expected = y.clone();
+    for (int row = 0; row < rows; row++) {
+      F32Epilogue.apply(sp, src, 1 + row * srcStride, expected, 7 + row * yStride, len, hasBias,
+          hasBias ? bias[2 + row] : 0f, offsets, 4 + row * yStride, residual, 7 + row * yStride, act);
+    }
+    F32Epilogue.applyRows(sp, src, 1, srcStride, y, 7, yStride, rows, len, bias, 2, offsets, 4, residual, act);
+    assertThat(y).as("%s len=%d bias=%s offsets=%s residual=%s %s", sp, len, hasBias, withOffsets, withResidual, act)
+        .containsExactly(expected);
+  }
 }
