@@ -60,7 +60,7 @@ final class InspectCommand implements Callable<Integer> {
 
   /** The sections, in print order. */
   List<Section> sections() {
-    return List.of(this::header, this::values, this::ops, this::parameters, this::fusion);
+    return List.of(this::header, this::values, this::ops, this::parameters, this::work, this::fusion);
   }
 
   @Override
@@ -125,5 +125,23 @@ final class InspectCommand implements Callable<Integer> {
     String human = p >= 1_000_000 ? String.format(Locale.ROOT, " (%.2f M)", p / 1e6)
         : p >= 1_000 ? String.format(Locale.ROOT, " (%.1f k)", p / 1e3) : "";
     out.println("parameters " + p + human);
+  }
+
+  /** Conv and matrix-product FLOPs per run, when every input dimension is fixed. */
+  void work(Model m, PrintWriter out) {
+    List<int[]> shapes = new java.util.ArrayList<>();
+    for (ValueInfo v : m.inputs()) {
+      if (v.dims().contains(-1)) {
+        out.println("work       (input " + v.name() + " has dynamic dimensions)");
+        return;
+      }
+      shapes.add(v.dims().stream().mapToInt(Integer::intValue).toArray());
+    }
+    try {
+      out.println(String.format(Locale.ROOT, "work       %.3f GFLOP per run in convolutions and matrix products",
+          m.flops(shapes) / 1e9));
+    } catch (VfuseException e) {
+      out.println("work       (" + e.getMessage() + ")");
+    }
   }
 }
