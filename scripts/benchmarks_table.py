@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Turns a JMH JSON result into the markdown tables of docs/BENCHMARKS.md: for
-dev.vfuse.jmh.ModelBenchmark (SampleTime mode) the median latency per model and engine and the
-ratio to ONNX Runtime measured in the same run at the same thread count; for
-dev.vfuse.jmh.ConvKernelBenchmark the time per layer, GFLOP/s, share of the 262 GFLOP/s
-single-core peak and the simd speed-up over the reference.
+dev.vfuse.jmh.ModelBenchmark (SampleTime mode) the median latency per model, engine and thread
+count, the ratio to ONNX Runtime measured in the same run at the same thread count, and GFLOP/s
+with its share of the machine's peak (262 GFLOP/s per core); for
+dev.vfuse.jmh.ConvKernelBenchmark the time per layer, GFLOP/s, share of peak and the simd
+speed-up over the reference.
 
     python3 scripts/benchmarks_table.py jmh-result.json
 """
@@ -15,8 +16,35 @@ import sys
 PEAK_GFLOPS = 262.0
 
 
+# N,C,H,W,K,kernel,stride,pad,groups of each ConvKernelBenchmark layer: the LAYERS map of
+# jmh/src/main/java/dev/vfuse/jmh/ConvKernelBenchmark.java.
+LAYERS = {
+    "r18-3x3-64c-56": "1,64,56,56,64,3,1,1,1",
+    "r18-3x3-128c-28": "1,128,28,28,128,3,1,1,1",
+    "r18-3x3-256c-14": "1,256,14,14,256,3,1,1,1",
+    "r18-3x3-512c-7": "1,512,7,7,512,3,1,1,1",
+    "r18-1x1s2-64to128": "1,64,56,56,128,1,2,0,1",
+    "mbv2-1x1-24to144-56": "1,24,56,56,144,1,1,0,1",
+    "mbv2-1x1-144to24-56": "1,144,56,56,24,1,1,0,1",
+    "mbv2-dw3x3-144c-56": "1,144,56,56,144,3,1,1,144",
+    "mbv2-dw3x3s2-96c-112": "1,96,112,112,96,3,2,1,96",
+    "mbv3-dw5x5s2-72c-56": "1,72,56,56,72,5,2,2,72",
+    "ppocr-det-3x3-16c-160": "1,16,160,160,16,3,1,1,1",
+}
+
+# Conv and matrix-product GFLOP per run of each ModelBenchmark model, as Model.flops reports it
+# (the benchmark prints a "work MODEL GFLOP" line at setup).
+MODEL_GFLOP = {
+    "ocr-cls": 0.0325,
+    "ocr-det": 3.8236,
+    "resnet18": 3.6281,
+    "mobilenet_v2": 0.6015,
+    "mobilenet_v3_small": 0.1114,
+}
+
+
 def conv_flops(layer):
-    n, c, h, w, k, kernel, stride, pad, groups = map(int, layer.split(","))
+    n, c, h, w, k, kernel, stride, pad, groups = map(int, LAYERS[layer].split(","))
     p = (h + 2 * pad - kernel) // stride + 1
     q = (w + 2 * pad - kernel) // stride + 1
     return 2.0 * n * k * p * q * (c // groups) * kernel * kernel
@@ -25,13 +53,16 @@ def conv_flops(layer):
 def kernels(results):
     rows = collections.defaultdict(dict)
     for r in results:
-        rows[r["params"]["layer"]][r["params"]["backend"]] = r["primaryMetric"]["score"]
-    print("| layer N,C,H,W,K,kernel,stride,pad,groups | reference ms | simd ms | simd GFLOP/s | % of peak | simd / reference speed-up |")
-    print("|---|---|---|---|---|---|")
-    for layer, e in rows.items():
+        p = r["params"]
+        rows[(p["layer"], p.get("threads", "1"))][p["backend"]] = r["primaryMetric"]["score"]
+    print("| layer | N,C,H,W,K,kernel,stride,pad,groups | threads | reference ms | simd ms | simd GFLOP/s | % of peak | simd / reference speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (layer, threads), e in rows.items():
         gflops = conv_flops(layer) / (e["simd"] * 1e6) if "simd" in e else 0
-        speedup = e["reference"] / e["simd"] if "reference" in e and "simd" in e else 0
-        print(f"| {layer} | {e.get('reference', 0):.3f} | {e.get('simd', 0):.3f} | {gflops:.1f} | {100 * gflops / PEAK_GFLOPS:.0f}% | {speedup:.1f} |")
+        peak = PEAK_GFLOPS * int(threads)
+        speedup = f"{e['reference'] / e['simd']:.1f}" if "reference" in e and "simd" in e else ""
+        ref = f"{e['reference']:.3f}" if "reference" in e else ""
+        print(f"| {layer} | {LAYERS[layer]} | {threads} | {ref} | {e.get('simd', 0):.3f} | {gflops:.1f} | {100 * gflops / peak:.0f}% | {speedup} |")
 
 
 def main(path):
@@ -45,13 +76,17 @@ def main(path):
         median = r["primaryMetric"]["scorePercentiles"]["50.0"]
         rows[(p["model"], p.get("threads", "1"))][p["engine"]] = median
     engines = ["onnxruntime", "vfuse-simd", "vfuse-simd-nofuse", "vfuse-reference"]
-    print("| model | threads | " + " | ".join(e + " ms" for e in engines) + " | vfuse-simd / onnxruntime | fused / unfused |")
-    print("|---|---|" + "---|" * (len(engines) + 2))
+    print("| model | threads | " + " | ".join(e + " ms" for e in engines)
+          + " | vfuse-simd / onnxruntime | fused / unfused | vfuse-simd GFLOP/s | % of peak |")
+    print("|---|---|" + "---|" * (len(engines) + 4))
     for (model, threads), e in sorted(rows.items()):
         cells = [f"{e[k]:.2f}" if k in e else "" for k in engines]
-        ratio = f"{e['vfuse-simd'] / e['onnxruntime']:.1f}" if "vfuse-simd" in e and "onnxruntime" in e else ""
+        ratio = f"{e['vfuse-simd'] / e['onnxruntime']:.2f}" if "vfuse-simd" in e and "onnxruntime" in e else ""
         fused = f"{e['vfuse-simd'] / e['vfuse-simd-nofuse']:.2f}" if "vfuse-simd" in e and "vfuse-simd-nofuse" in e else ""
-        print(f"| {model} | {threads} | " + " | ".join(cells) + f" | {ratio} | {fused} |")
+        gflops = MODEL_GFLOP.get(model, 0) / (e["vfuse-simd"] / 1e3) if "vfuse-simd" in e else 0
+        rate = f"{gflops:.0f}" if gflops else ""
+        share = f"{100 * gflops / (PEAK_GFLOPS * int(threads)):.0f}%" if gflops else ""
+        print(f"| {model} | {threads} | " + " | ".join(cells) + f" | {ratio} | {fused} | {rate} | {share} |")
 
 
 if __name__ == "__main__":
