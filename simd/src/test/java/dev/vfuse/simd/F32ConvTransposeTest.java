@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Geometry: PP-OCR's detection head (ConvTranspose 2×2 stride 2, 24→24 and 24→1 channels, and a
  * 96→24 variant), the grouped cases of the model fixtures, and seeded random geometry: kernels
- * 1..4, strides 1..3, dilation 1..2, pads, output padding, groups 1, 2 and C, batches of 1 and 2.
+ * 1..4, strides 1..3, dilation 1..2, pads, output padding, groups 1, 2 and C, batches of 1 and 2;
+ * also more output channels than one task takes and a reduction longer than the GEMM's K block.
  *
  * <p>Checks, per case:
  *
@@ -144,6 +145,8 @@ class F32ConvTransposeTest {
       int l = sp.length();
       geometries.add(ct(2, 3, 3, 2 * l + 3, 5, 3, 3, 1, 1, 0, 1, 1));
       geometries.add(ct(1, 5, 4, 6, 70, 3, 3, 1, 0, 0, 1, 1));
+      // a reduction C/groups longer than the GEMM's K block (256)
+      geometries.add(ct(1, 600, 3, 5, 4, 2, 2, 2, 0, 0, 1, 2));
       SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 23);
       while (geometries.size() < 45) {
         int groups = switch (rnd.nextInt(3)) {
