@@ -10,6 +10,7 @@ import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.PreparedGemm;
 import dev.vfuse.reference.ReferenceKernels;
@@ -34,6 +35,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       precision, never fused into an FMA.
  *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
  *       broadcast element; see the method.
+ *   <li>{@link #maxPool2d}, {@link #avgPool2d}, {@link #globalAvgPool}: {@link F32Pool}.
  * </ul>
  *
  * <p>Reductions, which accumulate in float with FMA and agree with the reference to rounding
@@ -41,6 +43,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
+ *   <li>{@link #convTranspose2d} and {@link #prepareConvTranspose2d}: {@link F32ConvTranspose}.
  *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm} at stride 1,
  *       {@link F32ConvGemm} at other strides (GEMM on packed weights), {@link F32DwConv} for
  *       depthwise.
@@ -545,11 +548,46 @@ public final class SimdKernels extends ReferenceKernels {
     prepared.run(x, epilogue.residual(), y, new float[prepared.scratchPerWorker()], Parallel.SERIAL);
   }
 
+  // ---------------------------------------------------------------- convTranspose2d
+
+  /** {@link F32ConvTranspose}: the weight transposed once here, GEMM + col2im per tile, epilogue on the tile. */
+  @Override
+  public PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
+      Activation activation) {
+    return F32ConvTranspose.prepare(species, g, weight, bias, offsets, activation);
+  }
+
+  @Override
+  public void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, float[] y) {
+    convTranspose2d(g, x, weight, bias, new ConvEpilogue(null, null, null), y);
+  }
+
+  /** The prepared kernel of {@link #prepareConvTranspose2d}, prepared for this one call. */
   @Override
   public void convTranspose2d(ConvTransposeGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue,
       float[] y) {
-    convTranspose2d(g, x, weight, bias, y);
-    applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
+    PreparedConv prepared = prepareConvTranspose2d(g, weight, bias, epilogue.offsets(), epilogue.activation());
+    prepared.run(x, epilogue.residual(), y, new float[prepared.scratchPerWorker()], Parallel.SERIAL);
+  }
+
+  // ---------------------------------------------------------------- pooling
+
+  /** {@link F32Pool}: bit-identical to the reference. */
+  @Override
+  public void maxPool2d(PoolGeometry g, float[] x, float[] y) {
+    F32Pool.maxPool2d(species, g, x, y);
+  }
+
+  /** {@link F32Pool}: the reference's double sums, lane by lane; bit-identical. */
+  @Override
+  public void avgPool2d(PoolGeometry g, boolean countIncludePad, float[] x, float[] y) {
+    F32Pool.avgPool2d(species, g, countIncludePad, x, y);
+  }
+
+  /** {@link F32Pool}: vector sums where they are provably exact, else the reference's loop; bit-identical. */
+  @Override
+  public void globalAvgPool(int planes, int spatial, float[] x, float[] y) {
+    F32Pool.globalAvgPool(species, planes, spatial, x, y);
   }
 
   /**
