@@ -25,6 +25,11 @@ import jdk.incubator.vector.VectorSpecies;
  * with no bit-exact vector form (Sigmoid, Tanh) run {@link Activation#apply} per element. Kernels
  * call it on a tile they have just written, while it is still in cache.
  *
+ * <p>The activations are inlined into each loop as a branch on an int kind, with the float
+ * semantics of {@link Activation#apply}: compare-and-blend clamps (so NaN and −0.0 behave as the
+ * scalar comparisons make them), separate multiply and add. A helper method taking and returning
+ * vectors was not inlined and ran in the Vector API's Java fallback.
+ *
  * <p>One copy of the loop per width on a {@code static final} species (see {@link F32GemmPacked}
  * on why C2 needs the species constant): called with a species parameter, the Vector API ran in
  * its Java fallback here, with boxed vectors. Every step is masked (cheap on JDK 25), so there is
@@ -49,17 +54,16 @@ final class F32Epilogue {
    */
   static void apply(VectorSpecies<Float> sp, float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias,
       float bias, float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
-    Activation vectorActivation = activation != null && hasVectorForm(activation) ? activation : null;
+    int act = kind(activation);
+    float actA = parameterA(activation);
+    float actB = parameterB(activation);
     switch (sp.vectorBitSize()) {
-      case 512 -> apply512(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
-          vectorActivation);
-      case 256 -> apply256(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
-          vectorActivation);
-      case 128 -> apply128(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff,
-          vectorActivation);
+      case 512 -> apply512(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
+      case 256 -> apply256(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
+      case 128 -> apply128(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
       default -> throw new IllegalArgumentException("unsupported species " + sp);
     }
-    if (activation != null && vectorActivation == null) {
+    if (activation != null && act == NONE) {
       for (int j = yOff; j < yOff + len; j++) {
         y[j] = activation.apply(y[j]);
       }
@@ -67,9 +71,13 @@ final class F32Epilogue {
   }
 
   private static void apply512(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
-      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+      float[] offsets, int offOff, float[] residual, int resOff, int act, float actA, float actB) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
@@ -82,17 +90,31 @@ final class F32Epilogue {
       if (residual != null) {
         v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
       }
-      if (activation != null) {
-        v = activate(activation, v);
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
       }
       v.intoArray(y, yOff + i, m);
     }
   }
 
   private static void apply256(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
-      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+      float[] offsets, int offOff, float[] residual, int resOff, int act, float actA, float actB) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
@@ -105,17 +127,31 @@ final class F32Epilogue {
       if (residual != null) {
         v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
       }
-      if (activation != null) {
-        v = activate(activation, v);
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
       }
       v.intoArray(y, yOff + i, m);
     }
   }
 
   private static void apply128(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
-      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+      float[] offsets, int offOff, float[] residual, int resOff, int act, float actA, float actB) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
@@ -128,8 +164,18 @@ final class F32Epilogue {
       if (residual != null) {
         v = v.add(FloatVector.fromArray(sp, residual, resOff + i, m));
       }
-      if (activation != null) {
-        v = activate(activation, v);
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
       }
       v.intoArray(y, yOff + i, m);
     }
@@ -146,17 +192,19 @@ final class F32Epilogue {
   static void applyRows(VectorSpecies<Float> sp, float[] src, int srcOff, int srcStride, float[] y, int yOff,
       int yStride, int rows, int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual,
       Activation activation) {
-    Activation vectorActivation = activation != null && hasVectorForm(activation) ? activation : null;
+    int act = kind(activation);
+    float actA = parameterA(activation);
+    float actB = parameterB(activation);
     switch (sp.vectorBitSize()) {
       case 512 -> rows512(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          vectorActivation);
+          act, actA, actB);
       case 256 -> rows256(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          vectorActivation);
+          act, actA, actB);
       case 128 -> rows128(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          vectorActivation);
+          act, actA, actB);
       default -> throw new IllegalArgumentException("unsupported species " + sp);
     }
-    if (activation != null && vectorActivation == null) {
+    if (activation != null && act == NONE) {
       for (int row = 0; row < rows; row++) {
         for (int j = yOff + row * yStride, end = j + len; j < end; j++) {
           y[j] = activation.apply(y[j]);
@@ -166,9 +214,14 @@ final class F32Epilogue {
   }
 
   private static void rows512(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
+      float actB) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
@@ -183,8 +236,18 @@ final class F32Epilogue {
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));
         }
-        if (activation != null) {
-          v = activate(activation, v);
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
         }
         v.intoArray(y, at, m);
       }
@@ -192,9 +255,14 @@ final class F32Epilogue {
   }
 
   private static void rows256(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
+      float actB) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
@@ -209,8 +277,18 @@ final class F32Epilogue {
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));
         }
-        if (activation != null) {
-          v = activate(activation, v);
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
         }
         v.intoArray(y, at, m);
       }
@@ -218,9 +296,14 @@ final class F32Epilogue {
   }
 
   private static void rows128(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, Activation activation) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
+      float actB) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
     for (int i = 0; i < len; i += lanes) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
@@ -235,38 +318,66 @@ final class F32Epilogue {
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));
         }
-        if (activation != null) {
-          v = activate(activation, v);
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
         }
         v.intoArray(y, at, m);
       }
     }
   }
 
-  /** True when {@link #activate} computes the activation bit-exactly. */
-  static boolean hasVectorForm(Activation f) {
-    return !(f instanceof Activation.Sigmoid || f instanceof Activation.Tanh);
-  }
+  /** Activation kinds of the vector loops: an int, so the loops branch on a constant instead of a type switch. */
+  private static final int NONE = 0;
+  private static final int RELU = 1;
+  private static final int LEAKY_RELU = 2;
+  private static final int CLIP = 3;
+  private static final int HARD_SIGMOID = 4;
+  private static final int HARD_SWISH = 5;
 
   /**
-   * f(v) lane by lane with the float semantics of {@link Activation#apply}: compare-and-blend
-   * clamps (so NaN and −0.0 behave as the scalar comparisons make them), separate multiply and add.
-   * Only for activations {@link #hasVectorForm} accepts.
+   * The vector loops' kind for f, or {@link #NONE} for no activation and for those without a
+   * bit-exact vector form (Sigmoid and Tanh, whose reference uses {@link Math#exp} and
+   * {@link Math#tanh}): those run {@link Activation#apply} per element after the loop.
    */
-  static FloatVector activate(Activation f, FloatVector v) {
+  private static int kind(Activation f) {
     return switch (f) {
-      case Activation.Relu r -> v.broadcast(0f).blend(v, v.compare(GT, 0f));
-      case Activation.LeakyRelu l -> v.mul(l.alpha()).blend(v, v.compare(GE, 0f));
-      case Activation.Clip c -> v.blend(v.broadcast(c.max()), v.compare(GT, c.max()))
-          .blend(v.broadcast(c.min()), v.compare(LT, c.min()));
-      case Activation.HardSigmoid h -> clamp01(v.mul(h.alpha()).add(h.beta()));
-      case Activation.HardSwish h -> v.mul(clamp01(v.mul(1f / 6f).add(0.5f)));
-      case Activation.Sigmoid s -> throw new IllegalArgumentException("no exact vector form: " + f);
-      case Activation.Tanh t -> throw new IllegalArgumentException("no exact vector form: " + f);
+      case null -> NONE;
+      case Activation.Relu r -> RELU;
+      case Activation.LeakyRelu l -> LEAKY_RELU;
+      case Activation.Clip c -> CLIP;
+      case Activation.HardSigmoid h -> HARD_SIGMOID;
+      case Activation.HardSwish h -> HARD_SWISH;
+      case Activation.Sigmoid s -> NONE;
+      case Activation.Tanh t -> NONE;
     };
   }
 
-  private static FloatVector clamp01(FloatVector t) {
-    return t.blend(t.broadcast(1f), t.compare(GT, 1f)).blend(t.broadcast(0f), t.compare(LT, 0f));
+  private static float parameterA(Activation f) {
+    return switch (f) {
+      case Activation.LeakyRelu l -> l.alpha();
+      case Activation.Clip c -> c.min();
+      case Activation.HardSigmoid h -> h.alpha();
+      case null, default -> 0f;
+    };
   }
+
+  private static float parameterB(Activation f) {
+    return switch (f) {
+      case Activation.Clip c -> c.max();
+      case Activation.HardSigmoid h -> h.beta();
+      case null, default -> 0f;
+    };
+  }
+
+
 }
