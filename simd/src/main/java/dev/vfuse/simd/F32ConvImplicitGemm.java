@@ -20,16 +20,17 @@ import jdk.incubator.vector.VectorSpecies;
  *   xp[c·Hp·Wp + j + r·dilationH·Wp + s·dilationW]
  * </pre>
  *
- * a fixed offset from j: for a run of 2L consecutive j the B panel of reduction index
- * l = (c·R + r)·S + s is two plain vector loads at {@code tapOffset[l] + j}. Columns
+ * a fixed offset from j: for a run of NR consecutive j the B panel of reduction index
+ * l = (c·R + r)·S + s is two or three plain vector loads at {@code tapOffset[l] + j}. Columns
  * q ∈ [Q, Wp) are computed and dropped (their taps wrap into the next row): (Wp − Q)/Wp extra
  * work, 3% at 56 wide, 22% at 7 wide, against im2col's copy of every tap.
  *
- * <p>Weights are packed once into panels of {@link F32GemmPacked#MR} output channels over the
+ * <p>Weights are packed once into panels of {@link #MR} output channels over the
  * whole reduction (MR floats per l). A run first writes xp into the scratch (zeros included, as
- * the scratch holds garbage), then runs tasks of (image, group, a range of 2L-wide position
+ * the scratch holds garbage), then runs tasks of (image, group, a range of NR-wide position
  * panels, a block of channel panels). For each position panel, each channel panel accumulates the
- * full reduction in 12 vector registers (6 channels × 2 vectors, float FMA), spills the tile, and
+ * full reduction in registers (8 channels × 2 or 3 vectors, see {@link #vectorsPerRow}; float FMA),
+ * spills the tile, and
  * stores the columns that are real outputs with the epilogue (bias, offsets, residual,
  * activation) applied on the way by {@link F32Epilogue}.
  *
@@ -42,13 +43,34 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
   private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
-  private static final int MR = F32GemmPacked.MR;
+  /**
+   * Output channels per register tile: 8 rows × 2 vectors = 16 accumulators (of 32 vector
+   * registers with AVX-512), 10 loads per 16 FMAs; 8 divides the channel counts of most CNN layers,
+   * where 6 wasted up to 12% on padded rows.
+   */
+  static final int MR = 8;
+
+  /**
+   * The 3-vector tile (24 accumulators, 11 loads per 24 FMAs) measured about 8% faster than the
+   * 2-vector one (16 accumulators) when positions are plentiful; the wider panel wastes more of
+   * the last panel of a small image. This factor weighs the two.
+   */
+  private static final double WIDE_TILE_SPEEDUP = 1.08;
+
+  /** 2 or 3 vectors a tile row: whichever computes the padded-width positions P·Wp in less estimated time. */
+  static int vectorsPerRow(ConvGeometry g, int lanes) {
+    int positions = g.p() * (g.w() + g.padLeft() + g.padRight());
+    double narrow = Math.ceilDiv(positions, 2 * lanes) * 2.0 * lanes;
+    double wide = Math.ceilDiv(positions, 3 * lanes) * 3.0 * lanes / WIDE_TILE_SPEEDUP;
+    return wide < narrow ? 3 : 2;
+  }
 
   /** Position panels per task: 8 panels are 256 positions at 512 bits. */
   static final int PANELS_PER_TASK = 8;
 
   private final ConvGeometry g;
   private final VectorSpecies<Float> species;
+  private final int vectors;
   private final int nr;
   private final float[] bias;
   private final float[] offsets;
@@ -72,7 +94,8 @@ final class F32ConvImplicitGemm implements PreparedConv {
       float[] offsets, Activation activation) {
     this.g = g;
     this.species = species;
-    this.nr = 2 * species.length();
+    this.vectors = vectorsPerRow(g, species.length());
+    this.nr = vectors * species.length();
     this.bias = bias;
     this.offsets = offsets;
     this.activation = activation;
@@ -210,17 +233,20 @@ final class F32ConvImplicitGemm implements PreparedConv {
   }
 
   /**
-   * acc(i, ·) = Σ_l A(i, l) · xp[xIdx + tapOffset[l] … + 2L), for the MR channels of the panel at
+   * acc(i, ·) = Σ_l A(i, l) · xp[xIdx + tapOffset[l] … + NR), for the MR channels of the panel at
    * aIdx, spilled row by row (NR floats a row) to xp[tileOff …]: the worker's tile lives in the
    * same scratch array, after the padded input.
    *
    * <p>One copy per width on a {@code static final} species, as in {@link F32GemmPacked}.
    */
   private void accumulate(int len, float[] aP, int aIdx, float[] xp, int xIdx, int tileOff) {
-    switch (species.vectorBitSize()) {
-      case 512 -> accumulate512(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
-      case 256 -> accumulate256(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
-      case 128 -> accumulate128(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+    switch (species.vectorBitSize() * 4 + vectors) {
+      case 512 * 4 + 2 -> accumulate512x2(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 512 * 4 + 3 -> accumulate512x3(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 256 * 4 + 2 -> accumulate256x2(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 256 * 4 + 3 -> accumulate256x3(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 128 * 4 + 2 -> accumulate128x2(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 128 * 4 + 3 -> accumulate128x3(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
       default -> throw new IllegalStateException("unsupported species " + species);
     }
   }
@@ -254,9 +280,9 @@ final class F32ConvImplicitGemm implements PreparedConv {
     }
   }
 
-  /** {@link #accumulate}'s loop on the constant 512-bit species. */
-  private static void accumulate512(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
-      int tileOff) {
+  /** {@link #accumulate}'s loop, 2 vectors a row, on the constant 512-bit species. */
+  private static void accumulate512x2(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
     final VectorSpecies<Float> sp = S512;
     final int l1 = sp.length();
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
@@ -265,10 +291,12 @@ final class F32ConvImplicitGemm implements PreparedConv {
     FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
     for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
       int bi = xBase + tapOffset[l];
       FloatVector b0 = FloatVector.fromArray(sp, x, bi);
-      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
       FloatVector av = FloatVector.broadcast(sp, aP[ai]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -287,9 +315,15 @@ final class F32ConvImplicitGemm implements PreparedConv {
       av = FloatVector.broadcast(sp, aP[ai + 5]);
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
     }
     acc00.intoArray(tile, tileOff);
-    acc01.intoArray(tile, tileOff + l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
     acc10.intoArray(tile, tileOff + 2 * l1);
     acc11.intoArray(tile, tileOff + 3 * l1);
     acc20.intoArray(tile, tileOff + 4 * l1);
@@ -300,11 +334,92 @@ final class F32ConvImplicitGemm implements PreparedConv {
     acc41.intoArray(tile, tileOff + 9 * l1);
     acc50.intoArray(tile, tileOff + 10 * l1);
     acc51.intoArray(tile, tileOff + 11 * l1);
+    acc60.intoArray(tile, tileOff + 12 * l1);
+    acc61.intoArray(tile, tileOff + 13 * l1);
+    acc70.intoArray(tile, tileOff + 14 * l1);
+    acc71.intoArray(tile, tileOff + 15 * l1);
   }
 
-  /** {@link #accumulate}'s loop on the constant 256-bit species. */
-  private static void accumulate256(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
-      int tileOff) {
+  /** {@link #accumulate}'s loop, 3 vectors a row, on the constant 512-bit species. */
+  private static void accumulate512x3(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S512;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc02.intoArray(tile, tileOff + 2 * l1);
+    acc10.intoArray(tile, tileOff + 3 * l1);
+    acc11.intoArray(tile, tileOff + 4 * l1);
+    acc12.intoArray(tile, tileOff + 5 * l1);
+    acc20.intoArray(tile, tileOff + 6 * l1);
+    acc21.intoArray(tile, tileOff + 7 * l1);
+    acc22.intoArray(tile, tileOff + 8 * l1);
+    acc30.intoArray(tile, tileOff + 9 * l1);
+    acc31.intoArray(tile, tileOff + 10 * l1);
+    acc32.intoArray(tile, tileOff + 11 * l1);
+    acc40.intoArray(tile, tileOff + 12 * l1);
+    acc41.intoArray(tile, tileOff + 13 * l1);
+    acc42.intoArray(tile, tileOff + 14 * l1);
+    acc50.intoArray(tile, tileOff + 15 * l1);
+    acc51.intoArray(tile, tileOff + 16 * l1);
+    acc52.intoArray(tile, tileOff + 17 * l1);
+    acc60.intoArray(tile, tileOff + 18 * l1);
+    acc61.intoArray(tile, tileOff + 19 * l1);
+    acc62.intoArray(tile, tileOff + 20 * l1);
+    acc70.intoArray(tile, tileOff + 21 * l1);
+    acc71.intoArray(tile, tileOff + 22 * l1);
+    acc72.intoArray(tile, tileOff + 23 * l1);
+  }
+
+  /** {@link #accumulate}'s loop, 2 vectors a row, on the constant 256-bit species. */
+  private static void accumulate256x2(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
     final VectorSpecies<Float> sp = S256;
     final int l1 = sp.length();
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
@@ -313,10 +428,12 @@ final class F32ConvImplicitGemm implements PreparedConv {
     FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
     for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
       int bi = xBase + tapOffset[l];
       FloatVector b0 = FloatVector.fromArray(sp, x, bi);
-      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
       FloatVector av = FloatVector.broadcast(sp, aP[ai]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -335,9 +452,15 @@ final class F32ConvImplicitGemm implements PreparedConv {
       av = FloatVector.broadcast(sp, aP[ai + 5]);
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
     }
     acc00.intoArray(tile, tileOff);
-    acc01.intoArray(tile, tileOff + l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
     acc10.intoArray(tile, tileOff + 2 * l1);
     acc11.intoArray(tile, tileOff + 3 * l1);
     acc20.intoArray(tile, tileOff + 4 * l1);
@@ -348,11 +471,92 @@ final class F32ConvImplicitGemm implements PreparedConv {
     acc41.intoArray(tile, tileOff + 9 * l1);
     acc50.intoArray(tile, tileOff + 10 * l1);
     acc51.intoArray(tile, tileOff + 11 * l1);
+    acc60.intoArray(tile, tileOff + 12 * l1);
+    acc61.intoArray(tile, tileOff + 13 * l1);
+    acc70.intoArray(tile, tileOff + 14 * l1);
+    acc71.intoArray(tile, tileOff + 15 * l1);
   }
 
-  /** {@link #accumulate}'s loop on the constant 128-bit species. */
-  private static void accumulate128(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase, float[] tile,
-      int tileOff) {
+  /** {@link #accumulate}'s loop, 3 vectors a row, on the constant 256-bit species. */
+  private static void accumulate256x3(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S256;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc02.intoArray(tile, tileOff + 2 * l1);
+    acc10.intoArray(tile, tileOff + 3 * l1);
+    acc11.intoArray(tile, tileOff + 4 * l1);
+    acc12.intoArray(tile, tileOff + 5 * l1);
+    acc20.intoArray(tile, tileOff + 6 * l1);
+    acc21.intoArray(tile, tileOff + 7 * l1);
+    acc22.intoArray(tile, tileOff + 8 * l1);
+    acc30.intoArray(tile, tileOff + 9 * l1);
+    acc31.intoArray(tile, tileOff + 10 * l1);
+    acc32.intoArray(tile, tileOff + 11 * l1);
+    acc40.intoArray(tile, tileOff + 12 * l1);
+    acc41.intoArray(tile, tileOff + 13 * l1);
+    acc42.intoArray(tile, tileOff + 14 * l1);
+    acc50.intoArray(tile, tileOff + 15 * l1);
+    acc51.intoArray(tile, tileOff + 16 * l1);
+    acc52.intoArray(tile, tileOff + 17 * l1);
+    acc60.intoArray(tile, tileOff + 18 * l1);
+    acc61.intoArray(tile, tileOff + 19 * l1);
+    acc62.intoArray(tile, tileOff + 20 * l1);
+    acc70.intoArray(tile, tileOff + 21 * l1);
+    acc71.intoArray(tile, tileOff + 22 * l1);
+    acc72.intoArray(tile, tileOff + 23 * l1);
+  }
+
+  /** {@link #accumulate}'s loop, 2 vectors a row, on the constant 128-bit species. */
+  private static void accumulate128x2(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
     final VectorSpecies<Float> sp = S128;
     final int l1 = sp.length();
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
@@ -361,10 +565,12 @@ final class F32ConvImplicitGemm implements PreparedConv {
     FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
     for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
       int bi = xBase + tapOffset[l];
       FloatVector b0 = FloatVector.fromArray(sp, x, bi);
-      FloatVector b1 = FloatVector.fromArray(sp, x, bi + l1);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
       FloatVector av = FloatVector.broadcast(sp, aP[ai]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -383,9 +589,15 @@ final class F32ConvImplicitGemm implements PreparedConv {
       av = FloatVector.broadcast(sp, aP[ai + 5]);
       acc50 = av.fma(b0, acc50);
       acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
     }
     acc00.intoArray(tile, tileOff);
-    acc01.intoArray(tile, tileOff + l1);
+    acc01.intoArray(tile, tileOff + 1 * l1);
     acc10.intoArray(tile, tileOff + 2 * l1);
     acc11.intoArray(tile, tileOff + 3 * l1);
     acc20.intoArray(tile, tileOff + 4 * l1);
@@ -396,6 +608,87 @@ final class F32ConvImplicitGemm implements PreparedConv {
     acc41.intoArray(tile, tileOff + 9 * l1);
     acc50.intoArray(tile, tileOff + 10 * l1);
     acc51.intoArray(tile, tileOff + 11 * l1);
+    acc60.intoArray(tile, tileOff + 12 * l1);
+    acc61.intoArray(tile, tileOff + 13 * l1);
+    acc70.intoArray(tile, tileOff + 14 * l1);
+    acc71.intoArray(tile, tileOff + 15 * l1);
+  }
+
+  /** {@link #accumulate}'s loop, 3 vectors a row, on the constant 128-bit species. */
+  private static void accumulate128x3(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,
+      float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S128;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, aP[ai + 1]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, aP[ai + 2]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, aP[ai + 3]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, aP[ai + 4]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, aP[ai + 5]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, aP[ai + 6]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = FloatVector.broadcast(sp, aP[ai + 7]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + 1 * l1);
+    acc02.intoArray(tile, tileOff + 2 * l1);
+    acc10.intoArray(tile, tileOff + 3 * l1);
+    acc11.intoArray(tile, tileOff + 4 * l1);
+    acc12.intoArray(tile, tileOff + 5 * l1);
+    acc20.intoArray(tile, tileOff + 6 * l1);
+    acc21.intoArray(tile, tileOff + 7 * l1);
+    acc22.intoArray(tile, tileOff + 8 * l1);
+    acc30.intoArray(tile, tileOff + 9 * l1);
+    acc31.intoArray(tile, tileOff + 10 * l1);
+    acc32.intoArray(tile, tileOff + 11 * l1);
+    acc40.intoArray(tile, tileOff + 12 * l1);
+    acc41.intoArray(tile, tileOff + 13 * l1);
+    acc42.intoArray(tile, tileOff + 14 * l1);
+    acc50.intoArray(tile, tileOff + 15 * l1);
+    acc51.intoArray(tile, tileOff + 16 * l1);
+    acc52.intoArray(tile, tileOff + 17 * l1);
+    acc60.intoArray(tile, tileOff + 18 * l1);
+    acc61.intoArray(tile, tileOff + 19 * l1);
+    acc62.intoArray(tile, tileOff + 20 * l1);
+    acc70.intoArray(tile, tileOff + 21 * l1);
+    acc71.intoArray(tile, tileOff + 22 * l1);
+    acc72.intoArray(tile, tileOff + 23 * l1);
   }
 
 }

@@ -1,6 +1,7 @@
 package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -33,6 +35,20 @@ class F32ConvGemmTest {
     }
   }
 
+  /** Geometries on which {@link F32ConvImplicitGemm#vectorsPerRow} picks each tile, at every width. */
+  private static final ConvGeometry WIDE = ConvGeometry.of(1, 5, 30, 30, 11, 3, 1, 1, 1, 1);
+  private static final ConvGeometry NARROW = ConvGeometry.of(1, 9, 7, 7, 17, 3, 1, 1, 1, 1);
+
+  @Test
+  void bothImplicitTilesAreExercisedAtEveryWidth() {
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      assertThat(F32ConvImplicitGemm.vectorsPerRow(WIDE, sp.length())).as("%s", sp)
+          .isEqualTo(3);
+      assertThat(F32ConvImplicitGemm.vectorsPerRow(NARROW, sp.length())).as("%s", sp)
+          .isEqualTo(2);
+    }
+  }
+
   static Stream<Case> cases() {
     List<Case> cases = new ArrayList<>();
     for (VectorSpecies<Float> sp : VectorWidth.all()) {
@@ -47,6 +63,8 @@ class F32ConvGemmTest {
           false, true, true, new Activation.Sigmoid()));
       cases.add(new Case(sp, "reduction over 2 blocks, no epilogue", ConvGeometry.of(1, 40, 7, 8, 7, 3, 1, 1, 1, 1),
           true, false, false, null));
+      cases.add(new Case(sp, "wide tile (3 vectors a row)", WIDE, true, true, false, new Activation.Relu()));
+      cases.add(new Case(sp, "narrow tile (2 vectors a row)", NARROW, true, false, true, new Activation.HardSwish()));
       cases.add(new Case(sp, "7x7 dilation 3, asymmetric pads, batch 2",
           new ConvGeometry(2, 3, 13, 11, 8, 7, 7, 1, 1, 3, 3, 9, 1, 0, 8, 1), true, true, true, new Activation.LeakyRelu(0.2f)));
     }
