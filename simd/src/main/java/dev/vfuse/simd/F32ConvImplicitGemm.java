@@ -9,29 +9,31 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * f32 stride-1 convolution as an implicit GEMM over a zero-padded copy of the input: the
+ * f32 convolution as an implicit GEMM over a padded, phase-split copy of the input: the
  * micro-kernel reads its B operand straight from that copy, so no im2col matrix is built or packed.
  *
- * <p>Let xp be x with its padding written out (Hp = H + padTop + padBottom rows of
- * Wp = W + padLeft + padRight columns per channel) and index output positions in the padded
- * width, j = p·Wp + q. With stride 1, tap (c, r, s) of every output reads
+ * <p>Let xp be x with its padding written out (Hp = H + padTop + padBottom rows,
+ * Wp = W + padLeft + padRight columns) and split into sH·sW phases per channel: phase
+ * (a, b) holds padded rows a, a + sH, … and columns b, b + sW, … (Hq = ⌈Hp/sH⌉ rows of
+ * Wq = ⌈Wp/sW⌉ columns). Index output positions as j = p·Wq + q. Tap (c, r, s) of output (p, q)
+ * reads padded row p·sH + r·dH and column q·sW + s·dW, which is
  *
  * <pre>
- *   xp[c·Hp·Wp + j + r·dilationH·Wp + s·dilationW]
+ *   xp[c·sH·sW·Hq·Wq + phase(r·dH mod sH, s·dW mod sW)·Hq·Wq + j + ⌊r·dH/sH⌋·Wq + ⌊s·dW/sW⌋]
  * </pre>
  *
- * a fixed offset from j: for a run of NR consecutive j the B panel of reduction index
- * l = (c·R + r)·S + s is two or three plain vector loads at {@code tapOffset[l] + j}. Columns
- * q ∈ [Q, Wp) are computed and dropped (their taps wrap into the next row): (Wp − Q)/Wp extra
- * work, 3% at 56 wide, 22% at 7 wide, against im2col's copy of every tap.
+ * a fixed offset from j ({@code tapOffset[l]}, l = (c·R + r)·S + s): for a run of NR consecutive j
+ * the B panel of row l is two or three plain vector loads. At stride 1 there is one phase, the
+ * padded channel. Columns q ∈ [Q, Wq) are computed and dropped (their taps wrap into the next
+ * row): (Wq − Q)/Wq extra work, 3% for a 3×3 at 56 wide, 22% at 7 wide, against im2col's copy of
+ * every tap. Phases no tap reads (1×1 at stride 2 reads one of four) are not written.
  *
- * <p>Weights are packed once into panels of {@link #MR} output channels over the
- * whole reduction (MR floats per l). A run first writes xp into the scratch (zeros included, as
- * the scratch holds garbage), then runs tasks of (image, group, a range of NR-wide position
- * panels, a block of channel panels). For each position panel, each channel panel accumulates the
- * full reduction in registers (8 channels × 2 or 3 vectors, see {@link #vectorsPerRow}; float FMA),
- * spills the tile, and
- * stores the columns that are real outputs with the epilogue (bias, offsets, residual,
+ * <p>Weights are packed once into panels of {@link #MR} output channels over the whole reduction
+ * (MR floats per l). A run first writes xp into the scratch (zeros included, as the scratch holds
+ * garbage), then runs tasks of (image, group, a range of NR-wide position panels, a block of
+ * channel panels). For each position panel, each channel panel accumulates the full reduction in
+ * registers (8 channels × 2 or 3 vectors, see {@link #vectorsPerRow}; float FMA), spills the tile,
+ * and stores the columns that are real outputs with the epilogue (bias, offsets, residual,
  * activation) applied on the way by {@link F32Epilogue}.
  *
  * <p>Precision: one float FMA chain per output over the reduction L, then the bias add: within
@@ -57,9 +59,9 @@ final class F32ConvImplicitGemm implements PreparedConv {
    */
   private static final double WIDE_TILE_SPEEDUP = 1.08;
 
-  /** 2 or 3 vectors a tile row: whichever computes the padded-width positions P·Wp in less estimated time. */
+  /** 2 or 3 vectors a tile row: whichever computes the P·Wq positions in less estimated time. */
   static int vectorsPerRow(ConvGeometry g, int lanes) {
-    int positions = g.p() * (g.w() + g.padLeft() + g.padRight());
+    int positions = g.p() * Math.ceilDiv(g.w() + g.padLeft() + g.padRight(), g.strideW());
     double narrow = Math.ceilDiv(positions, 2 * lanes) * 2.0 * lanes;
     double wide = Math.ceilDiv(positions, 3 * lanes) * 3.0 * lanes / WIDE_TILE_SPEEDUP;
     return wide < narrow ? 3 : 2;
@@ -80,10 +82,14 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private final int channelPanels;
   private final float[] packedWeight;
   private final int[] tapOffset;
-  private final int hp;
-  private final int wp;
-  private final int paddedPlane;
-  /** Position panels per image: P·Wp padded-width positions, in panels of NR. */
+  /** Rows and columns of one phase plane, its size, and the floats of one channel's sH·sW phases. */
+  private final int hq;
+  private final int wq;
+  private final int phasePlane;
+  private final int channelStride;
+  /** Which phases (a·sW + b) some tap reads; the others are never written. */
+  private final boolean[] phaseUsed;
+  /** Position panels per image: P·Wq positions, in panels of NR. */
   private final int positionPanels;
   private final int chunks;
   /** Floats of the padded input copy (all images) and of each worker's spill tile. */
@@ -102,38 +108,41 @@ final class F32ConvImplicitGemm implements PreparedConv {
     this.kg = g.outputChannelsPerGroup();
     this.reduction = g.reductionLength();
     this.channelPanels = Math.ceilDiv(kg, MR);
-    this.hp = g.h() + g.padTop() + g.padBottom();
-    this.wp = g.w() + g.padLeft() + g.padRight();
-    this.paddedPlane = hp * wp;
+    int sH = g.strideH(), sW = g.strideW();
+    this.hq = Math.ceilDiv(g.h() + g.padTop() + g.padBottom(), sH);
+    this.wq = Math.ceilDiv(g.w() + g.padLeft() + g.padRight(), sW);
+    this.phasePlane = hq * wq;
+    this.channelStride = Math.multiplyExact(sH * sW, phasePlane);
+    this.phaseUsed = new boolean[sH * sW];
     this.tapOffset = new int[reduction];
+    int farthestTap = 0;
     for (int c = 0, l = 0; c < g.inputChannelsPerGroup(); c++) {
       for (int r = 0; r < g.r(); r++) {
         for (int s = 0; s < g.s(); s++, l++) {
-          tapOffset[l] = c * paddedPlane + r * g.dilationH() * wp + s * g.dilationW();
+          int h = r * g.dilationH();
+          int w = s * g.dilationW();
+          int phase = (h % sH) * sW + w % sW;
+          phaseUsed[phase] = true;
+          tapOffset[l] = c * channelStride + phase * phasePlane + (h / sH) * wq + w / sW;
+          farthestTap = Math.max(farthestTap, tapOffset[l]);
         }
       }
     }
-    this.positionPanels = Math.ceilDiv(g.p() * wp, nr);
+    this.positionPanels = Math.ceilDiv(g.p() * wq, nr);
     this.chunks = Math.ceilDiv(positionPanels, PANELS_PER_TASK);
-    // The last position panel runs up to positionPanels·NR − P·Wp positions past P·Wp, and its
-    // farthest tap reads (S − 1)·dilationW further past the last plane (P·Wp + (R − 1)·dilationH·Wp
-    // is one whole plane at stride 1): that much zeroed slack keeps the loads inside the copy.
-    int slack = positionPanels * nr - g.p() * wp + (g.s() - 1) * g.dilationW();
-    this.paddedInput = Math.addExact(Math.multiplyExact(g.n() * g.c(), paddedPlane), slack);
+    // The last group of the last image starts at (N·C − Cg)·channelStride and its loads reach
+    // farthestTap + positionPanels·NR past that; zeroed slack after the copy covers what lies beyond.
+    long copy = (long) g.n() * g.c() * channelStride;
+    long reach = (long) (g.n() * g.c() - g.inputChannelsPerGroup()) * channelStride + farthestTap
+        + (long) positionPanels * nr;
+    this.paddedInput = Math.toIntExact(Math.max(copy, reach));
     this.scratchPerWorker = Math.addExact(paddedInput, MR * nr);
     this.packedWeight = packWeights(weight);
   }
 
-  /** True for stride 1 in both axes, any kernel, dilation, padding and groups. */
-  static boolean supports(ConvGeometry g) {
-    return g.strideH() == 1 && g.strideW() == 1;
-  }
-
+  /** Any stride, kernel, dilation, padding and groups. */
   static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
       float[] offsets, Activation activation) {
-    if (!supports(g)) {
-      throw new IllegalArgumentException("F32ConvImplicitGemm takes stride 1, got " + g);
-    }
     return new F32ConvImplicitGemm(species, g, weight, bias, offsets, activation);
   }
 
@@ -172,13 +181,13 @@ final class F32ConvImplicitGemm implements PreparedConv {
       for (int c = 0; c < images; c++) {
         padChannel(x, c, scratch);
       }
-      Arrays.fill(scratch, images * paddedPlane, paddedInput, 0f);
+      Arrays.fill(scratch, images * channelStride, paddedInput, 0f);
       for (int t = 0; t < tasks; t++) {
         task(t, channelBlocks, residual, y, scratch, paddedInput);
       }
     } else {
       parallel.forEach(images, (c, worker) -> padChannel(x, c, scratch));
-      Arrays.fill(scratch, images * paddedPlane, paddedInput, 0f);
+      Arrays.fill(scratch, images * channelStride, paddedInput, 0f);
       parallel.forEach(tasks, (t, worker) -> task(t, channelBlocks, residual, y, scratch,
           paddedInput + worker * MR * nr));
     }
@@ -193,18 +202,42 @@ final class F32ConvImplicitGemm implements PreparedConv {
     return Math.min(channelPanels, Math.ceilDiv(4 * threads, tasks));
   }
 
-  /** Writes plane {@code nc} (image·C + channel) of xp: zero rows and columns around a copy of x. */
+  /**
+   * Writes the used phases of channel {@code nc} (image·C + channel) of xp: phase (a, b) holds
+   * padded rows a, a + sH, … and columns b, b + sW, … of the channel, zero where that is padding.
+   * At stride 1 the one phase is the padded channel itself, written row by row.
+   */
   private void padChannel(float[] x, int nc, float[] xp) {
-    int H = g.h(), W = g.w();
-    int dst = nc * paddedPlane;
-    int top = g.padTop() * wp;
-    Arrays.fill(xp, dst, dst + top + g.padLeft(), 0f);
+    int H = g.h(), W = g.w(), sH = g.strideH(), sW = g.strideW();
     int src = nc * H * W;
-    int row = dst + top + g.padLeft();
-    for (int h = 0; h < H; h++, src += W, row += wp) {
-      System.arraycopy(x, src, xp, row, W);
-      int gapEnd = h + 1 < H ? row + wp : dst + paddedPlane;
-      Arrays.fill(xp, row + W, gapEnd, 0f);
+    for (int a = 0; a < sH; a++) {
+      for (int b = 0; b < sW; b++) {
+        if (!phaseUsed[a * sW + b]) {
+          continue;
+        }
+        int dst = nc * channelStride + (a * sW + b) * phasePlane;
+        // Phase columns k whose input column k·sW + b − padLeft lies in [0, W): [k0, k1).
+        int k0 = Math.min(wq, Math.ceilDiv(g.padLeft() - b, sW));
+        int k1 = Math.max(k0, Math.min(wq, Math.ceilDiv(W + g.padLeft() - b, sW)));
+        int w0 = k0 * sW + b - g.padLeft();
+        for (int i = 0, row = dst; i < hq; i++, row += wq) {
+          int h = i * sH + a - g.padTop();
+          if (h < 0 || h >= H) {
+            Arrays.fill(xp, row, row + wq, 0f);
+            continue;
+          }
+          Arrays.fill(xp, row, row + k0, 0f);
+          int from = src + h * W + w0;
+          if (sW == 1) {
+            System.arraycopy(x, from, xp, row + k0, k1 - k0);
+          } else {
+            for (int k = k0, f = from; k < k1; k++, f += sW) {
+              xp[row + k] = x[f];
+            }
+          }
+          Arrays.fill(xp, row + k1, row + wq, 0f);
+        }
+      }
     }
   }
 
@@ -218,7 +251,7 @@ final class F32ConvImplicitGemm implements PreparedConv {
     int perBlock = Math.ceilDiv(channelPanels, channelBlocks);
     int panel0 = cb * perBlock;
     int panel1 = Math.min(channelPanels, panel0 + perBlock);
-    int xBase = (n * g.c() + group * g.inputChannelsPerGroup()) * paddedPlane;
+    int xBase = (n * g.c() + group * g.inputChannelsPerGroup()) * channelStride;
     int positions = g.p() * g.q();
     int yBase = (n * g.k() + group * kg) * positions;
     int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
@@ -252,8 +285,8 @@ final class F32ConvImplicitGemm implements PreparedConv {
   }
 
   /**
-   * Stores the spilled tile's real outputs: column c is padded-width position j0 + c, i.e. output
-   * (p, q) = divmod(j0 + c, Wp), kept when q < Q and p < P; each run of kept columns goes through
+   * Stores the spilled tile's real outputs: column c is position j0 + c, i.e. output
+   * (p, q) = divmod(j0 + c, Wq), kept when q < Q and p < P; each run of kept columns goes through
    * {@link F32Epilogue} into y.
    */
   private void store(float[] tile, int tileOff, int j0, int row0, int rows, int group, int yBase, float[] residual,
@@ -262,13 +295,13 @@ final class F32ConvImplicitGemm implements PreparedConv {
     int positions = P * Q;
     for (int c = 0; c < nr; ) {
       int j = j0 + c;
-      int p = j / wp;
-      int q = j - p * wp;
+      int p = j / wq;
+      int q = j - p * wq;
       if (p >= P) {
         return;
       }
       if (q >= Q) {
-        c += wp - q; // skip the dropped columns
+        c += wq - q; // skip the dropped columns
         continue;
       }
       int run = Math.min(nr - c, Q - q);

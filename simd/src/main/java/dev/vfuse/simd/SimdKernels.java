@@ -44,9 +44,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
  *   <li>{@link #convTranspose2d} and {@link #prepareConvTranspose2d}: {@link F32ConvTranspose}.
- *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm} at stride 1,
- *       {@link F32ConvGemm} at other strides (GEMM on packed weights), {@link F32DwConv} for
- *       depthwise.
+ *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm}, {@link F32DwConv}
+ *       for depthwise.
  * </ul>
  *
  * <p>Each vector kernel handles its whole length: a loop of full vectors up to
@@ -511,9 +510,9 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; the others,
-   * grouped or not, a GEMM on weights packed once here, with the epilogue applied to each tile
-   * while it is in cache: {@link F32ConvImplicitGemm} at stride 1 (B read straight from a padded
-   * copy of the input), {@link F32ConvGemm} otherwise (B packed from the input tile by tile).
+   * grouped or not, {@link F32ConvImplicitGemm}: a GEMM on weights packed once here, B read
+   * straight from a padded (and, at stride > 1, phase-split) copy of the input, the epilogue
+   * applied to each tile as it is stored.
    */
   @Override
   public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets,
@@ -521,10 +520,7 @@ public final class SimdKernels extends ReferenceKernels {
     if (F32DwConv.supports(g)) {
       return PreparedConv.direct(this, g, weight, bias, offsets, activation);
     }
-    if (F32ConvImplicitGemm.supports(g)) {
-      return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);
-    }
-    return F32ConvGemm.prepare(species, g, weight, bias, offsets, activation);
+    return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);
   }
 
   /**

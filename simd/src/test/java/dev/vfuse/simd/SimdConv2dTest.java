@@ -15,8 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link SimdKernels#conv2d} against the reference within {@link ReductionTolerance}, on every
  * species: pointwise, strides, dilation, symmetric and asymmetric pads, pads wider than the
- * kernel's reach, batches, groups, channel counts around the micro-kernel's MR rows, positions
- * around {@link F32ConvGemm#TILE} and across output rows, reductions longer than the K block;
+ * kernel's reach, batches, groups, channel counts around the micro-kernel's
+ * {@link F32ConvImplicitGemm#MR} rows, positions across panels and output rows, long reductions;
  * depthwise checks the dispatch. The slack after y must stay untouched.
  */
 class SimdConv2dTest {
@@ -45,7 +45,7 @@ class SimdConv2dTest {
     cases.add(new Case(sp, "1x1 pad 1", ConvGeometry.of(1, 3, 5, 6, 4, 1, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "3x3 pad 1", ConvGeometry.of(1, 3, 10, 10, 8, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "3x3 pad 1 batch 2 tails", ConvGeometry.of(2, 16, 13, 17, nr + 5, 3, 1, 1, 1, 1), true));
-    cases.add(new Case(sp, "3x3 pad 1 CRS > KC", ConvGeometry.of(1, 32, 8, 9, 7, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "3x3 pad 1, reduction 288", ConvGeometry.of(1, 32, 8, 9, 7, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "3x3 no pad", ConvGeometry.of(1, 4, 9, 8, 6, 3, 1, 0, 1, 1), false));
     cases.add(new Case(sp, "3x3 stride 2 pad 1", ConvGeometry.of(1, 7, 15, 16, 9, 3, 2, 1, 1, 1), true));
     cases.add(new Case(sp, "3x3 dilation 2 pad 2", ConvGeometry.of(2, 5, 11, 12, 6, 3, 1, 2, 2, 1), true));
@@ -64,7 +64,7 @@ class SimdConv2dTest {
     cases.add(new Case(sp, "positions > tile with a tail", ConvGeometry.of(1, 3, 20, 17, 13, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "pointwise positions = 2 tiles", ConvGeometry.of(1, 5, 16, 32, 6, 1, 1, 0, 1, 1), true));
     cases.add(new Case(sp, "Q < NR: runs across many rows", ConvGeometry.of(1, 6, 9, 3, 7, 3, 1, 1, 1, 1), true));
-    cases.add(new Case(sp, "reduction = 2 KC blocks + tail", ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1), true));
+    cases.add(new Case(sp, "reduction 513", ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "last channel's taps in the right padding", ConvGeometry.of(1, 2, 5, 4, 3, 3, 1, 2, 2, 1), true));
     cases.add(new Case(sp, "depthwise", ConvGeometry.of(1, 5, 6, 6, 5, 3, 1, 1, 1, 5), true));
     return cases;

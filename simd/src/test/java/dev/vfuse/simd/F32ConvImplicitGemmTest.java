@@ -19,12 +19,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The prepared {@link F32ConvGemm} and, at stride 1, {@link F32ConvImplicitGemm}, with the fused epilogue, on one thread and on two, is bit for
+ * The prepared {@link F32ConvImplicitGemm} with its fused epilogue, on one thread and on two, is bit for
  * bit the unfused convolution (whose distance to the reference {@link SimdConv2dTest} bounds)
  * followed by the scalar {@link ConvEpilogue#applyTo}: the split into tasks and channel blocks
  * changes who computes an output, never how. Scratch arrives full of NaN garbage and must not leak.
  */
-class F32ConvGemmTest {
+class F32ConvImplicitGemmTest {
 
   record Case(VectorSpecies<Float> species, String label, ConvGeometry g, boolean bias, boolean offsets,
       boolean residual, Activation activation) {
@@ -65,24 +65,21 @@ class F32ConvGemmTest {
           true, false, false, null));
       cases.add(new Case(sp, "wide tile (3 vectors a row)", WIDE, true, true, false, new Activation.Relu()));
       cases.add(new Case(sp, "narrow tile (2 vectors a row)", NARROW, true, false, true, new Activation.HardSwish()));
+      cases.add(new Case(sp, "7x7 stride 2 pad 3 (resnet stem)", ConvGeometry.of(1, 3, 37, 34, 9, 7, 2, 3, 1, 1),
+          true, false, true, new Activation.Relu()));
+      cases.add(new Case(sp, "1x1 stride 2 (one phase of four)", ConvGeometry.of(2, 6, 13, 12, 10, 1, 2, 0, 1, 1),
+          true, true, false, null));
+      cases.add(new Case(sp, "3x3 stride 3x2, dilation 2x1, asymmetric pads",
+          new ConvGeometry(1, 4, 17, 15, 9, 3, 3, 3, 2, 2, 1, 2, 0, 1, 2, 1), false, true, true,
+          new Activation.Clip(-1f, 1f)));
       cases.add(new Case(sp, "7x7 dilation 3, asymmetric pads, batch 2",
           new ConvGeometry(2, 3, 13, 11, 8, 7, 7, 1, 1, 3, 3, 9, 1, 0, 8, 1), true, true, true, new Activation.LeakyRelu(0.2f)));
     }
-    List<Case> all = new ArrayList<>();
-    for (Case c : cases) {
-      all.add(c);
-      if (F32ConvImplicitGemm.supports(c.g())) {
-        all.add(new Case(c.species(), "implicit " + c.label(), c.g(), c.bias(), c.offsets(), c.residual(),
-            c.activation()));
-      }
-    }
-    return all.stream();
+    return cases.stream();
   }
 
   private static PreparedConv prepare(Case c, float[] w, float[] bias, float[] offsets, Activation activation) {
-    return c.label().startsWith("implicit ")
-        ? F32ConvImplicitGemm.prepare(c.species(), c.g(), w, bias, offsets, activation)
-        : F32ConvGemm.prepare(c.species(), c.g(), w, bias, offsets, activation);
+    return F32ConvImplicitGemm.prepare(c.species(), c.g(), w, bias, offsets, activation);
   }
 
   @ParameterizedTest(name = "{0}")
