@@ -86,7 +86,7 @@ public final class Model implements AutoCloseable {
       case SIMD -> new SimdKernels();
     };
     Graph folded = Program.foldConstants(graph, kernels);
-    PassManager.Result fusion = (options.fuse() ? PassManager.standard() : new PassManager(List.of())).run(folded);
+    PassManager.Result fusion = (options.fuse() ? PassManager.standard(kernels) : new PassManager(List.of())).run(folded);
     Program program = Program.compile(fusion.graph());
     WorkerPool pool = new WorkerPool(options.threads());
     Executor executor = new Executor(program, kernels, pool);

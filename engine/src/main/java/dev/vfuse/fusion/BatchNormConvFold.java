@@ -168,10 +168,10 @@ public final class BatchNormConvFold implements FusionPass {
     float[] weight;
     double[] t;
     if (transposed) {
-      weight = FoldMath.scaleBlocks(w.f, w.shape[1] * taps, p.scale());
+      weight = g.fold().scaleBlocks(w.f, w.shape[1] * taps, p.scale());
       t = transposedShiftTaps(w, groups, p.shift());
     } else {
-      weight = FoldMath.scaleBlocks(w.f, taps, inputChannelScale(w, groups, p.scale()));
+      weight = g.fold().scaleBlocks(w.f, taps, inputChannelScale(w, groups, p.scale()));
       t = shiftTaps(w, groups, p.shift());
     }
     if (weight == null) {

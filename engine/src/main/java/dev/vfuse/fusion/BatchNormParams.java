@@ -12,7 +12,9 @@ import dev.vfuse.ir.Node;
  * </pre>
  *
  * ε is the node's own attribute (default 1e-5), widened from float and added inside the square
- * root. Nothing is rounded to float here: a pass rounds once, after combining these with the
+ * root; the run's {@link dev.vfuse.kernel.FoldArithmetic#batchNormAffine} computes it, and a channel
+ * whose var + ε is not positive or whose scale or shift does not fit in float refuses. Nothing is
+ * rounded to float here: a pass rounds once, after combining these with the
  * weights it folds them into.
  */
 public record BatchNormParams(Node node, double[] scale, double[] shift) {
@@ -48,20 +50,16 @@ public record BatchNormParams(Node node, double[] scale, double[] shift) {
         || var.size() != c) {
       return new Refused("its parameters are not float vectors of one length");
     }
-    double eps = bn.attributes().getFloat("epsilon", 1e-5f);
+    float eps = bn.attributes().getFloat("epsilon", 1e-5f);
     double[] scale = new double[c];
     double[] shift = new double[c];
-    for (int i = 0; i < c; i++) {
+    int i = g.fold().arithmetic().batchNormAffine(c, gamma.f, beta.f, mean.f, var.f, eps, scale, shift);
+    if (i >= 0) {
       double denominator = (double) var.f[i] + eps;
       if (!(denominator > 0)) {
         return new Refused("var + ε = " + denominator + " is not positive in channel " + i);
       }
-      scale[i] = gamma.f[i] / Math.sqrt(denominator);
-      shift[i] = beta.f[i] - mean.f[i] * scale[i];
-      if (!Double.isFinite(scale[i]) || !Double.isFinite(shift[i]) || Math.abs(scale[i]) > Float.MAX_VALUE
-          || Math.abs(shift[i]) > Float.MAX_VALUE) {
-        return new Refused("the fold overflows float in channel " + i + " (scale " + scale[i] + ", shift " + shift[i] + ")");
-      }
+      return new Refused("the fold overflows float in channel " + i + " (scale " + scale[i] + ", shift " + shift[i] + ")");
     }
     return new Usable(new BatchNormParams(bn, scale, shift));
   }

@@ -646,9 +646,9 @@ public final class BranchMerge implements FusionPass {
       case Layout l -> layout = l;
     }
     Sums sums = sum(branches, layout);
-    float[] w = FoldMath.round(sums.w());
-    float[] bias = FoldMath.round(sums.bias());
-    float[] taps = FoldMath.round(sums.taps());
+    float[] w = g.fold().round(sums.w());
+    float[] bias = g.fold().round(sums.bias());
+    float[] taps = g.fold().round(sums.taps());
     if (w == null || bias == null || taps == null) {
       return "the merged weights, bias or shift taps overflow float";
     }

@@ -95,8 +95,8 @@ public final class ConvAffineFold implements FusionPass {
       return;
     }
     NdArray b = g.constant(conv.input(2));
-    float[] scaled = transposed ? ConvBatchNormFold.scaleTransposed(w, groups, s) : FoldMath.scaleBlocks(w.f, w.size() / k, s);
-    float[] bias = FoldMath.affineBias(b == null ? null : b.f, s, t);
+    float[] scaled = transposed ? ConvBatchNormFold.scaleTransposed(g.fold(), w, groups, s) : g.fold().scaleBlocks(w.f, w.size() / k, s);
+    float[] bias = g.fold().affineBias(b == null ? null : b.f, s, t);
     List<String> names = new ArrayList<>(List.of(conv.name()));
     chain.forEach(n -> names.add(n.name()));
     String steps = String.join(", ", chain.stream().map(n -> n.opType() + " " + n.name()).toList());

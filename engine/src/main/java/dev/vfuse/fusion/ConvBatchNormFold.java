@@ -79,8 +79,8 @@ public final class ConvBatchNormFold implements FusionPass {
     if (p.channels() != k) {
       return "it has " + p.channels() + " channels, the " + conv.opType() + " " + k;
     }
-    float[] scaled = transposed ? scaleTransposed(w, groups, p.scale()) : FoldMath.scaleBlocks(w.f, w.size() / k, p.scale());
-    float[] bias = FoldMath.affineBias(b == null ? null : b.f, p.scale(), p.shift());
+    float[] scaled = transposed ? scaleTransposed(g.fold(), w, groups, p.scale()) : g.fold().scaleBlocks(w.f, w.size() / k, p.scale());
+    float[] bias = g.fold().affineBias(b == null ? null : b.f, p.scale(), p.shift());
     if (scaled == null || bias == null) {
       return "the folded weights overflow float";
     }
@@ -97,7 +97,7 @@ public final class ConvBatchNormFold implements FusionPass {
   }
 
   /** W'[c, j, r, s] = W[c, j, r, s] · s[group(c)·K/g + j] for a ConvTranspose weight [C, K/g, R, S]. */
-  static float[] scaleTransposed(NdArray w, int groups, double[] scale) {
+  static float[] scaleTransposed(FoldMath fold, NdArray w, int groups, double[] scale) {
     int c = w.shape[0];
     int kPerGroup = w.shape[1];
     int taps = w.size() / (c * kPerGroup);
@@ -108,6 +108,6 @@ public final class ConvBatchNormFold implements FusionPass {
         perElement[ci * kPerGroup + j] = scale[(ci / cPerGroup) * kPerGroup + j];
       }
     }
-    return FoldMath.scaleBlocks(w.f, taps, perElement);
+    return fold.scaleBlocks(w.f, taps, perElement);
   }
 }

@@ -185,7 +185,7 @@ public final class GemmBatchNormFold implements FusionPass {
     if (badC != null) {
       return badC;
     }
-    float[] scaled = transB ? FoldMath.scaleBlocks(b.f, b.shape[1], p.scale()) : scaleColumns(b.f, n, p.scale());
+    float[] scaled = transB ? g.fold().scaleBlocks(b.f, b.shape[1], p.scale()) : scaleColumns(b.f, n, p.scale());
     int rows = rows(c);
     float[] bias = new float[rows * n];
     for (int r = 0; r < rows; r++) {
@@ -270,7 +270,7 @@ public final class GemmBatchNormFold implements FusionPass {
     for (int i = 0; i < k; i++) {
       sk[i] = s[i % channels];
     }
-    float[] scaled = transB ? scaleColumns(b.f, k, sk) : FoldMath.scaleBlocks(b.f, n, sk);
+    float[] scaled = transB ? scaleColumns(b.f, k, sk) : g.fold().scaleBlocks(b.f, n, sk);
     double alpha = at.getFloat("alpha", 1f);
     double[] carried = new double[n];
     for (int col = 0; col < n; col++) {

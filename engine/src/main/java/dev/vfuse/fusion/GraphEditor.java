@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -27,8 +28,16 @@ public final class GraphEditor {
   private final List<ValueInfo> outputs;
   private final int opset;
   private final Set<String> names = new HashSet<>();
+  private final FoldMath fold;
 
+  /** An editor whose fold arithmetic is the scalar reference. */
   public GraphEditor(Graph g) {
+    this(g, FoldMath.reference());
+  }
+
+  /** An editor whose passes fold with {@code fold}. */
+  public GraphEditor(Graph g, FoldMath fold) {
+    this.fold = Objects.requireNonNull(fold, "fold");
     nodes = new ArrayList<>(g.nodes());
     constants = new LinkedHashMap<>(g.constants());
     inputs = g.inputs();
@@ -45,6 +54,11 @@ public final class GraphEditor {
 
   public Graph build() {
     return dev.vfuse.exec.Program.withReferencedConstants(new Graph(nodes, constants, inputs, outputs, opset));
+  }
+
+  /** The fold arithmetic the passes of this run use. */
+  public FoldMath fold() {
+    return fold;
   }
 
   public int opset() {

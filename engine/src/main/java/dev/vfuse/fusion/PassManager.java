@@ -2,8 +2,11 @@ package dev.vfuse.fusion;
 
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.Node;
+import dev.vfuse.kernel.FoldArithmetic;
+import dev.vfuse.reference.ReferenceKernels;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -18,13 +21,26 @@ import java.util.TreeMap;
  */
 public final class PassManager {
   private final List<FusionPass> passes;
+  private final FoldArithmetic arithmetic;
 
+  /** The passes, folding with the scalar reference arithmetic. */
   public PassManager(List<FusionPass> passes) {
-    this.passes = List.copyOf(passes);
+    this(passes, new ReferenceKernels());
   }
 
-  /** The standard pipeline. */
+  /** The passes, folding with {@code arithmetic} (a backend's {@link dev.vfuse.kernel.Kernels}). */
+  public PassManager(List<FusionPass> passes, FoldArithmetic arithmetic) {
+    this.passes = List.copyOf(passes);
+    this.arithmetic = Objects.requireNonNull(arithmetic, "arithmetic");
+  }
+
+  /** The standard pipeline on the scalar reference arithmetic. */
   public static PassManager standard() {
+    return standard(new ReferenceKernels());
+  }
+
+  /** The standard pipeline, folding with {@code arithmetic}. */
+  public static PassManager standard(FoldArithmetic arithmetic) {
     return new PassManager(List.of(
         new ConvBatchNormFold(),
         new ConvAffineFold(),
@@ -33,7 +49,7 @@ public final class PassManager {
         new BranchMerge(),
         new BatchNormConvFold(),
         new LeftoverBatchNorm(),
-        new ConvEpilogueFusion()));
+        new ConvEpilogueFusion()), arithmetic);
   }
 
   public List<FusionPass> passes() {
@@ -44,7 +60,7 @@ public final class PassManager {
 
   public Result run(Graph graph) {
     FusionLog log = new FusionLog();
-    GraphEditor editor = new GraphEditor(graph);
+    GraphEditor editor = new GraphEditor(graph, new FoldMath(arithmetic));
     for (FusionPass pass : passes) {
       pass.run(editor, log);
     }

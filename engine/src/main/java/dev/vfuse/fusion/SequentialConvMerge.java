@@ -141,7 +141,7 @@ public final class SequentialConvMerge implements FusionPass {
         }
       }
     }
-    float[] wf = FoldMath.round(w);
+    float[] wf = g.fold().round(w);
     if (wf == null) {
       return "the merged weights overflow float";
     }
@@ -161,7 +161,7 @@ public final class SequentialConvMerge implements FusionPass {
           bias[ki] += t[ki * taps + tap];
         }
       }
-      float[] bf = FoldMath.round(bias);
+      float[] bf = g.fold().round(bias);
       if (bf == null) {
         return "the merged bias overflows float";
       }
@@ -171,7 +171,7 @@ public final class SequentialConvMerge implements FusionPass {
       for (int i = 0; t2 != null && i < t.length; i++) {
         t[i] += t2.f[i];
       }
-      float[] tf = FoldMath.round(t);
+      float[] tf = g.fold().round(t);
       if (tf == null) {
         return "the shift taps overflow float";
       }

@@ -13,8 +13,11 @@ package dev.vfuse.kernel;
  *   <li>Implementations are stateless and safe to call from many threads at once.
  *   <li>Arguments are validated by the engine; a kernel may assume a consistent geometry.
  * </ul>
+ *
+ * <p>The load-time fold arithmetic of {@link FoldArithmetic} (in double, with its own rules) is
+ * part of the contract too.
  */
-public interface Kernels {
+public interface Kernels extends FoldArithmetic {
 
   /** Short backend name, e.g. "reference" or "simd". */
   String name();

@@ -26,6 +26,8 @@ import java.util.Arrays;
  *       window's reach) gives −∞ for max pooling and 0 for average pooling. Max pooling skips NaN
  *       inputs.
  *   <li>Resize computes coordinates in float as ONNX Runtime does; see {@link ResizeAxis}.
+ *   <li>The load-time fold arithmetic is the formulas of {@link dev.vfuse.kernel.FoldArithmetic}
+ *       in double, element by element, stopping at the first value that refuses.
  *   <li>Scratch arrays are allocated per call, never per output element, so instances are stateless.
  * </ul>
  *
@@ -471,5 +473,57 @@ public class ReferenceKernels implements Kernels {
         yPos += block;
       }
     }
+  }
+
+  // ---------------------------------------------------------------- fold arithmetic (load time, in double)
+
+  @Override
+  public boolean scaleBlocks(int n, float[] w, int block, double[] scale, float[] out) {
+    for (int i = 0; i < n; i++) {
+      double v = w[i] * scale[i / block];
+      if (Math.abs(v) > Float.MAX_VALUE) {
+        return false;
+      }
+      out[i] = (float) v;
+    }
+    return true;
+  }
+
+  @Override
+  public boolean affineBias(int channels, float[] b, double[] scale, double[] shift, float[] out) {
+    for (int k = 0; k < channels; k++) {
+      double v = (b == null ? 0.0 : b[k]) * scale[k] + shift[k];
+      if (Math.abs(v) > Float.MAX_VALUE) {
+        return false;
+      }
+      out[k] = (float) v;
+    }
+    return true;
+  }
+
+  @Override
+  public boolean roundToFloat(int n, double[] v, float[] out) {
+    for (int i = 0; i < n; i++) {
+      if (!(Math.abs(v[i]) <= Float.MAX_VALUE)) {
+        return false;
+      }
+      out[i] = (float) v[i];
+    }
+    return true;
+  }
+
+  @Override
+  public int batchNormAffine(int channels, float[] gamma, float[] beta, float[] mean, float[] var, float epsilon,
+      double[] scale, double[] shift) {
+    double eps = epsilon;
+    for (int c = 0; c < channels; c++) {
+      double d = (double) var[c] + eps;
+      scale[c] = gamma[c] / Math.sqrt(d);
+      shift[c] = beta[c] - mean[c] * scale[c];
+      if (!(d > 0) || !(Math.abs(scale[c]) <= Float.MAX_VALUE) || !(Math.abs(shift[c]) <= Float.MAX_VALUE)) {
+        return c;
+      }
+    }
+    return -1;
   }
 }

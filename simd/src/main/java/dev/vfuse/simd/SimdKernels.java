@@ -617,4 +617,27 @@ public final class SimdKernels extends ReferenceKernels {
       FloatVector.fromArray(sp, y, yOff + i, m).add(FloatVector.fromArray(sp, a, aOff + i, m)).intoArray(y, yOff + i, m);
     }
   }
+
+  // ---------------------------------------------------------------- fold arithmetic: F64Fold, bit-identical
+
+  @Override
+  public boolean scaleBlocks(int n, float[] w, int block, double[] scale, float[] out) {
+    return F64Fold.scaleBlocks(species, n, w, block, scale, out);
+  }
+
+  @Override
+  public boolean affineBias(int channels, float[] b, double[] scale, double[] shift, float[] out) {
+    return F64Fold.affineBias(species, channels, b, scale, shift, out);
+  }
+
+  @Override
+  public boolean roundToFloat(int n, double[] v, float[] out) {
+    return F64Fold.roundToFloat(species, n, v, out);
+  }
+
+  @Override
+  public int batchNormAffine(int channels, float[] gamma, float[] beta, float[] mean, float[] var, float epsilon,
+      double[] scale, double[] shift) {
+    return F64Fold.batchNormAffine(species, channels, gamma, beta, mean, var, epsilon, scale, shift);
+  }
 }
