@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The conv epilogue on one run of an output channel, in registers: bit-identical to
- * {@link ConvEpilogue#applyTo} after the kernel's bias add.
+ * {@link ConvEpilogue#applyTo} after the kernel's bias add (Sigmoid and Tanh: within 1 ulp).
  *
  * <pre>
  *   v = y[yOff + i] + bias                    (skipped when hasBias is false)
@@ -21,9 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  *   y[yOff + i] = activation(v)               if activation != null
  * </pre>
  *
- * Each step is one float operation, in this order, as the scalar definition rounds it; activations
- * with no bit-exact vector form (Sigmoid, Tanh) run {@link Activation#apply} per element. Kernels
- * call it on a tile they have just written, while it is still in cache.
+ * Each step is one float operation, in this order, as the scalar definition rounds it. Sigmoid and
+ * Tanh, whose scalar definitions use {@link Math#exp} and {@link Math#tanh}, run afterwards in
+ * {@link F64ExpActivation}, in double lanes, within 1 ulp of them. Kernels call it on a tile they
+ * have just written, while it is still in cache.
  *
  * <p>The activations are inlined into each loop as a branch on an int kind, with the float
  * semantics of {@link Activation#apply}: compare-and-blend clamps (so NaN and −0.0 behave as the
@@ -64,9 +65,7 @@ final class F32Epilogue {
       default -> throw new IllegalArgumentException("unsupported species " + sp);
     }
     if (activation != null && act == NONE) {
-      for (int j = yOff; j < yOff + len; j++) {
-        y[j] = activation.apply(y[j]);
-      }
+      F64ExpActivation.apply(sp, activation instanceof Activation.Tanh, y, yOff, len);
     }
   }
 
@@ -206,9 +205,7 @@ final class F32Epilogue {
     }
     if (activation != null && act == NONE) {
       for (int row = 0; row < rows; row++) {
-        for (int j = yOff + row * yStride, end = j + len; j < end; j++) {
-          y[j] = activation.apply(y[j]);
-        }
+        F64ExpActivation.apply(sp, activation instanceof Activation.Tanh, y, yOff + row * yStride, len);
       }
     }
   }
@@ -345,9 +342,9 @@ final class F32Epilogue {
   private static final int HARD_SWISH = 5;
 
   /**
-   * The vector loops' kind for f, or {@link #NONE} for no activation and for those without a
-   * bit-exact vector form (Sigmoid and Tanh, whose reference uses {@link Math#exp} and
-   * {@link Math#tanh}): those run {@link Activation#apply} per element after the loop.
+   * The vector loops' kind for f, or {@link #NONE} for no activation and for Sigmoid and Tanh,
+   * which run after the loop in {@link F64ExpActivation} (double lanes, within 1 ulp of
+   * {@link Activation#apply}).
    */
   private static int kind(Activation f) {
     return switch (f) {

@@ -105,4 +105,30 @@ final class FloatData {
   static String bits(VectorSpecies<Float> species) {
     return species.vectorBitSize() + "-bit";
   }
+
+  /**
+   * True for the activations whose vector form is held to 1 ulp of the scalar one rather than to
+   * its bits (see {@link F64ExpActivation}).
+   */
+  static boolean ulpActivation(dev.vfuse.kernel.Activation f) {
+    return f instanceof dev.vfuse.kernel.Activation.Sigmoid || f instanceof dev.vfuse.kernel.Activation.Tanh;
+  }
+
+  /**
+   * Fails, naming {@code context} and the first offending index, unless each element is within
+   * {@code ulps} units in the last place of the expected one (NaN matching NaN, infinities equal).
+   */
+  static void assertWithinUlps(String context, float[] expected, float[] actual, int ulps) {
+    if (expected.length != actual.length) {
+      fail("%s: array lengths differ, expected %d, got %d", context, expected.length, actual.length);
+    }
+    for (int i = 0; i < expected.length; i++) {
+      float e = expected[i];
+      float a = actual[i];
+      boolean ok = same(e, a) || (Float.isFinite(e) && Math.abs(a - e) <= ulps * Math.ulp(e));
+      if (!ok) {
+        fail("%s: index %d: expected %s, got %s, more than %d ulp apart", context, i, e, a, ulps);
+      }
+    }
+  }
 }
