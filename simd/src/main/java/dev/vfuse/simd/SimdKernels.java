@@ -1,9 +1,5 @@
 package dev.vfuse.simd;
 
-import static jdk.incubator.vector.VectorOperators.GE;
-import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LT;
-
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
 import dev.vfuse.kernel.ConvEpilogue;
@@ -16,7 +12,6 @@ import dev.vfuse.kernel.PreparedGemm;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -89,101 +84,14 @@ public final class SimdKernels extends ReferenceKernels {
 
   // ---------------------------------------------------------------- activation
 
+  /** {@link F32Elementwise#activation} for Relu, LeakyRelu, Clip, HardSigmoid and HardSwish. */
   @Override
   public void activation(Activation f, int length, float[] x, float[] y) {
     switch (f) {
-      case Activation.Relu r -> relu(length, x, y);
-      case Activation.LeakyRelu l -> leakyRelu(l.alpha(), length, x, y);
-      case Activation.Clip c -> clip(c.min(), c.max(), length, x, y);
-      case Activation.HardSigmoid h -> hardSigmoid(h.alpha(), h.beta(), length, x, y);
-      case Activation.HardSwish h -> hardSwish(length, x, y);
       // Math.exp / Math.tanh have no bit-exact vector twin; see the class comment.
       case Activation.Sigmoid s -> super.activation(f, length, x, y);
       case Activation.Tanh t -> super.activation(f, length, x, y);
-    }
-  }
-
-  /** y = x > 0 ? x : 0 (NaN and −0.0 give +0.0). */
-  private void relu(int n, float[] x, float[] y) {
-    VectorSpecies<Float> sp = species;
-    FloatVector zero = FloatVector.zero(sp);
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector v = FloatVector.fromArray(sp, x, i);
-      zero.blend(v, v.compare(GT, 0f)).intoArray(y, i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector v = FloatVector.fromArray(sp, x, i, m);
-      zero.blend(v, v.compare(GT, 0f)).intoArray(y, i, m);
-    }
-  }
-
-  /** y = x ≥ 0 ? x : alpha·x. */
-  private void leakyRelu(float alpha, int n, float[] x, float[] y) {
-    VectorSpecies<Float> sp = species;
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector v = FloatVector.fromArray(sp, x, i);
-      v.mul(alpha).blend(v, v.compare(GE, 0f)).intoArray(y, i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector v = FloatVector.fromArray(sp, x, i, m);
-      v.mul(alpha).blend(v, v.compare(GE, 0f)).intoArray(y, i, m);
-    }
-  }
-
-  /** y = x < min ? min : (x > max ? max : x); the min test wins, NaN passes through. */
-  private void clip(float min, float max, int n, float[] x, float[] y) {
-    VectorSpecies<Float> sp = species;
-    FloatVector lo = FloatVector.broadcast(sp, min);
-    FloatVector hi = FloatVector.broadcast(sp, max);
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector v = FloatVector.fromArray(sp, x, i);
-      v.blend(hi, v.compare(GT, hi)).blend(lo, v.compare(LT, lo)).intoArray(y, i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector v = FloatVector.fromArray(sp, x, i, m);
-      v.blend(hi, v.compare(GT, hi)).blend(lo, v.compare(LT, lo)).intoArray(y, i, m);
-    }
-  }
-
-  /** y = clamp01(alpha·x + beta), multiply then add in float as the reference does. */
-  private void hardSigmoid(float alpha, float beta, int n, float[] x, float[] y) {
-    VectorSpecies<Float> sp = species;
-    FloatVector zero = FloatVector.zero(sp);
-    FloatVector one = FloatVector.broadcast(sp, 1f);
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector v = FloatVector.fromArray(sp, x, i).mul(alpha).add(beta);
-      v.blend(one, v.compare(GT, one)).blend(zero, v.compare(LT, zero)).intoArray(y, i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector v = FloatVector.fromArray(sp, x, i, m).mul(alpha).add(beta);
-      v.blend(one, v.compare(GT, one)).blend(zero, v.compare(LT, zero)).intoArray(y, i, m);
-    }
-  }
-
-  /** y = x · clamp01(x·(1/6) + 1/2), with the reference's float constant 1f/6f. */
-  private void hardSwish(int n, float[] x, float[] y) {
-    VectorSpecies<Float> sp = species;
-    FloatVector zero = FloatVector.zero(sp);
-    FloatVector one = FloatVector.broadcast(sp, 1f);
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector v = FloatVector.fromArray(sp, x, i);
-      FloatVector t = v.mul(1f / 6f).add(0.5f);
-      v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero))).intoArray(y, i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector v = FloatVector.fromArray(sp, x, i, m);
-      FloatVector t = v.mul(1f / 6f).add(0.5f);
-      v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero))).intoArray(y, i, m);
+      default -> F32Elementwise.activation(species, f, length, x, y);
     }
   }
 
@@ -197,45 +105,7 @@ public final class SimdKernels extends ReferenceKernels {
    */
   @Override
   public void scaleShift(int n, int c, int spatial, float[] x, float[] scale, float[] shift, float[] y) {
-    if (spatial == 1) {
-      for (int b = 0; b < n; b++) {
-        scaleShiftChannels(c, x, b * c, scale, shift, y);
-      }
-      return;
-    }
-    for (int b = 0; b < n; b++) {
-      for (int ch = 0; ch < c; ch++) {
-        scaleShiftPlane(spatial, x, (b * c + ch) * spatial, scale[ch], shift[ch], y);
-      }
-    }
-  }
-
-  private void scaleShiftPlane(int n, float[] x, int off, float s, float t, float[] y) {
-    VectorSpecies<Float> sp = species;
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
-    }
-  }
-
-  private void scaleShiftChannels(int n, float[] x, int off, float[] scale, float[] shift, float[] y) {
-    VectorSpecies<Float> sp = species;
-    int i = 0;
-    for (int bound = sp.loopBound(n); i < bound; i += sp.length()) {
-      FloatVector s = FloatVector.fromArray(sp, scale, i);
-      FloatVector t = FloatVector.fromArray(sp, shift, i);
-      FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
-      FloatVector s = FloatVector.fromArray(sp, scale, i, m);
-      FloatVector t = FloatVector.fromArray(sp, shift, i, m);
-      FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
-    }
+    F32Elementwise.scaleShift(species, n, c, spatial, x, scale, shift, y);
   }
 
   // ---------------------------------------------------------------- binary
@@ -281,11 +151,11 @@ public final class SimdKernels extends ReferenceKernels {
     int bOff = 0;
     for (int o = 0, yOff = 0; o < outer; o++, yOff += run) {
       if (aContig && bContig) {
-        runVV(op, run, a, aOff, b, bOff, y, yOff);
+        F32Elementwise.runVV(species, op, run, a, aOff, b, bOff, y, yOff);
       } else if (aContig) {
-        runVS(op, run, a, aOff, b[bOff], y, yOff);
+        F32Elementwise.runVS(species, op, run, a, aOff, b[bOff], y, yOff);
       } else {
-        runSV(op, run, a[aOff], b, bOff, y, yOff);
+        F32Elementwise.runSV(species, op, run, a[aOff], b, bOff, y, yOff);
       }
       for (int d = split - 1; d >= 0; d--) {
         if (++idx[d] < outShape[d]) {
@@ -345,146 +215,6 @@ public final class SimdKernels extends ReferenceKernels {
         return null;
       }
       return new RunPlan(split, run, aContig, bContig);
-    }
-  }
-
-  /** y[yOff + i] = op(a[aOff + i], b[bOff + i]) for i in [0, n). One loop per op keeps each one intrinsic. */
-  private void runVV(BinaryOp op, int n, float[] a, int aOff, float[] b, int bOff, float[] y, int yOff) {
-    VectorSpecies<Float> sp = species;
-    int step = sp.length();
-    int bound = sp.loopBound(n);
-    int i = 0;
-    switch (op) {
-      case ADD -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).add(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).add(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case SUB -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).sub(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).sub(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case MUL -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).mul(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).mul(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case DIV -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).div(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).div(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-    }
-  }
-
-  /** y[yOff + i] = op(a[aOff + i], b) for i in [0, n). */
-  private void runVS(BinaryOp op, int n, float[] a, int aOff, float b, float[] y, int yOff) {
-    VectorSpecies<Float> sp = species;
-    FloatVector vb = FloatVector.broadcast(sp, b);
-    int step = sp.length();
-    int bound = sp.loopBound(n);
-    int i = 0;
-    switch (op) {
-      case ADD -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).add(vb).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).add(vb).intoArray(y, yOff + i, m);
-        }
-      }
-      case SUB -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).sub(vb).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).sub(vb).intoArray(y, yOff + i, m);
-        }
-      }
-      case MUL -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).mul(vb).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).mul(vb).intoArray(y, yOff + i, m);
-        }
-      }
-      case DIV -> {
-        for (; i < bound; i += step) {
-          FloatVector.fromArray(sp, a, aOff + i).div(vb).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          FloatVector.fromArray(sp, a, aOff + i, m).div(vb).intoArray(y, yOff + i, m);
-        }
-      }
-    }
-  }
-
-  /** y[yOff + i] = op(a, b[bOff + i]) for i in [0, n). */
-  private void runSV(BinaryOp op, int n, float a, float[] b, int bOff, float[] y, int yOff) {
-    VectorSpecies<Float> sp = species;
-    FloatVector va = FloatVector.broadcast(sp, a);
-    int step = sp.length();
-    int bound = sp.loopBound(n);
-    int i = 0;
-    switch (op) {
-      case ADD -> {
-        for (; i < bound; i += step) {
-          va.add(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          va.add(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case SUB -> {
-        for (; i < bound; i += step) {
-          va.sub(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          va.sub(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case MUL -> {
-        for (; i < bound; i += step) {
-          va.mul(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          va.mul(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
-      case DIV -> {
-        for (; i < bound; i += step) {
-          va.div(FloatVector.fromArray(sp, b, bOff + i)).intoArray(y, yOff + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = sp.indexInRange(i, n);
-          va.div(FloatVector.fromArray(sp, b, bOff + i, m)).intoArray(y, yOff + i, m);
-        }
-      }
     }
   }
 
@@ -588,33 +318,15 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * y += offsets (per image), y += residual, y = f(y): the same float operations in the same order
-   * as the scalar epilogue, one pass each.
+   * as the scalar epilogue, fused into one pass by {@link F32Epilogue#apply}.
    */
   void applyEpilogue(int n, int image, ConvEpilogue e, float[] y) {
-    if (e.offsets() != null) {
-      for (int b = 0; b < n; b++) {
-        addInPlace(y, b * image, e.offsets(), 0, image);
-      }
+    if (e.offsets() == null && e.residual() == null && e.activation() == null) {
+      return;
     }
-    if (e.residual() != null) {
-      addInPlace(y, 0, e.residual(), 0, n * image);
-    }
-    if (e.activation() != null) {
-      activation(e.activation(), n * image, y, y);
-    }
-  }
-
-  /** y[yOff + i] += a[aOff + i] for i in [0, length). */
-  private void addInPlace(float[] y, int yOff, float[] a, int aOff, int length) {
-    VectorSpecies<Float> sp = species;
-    int bound = sp.loopBound(length);
-    int i = 0;
-    for (; i < bound; i += sp.length()) {
-      FloatVector.fromArray(sp, y, yOff + i).add(FloatVector.fromArray(sp, a, aOff + i)).intoArray(y, yOff + i);
-    }
-    if (i < length) {
-      var m = sp.indexInRange(i, length);
-      FloatVector.fromArray(sp, y, yOff + i, m).add(FloatVector.fromArray(sp, a, aOff + i, m)).intoArray(y, yOff + i, m);
+    for (int b = 0; b < n; b++) {
+      F32Epilogue.apply(species, y, b * image, image, false, 0f, e.offsets(), 0, e.residual(), b * image,
+          e.activation());
     }
   }
 
