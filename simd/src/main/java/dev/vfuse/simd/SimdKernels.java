@@ -22,10 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Elementwise kernels in this class, bit-identical to the reference (NaN payloads aside):
  *
  * <ul>
- *   <li>{@link #activation}: Relu, LeakyRelu, Clip, HardSigmoid and HardSwish in vector form.
- *       Sigmoid and Tanh stay scalar: the reference computes them with {@link Math#exp} and
- *       {@link Math#tanh}, and the Vector API's EXP and TANH promise only 1 ulp (they call
- *       platform math libraries), so a vector version could not be bit-exact.
+ *   <li>{@link #activation}: Relu, LeakyRelu, Clip, HardSigmoid and HardSwish in vector form
+ *       ({@link F32Elementwise}). Sigmoid and Tanh in double lanes ({@link F64ExpActivation}):
+ *       the reference computes them with {@link Math#exp} and {@link Math#tanh}, and the Vector
+ *       API's EXP and TANH promise only 1 ulp of double, so these two are held to 1 ulp of float
+ *       (and are nearly always bit-identical) rather than to the bits.
  *   <li>{@link #scaleShift}: the same multiply and add as the reference, in the same order and
  *       precision, never fused into an FMA.
  *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
@@ -49,9 +50,11 @@ import jdk.incubator.vector.VectorSpecies;
  * reference's {@code x > 0f ? x : 0f} maps NaN to 0 and keeps −0.0 where its comparisons do.
  *
  * <p>The species is a final field, not a static constant, so tests can run every width in one
- * JVM. C2 compiles the Vector API to machine vectors only when the species' concrete class is
- * known; a JVM that uses one species (the engine's case) gets that from the type profile, while a
- * JVM mixing species runs correctly but slower.
+ * JVM. C2 compiles the Vector API to machine vectors only when the species is a constant in the
+ * compiled method, so every kernel dispatches on {@code species.vectorBitSize()} to a copy of its
+ * loop written against a {@code static final} species of that width. (Relying on the type
+ * profile instead works in a JVM that sees one vector class and falls apart in a whole model,
+ * which mixes float, double and int species: boxed vectors, 10–100× slower.)
  */
 public final class SimdKernels extends ReferenceKernels {
 
@@ -88,12 +91,19 @@ public final class SimdKernels extends ReferenceKernels {
   @Override
   public void activation(Activation f, int length, float[] x, float[] y) {
     switch (f) {
-      // Math.exp / Math.tanh have no bit-exact vector twin; see the class comment.
-      case Activation.Sigmoid s -> super.activation(f, length, x, y);
-      case Activation.Tanh t -> super.activation(f, length, x, y);
+      case Activation.Sigmoid s -> expActivation(false, length, x, y);
+      case Activation.Tanh t -> expActivation(true, length, x, y);
       default -> F32Elementwise.activation(species, f, length, x, y);
     }
   }
+  /** Sigmoid or Tanh through {@link F64ExpActivation}, which works in place. */
+  private void expActivation(boolean tanh, int length, float[] x, float[] y) {
+    if (x != y) {
+      System.arraycopy(x, 0, y, 0, length);
+    }
+    F64ExpActivation.apply(species, tanh, y, 0, length);
+  }
+
 
   // ---------------------------------------------------------------- scaleShift
 
