@@ -6,7 +6,7 @@ import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,24 +19,26 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  *
  * <p>Phase planes. Work goes by bands of output rows of one input plane. A band's input rows are
- * copied once into scratch, padding written as zeros, and split into strideH·strideW phase planes:
- * padded row i and padded column j go to phase plane (i mod strideH, j mod strideW), at row
- * i / strideH and column j / strideW, every phase plane {@code phaseWidth} columns wide. Then tap
- * (r, s) of output (p, q) sits at a fixed distance from position p·phaseWidth + q of the phase planes:
+ * copied once into scratch, padding as zeros, split into strideH·strideW phase planes: padded row i
+ * and padded column j go to phase plane (i mod sH, j mod sW), at row i / sH and column j / sW, every
+ * phase plane {@code phaseWidth} columns wide. Tap (r, s) of output (p, q) then sits at a fixed
+ * distance from position p·phaseWidth + q of the phase planes:
  *
  * <pre>
- *   ext[p·phaseWidth + q] = bias + Σ_{r,s} w[r,s] · phases[p·phaseWidth + q + tapOffset(r,s)]
+ *   y[p, q] = bias + Σ_{r,s} w[r,s] · phases[p·phaseWidth + q + tapOffset(r,s)]
  *   tapOffset(r,s) = ((r·dH mod sH)·sW + s·dW mod sW)·phasePlane + (r·dH / sH)·phaseWidth + s·dW / sW
  * </pre>
  *
- * so the whole band is one contiguous run of outputs, every tap one contiguous vector load: no
- * gather, no border case, no masks, whatever the stride, dilation or kernel size. The columns
- * q ≥ Q of each row (phaseWidth − Q of them, about (S−1)·dW/sW) are computed and dropped. A stride of
- * 2 is deinterleaved with one two-vector permute per vector ({@code selectFrom}); a stride of 1 is a
- * plain copy.
+ * so a vector of outputs along q reads each tap as one contiguous vector load: no gather, no border
+ * case, whatever the stride, dilation or kernel size. Copying a row is one {@code arraycopy} for
+ * stride 1 and two-vector permutes (even and odd lanes) for stride 2; the padding columns are zeroed
+ * once per task, since no band ever writes them, and only padding rows are zeroed per band.
  *
- * <p>After its convolution, each output band is copied out row by row and gets the epilogue (bias
- * is already in the sum; offsets, residual, activation) through {@link F32Epilogue}, while in cache.
+ * <p>Outputs are computed a vector of L at a time along each output row, straight into y, four
+ * vectors sharing each broadcast weight (they may span rows when Q is short). A row's last vector
+ * runs past Q into the next row, which is written after it; only the band's very end is masked.
+ * The band then gets the epilogue (bias is already in the sum; offsets, residual, activation)
+ * through {@link F32Epilogue} while it is in cache.
  *
  * <p>Precision: the reference sums in double and rounds once; this kernel starts from the bias and
  * adds the taps in (r, s) order with one float FMA each, so |simd − reference| ≤
@@ -45,14 +47,14 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Threads: a unit is (image, input channel, band), computing the band for the channel's m
  * outputs; a run cuts the units into {@link #TASKS_PER_THREAD} contiguous ranges per thread. Each
- * worker uses its own slice of the scratch: the phase planes of one band and its outputs. A run on
- * one thread allocates nothing.
+ * worker uses its own slice of the scratch, the phase planes of one band. A run on one thread
+ * allocates nothing.
  */
 public final class F32DwConv implements PreparedConv {
 
   /**
-   * Target size in floats of one band's phase planes (24 KiB): the band, its outputs and the weights
-   * stay in a 32–48 KiB L1 while the taps sweep them.
+   * Target size in floats of one band's phase planes (24 KiB): the band and its output rows stay in
+   * a 32–48 KiB L1 while the taps sweep them.
    */
   static final int BAND_FLOATS = 6144;
 
@@ -63,13 +65,16 @@ public final class F32DwConv implements PreparedConv {
   private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
 
-  /** Lane i holds 2·i and 2·i + 1: {@code selectFrom(a, b)} picks the even / odd lanes of the pair a:b. */
-  private static final FloatVector EVEN128 = pairIndexes(S128, 0);
-  private static final FloatVector ODD128 = pairIndexes(S128, 1);
-  private static final FloatVector EVEN256 = pairIndexes(S256, 0);
-  private static final FloatVector ODD256 = pairIndexes(S256, 1);
-  private static final FloatVector EVEN512 = pairIndexes(S512, 0);
-  private static final FloatVector ODD512 = pairIndexes(S512, 1);
+  /**
+   * Lane i takes lane 2·i (EVEN) or 2·i + 1 (ODD) of the pair a:b in {@code a.rearrange(shuffle, b)};
+   * source lanes past L are exceptional indexes, which that form reads from b.
+   */
+  private static final VectorShuffle<Float> EVEN128 = VectorShuffle.fromOp(S128, i -> 2 * i);
+  private static final VectorShuffle<Float> ODD128 = VectorShuffle.fromOp(S128, i -> 2 * i + 1);
+  private static final VectorShuffle<Float> EVEN256 = VectorShuffle.fromOp(S256, i -> 2 * i);
+  private static final VectorShuffle<Float> ODD256 = VectorShuffle.fromOp(S256, i -> 2 * i + 1);
+  private static final VectorShuffle<Float> EVEN512 = VectorShuffle.fromOp(S512, i -> 2 * i);
+  private static final VectorShuffle<Float> ODD512 = VectorShuffle.fromOp(S512, i -> 2 * i + 1);
 
   private final VectorSpecies<Float> species;
   private final int n, c, h, w, k, multiplier, p, q;
@@ -86,19 +91,19 @@ public final class F32DwConv implements PreparedConv {
   private final int bandRows;
   private final int bands;
   private final int reach;
+  /** Columns, rows and floats of one phase plane. */
+  private final int phaseWidth;
+  private final int phaseRows;
+  private final int phasePlane;
   /**
-   * Input columns [0, splitCols) are materialized (the others are read by no output); phase φ of a
-   * padded row holds them at columns [phaseFirst[φ], phaseEnd[φ]), zeros elsewhere.
+   * Input columns [0, splitCols) are copied (the others are read by no output); phase φ of a padded
+   * row holds them at its columns [phaseFirst[φ], phaseEnd[φ]), zeros elsewhere.
    */
   private final int splitCols;
   private final int[] phaseFirst;
   private final int[] phaseEnd;
-  /** Columns and floats of one phase plane; every output row of a band is phaseWidth long in ext. */
-  private final int phaseWidth;
-  private final int phasePlane;
-  /** Floats of the phase planes including the slack the last vectors read, and of the ext outputs. */
+  /** Floats of the phase planes with the slack a row's last vector reads past them. */
   private final int phasesFloats;
-  private final int extFloats;
 
   private F32DwConv(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
@@ -121,7 +126,6 @@ public final class F32DwConv implements PreparedConv {
     this.activation = activation;
 
     int sH = strideH, sW = strideW, dH = g.dilationH(), dW = g.dilationW(), R = g.r(), S = g.s();
-    int lanes = species.length();
     // Only the padded columns and rows some output reads are materialized.
     int paddedCols = (q - 1) * sW + (S - 1) * dW + 1;
     this.phaseWidth = Math.ceilDiv(paddedCols, sW);
@@ -130,7 +134,8 @@ public final class F32DwConv implements PreparedConv {
     int bandCount = Math.ceilDiv(p, Math.min(p, rowsBudget));
     this.bandRows = Math.ceilDiv(p, bandCount);
     this.bands = Math.ceilDiv(p, bandRows);
-    this.phasePlane = Math.ceilDiv((bandRows - 1) * sH + reach, sH) * phaseWidth;
+    this.phaseRows = Math.ceilDiv((bandRows - 1) * sH + reach, sH);
+    this.phasePlane = phaseRows * phaseWidth;
     this.splitCols = Math.clamp((long) phaseWidth * sW - padLeft, 0, w);
     this.phaseFirst = new int[sW];
     this.phaseEnd = new int[sW];
@@ -151,8 +156,8 @@ public final class F32DwConv implements PreparedConv {
         maxOffset = Math.max(maxOffset, offset);
       }
     }
-    this.extFloats = roundUp(bandRows * phaseWidth, lanes);
-    this.phasesFloats = Math.max(sH * sW * phasePlane, maxOffset + extFloats);
+    // The last vector of the band's last row starts below bandRows·phaseWidth and reads L lanes.
+    this.phasesFloats = Math.max(sH * sW * phasePlane, maxOffset + bandRows * phaseWidth + species.length());
   }
 
   /** True when the geometry is depthwise: one input channel per group (groups == C, K = m·C). */
@@ -185,7 +190,7 @@ public final class F32DwConv implements PreparedConv {
 
   @Override
   public int scratchPerWorker() {
-    return phasesFloats + extFloats;
+    return phasesFloats;
   }
 
   @Override
@@ -212,138 +217,205 @@ public final class F32DwConv implements PreparedConv {
 
   /** Units [from, to): unit u is band u mod bands of input channel (u / bands) mod C of image u / (bands·C). */
   private void runUnits(int from, int to, float[] x, float[] residual, float[] y, float[] scratch, int base) {
-    int ext = base + phasesFloats;
     int plane = p * q;
+    int bits = species.vectorBitSize();
     boolean epilogue = offsets != null || residual != null || activation != null;
+    zeroPaddingColumns(scratch, base);
+    int band = from % bands;
+    int channel = from / bands % c;
+    int image = from / (bands * c);
     for (int u = from; u < to; u++) {
-      int band = u % bands;
-      int channel = u / bands % c;
-      int image = u / (bands * c);
       int p0 = band * bandRows;
       int rows = Math.min(bandRows, p - p0);
-      int length = rows * phaseWidth;
       splitBand(x, (image * c + channel) * h * w, p0, rows, scratch, base);
       for (int j = 0; j < multiplier; j++) {
         int oc = channel * multiplier + j;
         float b = bias == null ? 0f : bias[oc];
-        switch (species.vectorBitSize()) {
-          case 128 -> taps128(scratch, base, tapOffset, taps, weight, oc * taps, b, ext, length);
-          case 256 -> taps256(scratch, base, tapOffset, taps, weight, oc * taps, b, ext, length);
-          case 512 -> taps512(scratch, base, tapOffset, taps, weight, oc * taps, b, ext, length);
-          default -> throw new IllegalArgumentException("unsupported species " + species);
-        }
         int yBand = (image * k + oc) * plane + p0 * q;
-        for (int row = 0; row < rows; row++) {
-          System.arraycopy(scratch, ext + row * phaseWidth, y, yBand + row * q, q);
+        switch (bits) {
+          case 128 -> band128(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
+          case 256 -> band256(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
+          case 512 -> band512(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
+          default -> throw new IllegalArgumentException("unsupported species " + species);
         }
         if (epilogue) {
           F32Epilogue.apply(species, y, yBand, rows * q, false, 0f, offsets, oc * plane + p0 * q, residual, yBand,
               activation);
         }
       }
+      if (++band == bands) {
+        band = 0;
+        if (++channel == c) {
+          channel = 0;
+          image++;
+        }
+      }
+    }
+  }
+
+  /** Zeros the columns outside [phaseFirst[φ], phaseEnd[φ]) of every phase row: no band writes them. */
+  private void zeroPaddingColumns(float[] scratch, int base) {
+    for (int plane = 0; plane < strideH * strideW; plane++) {
+      int phase = plane % strideW;
+      for (int row = base + plane * phasePlane, end = row + phasePlane; row < end; row += phaseWidth) {
+        Arrays.fill(scratch, row, row + phaseFirst[phase], 0f);
+        Arrays.fill(scratch, row + phaseEnd[phase], row + phaseWidth, 0f);
+      }
     }
   }
 
   /**
-   * Writes the phase planes of the band of output rows [p0, p0 + rows) of the input plane at
-   * x[xPlane …] into scratch[base …]: every position an output of the band reads, padding as 0.
+   * Writes the input columns of the phase planes of the band of output rows [p0, p0 + rows) from the
+   * input plane at x[xPlane …], and zeros the rows that fall into the padding.
    */
   private void splitBand(float[] x, int xPlane, int p0, int rows, float[] scratch, int base) {
     int inputRows = (rows - 1) * strideH + reach;
-    for (int i = 0; i < inputRows; i++) {
-      int row = p0 * strideH + i - padTop;
-      int dst = base + (i % strideH) * strideW * phasePlane + (i / strideH) * phaseWidth;
+    int bits = species.vectorBitSize();
+    int row = p0 * strideH - padTop;
+    int phaseRow = 0;
+    int dst = base;
+    for (int i = 0; i < inputRows; i++, row++) {
       if (row < 0 || row >= h) {
         for (int phase = 0; phase < strideW; phase++) {
           Arrays.fill(scratch, dst + phase * phasePlane, dst + phase * phasePlane + phaseWidth, 0f);
         }
+      } else if (strideW == 1) {
+        if (splitCols > 0) {
+          System.arraycopy(x, xPlane + row * w, scratch, dst + padLeft, splitCols);
+        }
+      } else if (strideW == 2) {
+        int src = xPlane + row * w;
+        int evenDst = dst + (padLeft & 1) * phasePlane + padLeft / 2;
+        int oddDst = dst + ((padLeft + 1) & 1) * phasePlane + (padLeft + 1) / 2;
+        switch (bits) {
+          case 128 -> deinterleave128(x, src, splitCols, scratch, evenDst, oddDst);
+          case 256 -> deinterleave256(x, src, splitCols, scratch, evenDst, oddDst);
+          case 512 -> deinterleave512(x, src, splitCols, scratch, evenDst, oddDst);
+          default -> throw new IllegalArgumentException("unsupported species " + species);
+        }
       } else {
-        splitRow(x, xPlane + row * w, scratch, dst);
+        splitRowScalar(x, xPlane + row * w, scratch, dst);
+      }
+      // Next padded row: the next phase-row plane, or back to the first one a row further down.
+      if (++phaseRow == strideH) {
+        phaseRow = 0;
+        dst += phaseWidth - (strideH - 1) * strideW * phasePlane;
+      } else {
+        dst += strideW * phasePlane;
       }
     }
   }
 
   /**
-   * One padded input row into its strideW phase rows at scratch[dst + φ·phasePlane …]: input column
-   * col goes to phase (col + padLeft) mod strideW, column (col + padLeft) / strideW; zeros around.
+   * A row for strideW > 2 (rare in models, so scalar): phase row φ, column j in [phaseFirst[φ],
+   * phaseEnd[φ]), gets input column strideW·j + φ − padLeft.
    */
-  private void splitRow(float[] x, int src, float[] scratch, int dst) {
+  private void splitRowScalar(float[] x, int src, float[] scratch, int dst) {
     int sW = strideW;
-    if (sW == 1) {
-      if (phaseEnd[0] > phaseFirst[0]) {
-        System.arraycopy(x, src + phaseFirst[0] - padLeft, scratch, dst + phaseFirst[0], phaseEnd[0] - phaseFirst[0]);
-      }
-    } else if (sW == 2) {
-      int evenDst = dst + (padLeft & 1) * phasePlane + padLeft / 2;
-      int oddDst = dst + ((padLeft + 1) & 1) * phasePlane + (padLeft + 1) / 2;
-      switch (species.vectorBitSize()) {
-        case 128 -> deinterleave128(x, src, splitCols, scratch, evenDst, oddDst);
-        case 256 -> deinterleave256(x, src, splitCols, scratch, evenDst, oddDst);
-        case 512 -> deinterleave512(x, src, splitCols, scratch, evenDst, oddDst);
-        default -> throw new IllegalArgumentException("unsupported species " + species);
-      }
-    } else {
-      for (int phase = 0; phase < sW; phase++) {
-        int row = dst + phase * phasePlane;
-        int col = src + phaseFirst[phase] * sW + phase - padLeft;
-        for (int j = phaseFirst[phase]; j < phaseEnd[phase]; j++, col += sW) {
-          scratch[row + j] = x[col];
-        }
-      }
-    }
     for (int phase = 0; phase < sW; phase++) {
       int row = dst + phase * phasePlane;
-      Arrays.fill(scratch, row, row + phaseFirst[phase], 0f);
-      Arrays.fill(scratch, row + phaseEnd[phase], row + phaseWidth, 0f);
+      int col = src + phaseFirst[phase] * sW + phase - padLeft;
+      for (int j = phaseFirst[phase]; j < phaseEnd[phase]; j++, col += sW) {
+        scratch[row + j] = x[col];
+      }
     }
   }
 
-  private static FloatVector pairIndexes(VectorSpecies<Float> sp, int parity) {
-    float[] index = new float[sp.length()];
-    for (int i = 0; i < index.length; i++) {
-      index[i] = 2 * i + parity;
-    }
-    return FloatVector.fromArray(sp, index, 0);
-  }
-
-  private static int roundUp(int value, int multiple) {
-    return Math.ceilDiv(value, multiple) * multiple;
-  }
-
-  // The methods below exist once per width, identical but for the species constant: C2 compiles the
+  // The methods below exist once per width, identical but for the species constants: C2 compiles the
   // Vector API to machine vectors only for a species it can prove constant, and a species parameter
   // defeats that unless the whole method inlines (measured: 5.5 ms vs 1.0 ms on a MobileNetV2 3x3 layer).
+  // They name the static final species directly, not through a local, so on-stack-replacement
+  // compilations, which take locals from the interpreter, see the constant too.
 
   /**
-   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] for i in [0, length) rounded up
-   * to whole vectors, into scratch[ext …]; four vectors at a time share each broadcast weight.
+   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
+   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
+   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
+   * in the next row before it is written, and past the band they are masked off.
    */
-  private static void taps128(float[] scratch, int base, int[] tapOffset, int taps, float[] w, int wOff, float bias,
-      int ext, int length) {
+  private static void band128(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
+      float bias, int rows, int q, float[] y, int yBand) {
     final int lanes = S128.length();
     final FloatVector bv = FloatVector.broadcast(S128, bias);
-    int i = 0;
-    for (; i + 3 * lanes < length; i += 4 * lanes) {
+    final int bandEnd = yBand + rows * q;
+    final int vectors = rows * Math.ceilDiv(q, lanes);
+    // (src, dst) of the next vector; j is its column within the row.
+    int src = base, dst = yBand, j = 0;
+    int v = 0;
+    for (; v + 4 <= vectors; v += 4) {
+      int s0 = src, d0 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s1 = src, d1 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s2 = src, d2 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s3 = src, d3 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S128, w[wOff + t]);
-        int o = base + i + tapOffset[t];
-        acc0 = FloatVector.fromArray(S128, scratch, o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S128, scratch, o + lanes).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S128, scratch, o + 2 * lanes).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S128, scratch, o + 3 * lanes).fma(wv, acc3);
+        int o = tapOffset[t];
+        acc0 = FloatVector.fromArray(S128, phases, s0 + o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S128, phases, s1 + o).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S128, phases, s2 + o).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S128, phases, s3 + o).fma(wv, acc3);
       }
-      acc0.intoArray(scratch, ext + i);
-      acc1.intoArray(scratch, ext + i + lanes);
-      acc2.intoArray(scratch, ext + i + 2 * lanes);
-      acc3.intoArray(scratch, ext + i + 3 * lanes);
+      store128(acc0, y, d0, bandEnd);
+      store128(acc1, y, d1, bandEnd);
+      store128(acc2, y, d2, bandEnd);
+      store128(acc3, y, d3, bandEnd);
     }
-    for (; i < length; i += lanes) {
+    for (; v < vectors; v++) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S128, scratch, base + i + tapOffset[t]).fma(FloatVector.broadcast(S128, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S128, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S128, w[wOff + t]), acc);
       }
-      acc.intoArray(scratch, ext + i);
+      store128(acc, y, dst, bandEnd);
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+    }
+  }
+
+  /** y[at …] = v, the lanes at or past {@code end} masked off. */
+  private static void store128(FloatVector v, float[] y, int at, int end) {
+    if (at + S128.length() <= end) {
+      v.intoArray(y, at);
+    } else {
+      v.intoArray(y, at, S128.indexInRange(at, end));
     }
   }
 
@@ -357,48 +429,107 @@ public final class F32DwConv implements PreparedConv {
     for (; col + 2 * lanes <= cols; col += 2 * lanes) {
       FloatVector a = FloatVector.fromArray(S128, x, src + col);
       FloatVector b = FloatVector.fromArray(S128, x, src + col + lanes);
-      EVEN128.selectFrom(a, b).intoArray(dst, evenDst + col / 2);
-      ODD128.selectFrom(a, b).intoArray(dst, oddDst + col / 2);
+      a.rearrange(EVEN128, b).intoArray(dst, evenDst + col / 2);
+      a.rearrange(ODD128, b).intoArray(dst, oddDst + col / 2);
     }
     if (col < cols) {
       int rest = cols - col;
       FloatVector a = FloatVector.fromArray(S128, x, src + col, S128.indexInRange(col, cols));
       FloatVector b = FloatVector.fromArray(S128, x, src + col + lanes, S128.indexInRange(col + lanes, cols));
-      EVEN128.selectFrom(a, b).intoArray(dst, evenDst + col / 2, S128.indexInRange(0, (rest + 1) / 2));
-      ODD128.selectFrom(a, b).intoArray(dst, oddDst + col / 2, S128.indexInRange(0, rest / 2));
+      a.rearrange(EVEN128, b).intoArray(dst, evenDst + col / 2, S128.indexInRange(0, (rest + 1) / 2));
+      a.rearrange(ODD128, b).intoArray(dst, oddDst + col / 2, S128.indexInRange(0, rest / 2));
     }
   }
 
   /**
-   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] for i in [0, length) rounded up
-   * to whole vectors, into scratch[ext …]; four vectors at a time share each broadcast weight.
+   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
+   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
+   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
+   * in the next row before it is written, and past the band they are masked off.
    */
-  private static void taps256(float[] scratch, int base, int[] tapOffset, int taps, float[] w, int wOff, float bias,
-      int ext, int length) {
+  private static void band256(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
+      float bias, int rows, int q, float[] y, int yBand) {
     final int lanes = S256.length();
     final FloatVector bv = FloatVector.broadcast(S256, bias);
-    int i = 0;
-    for (; i + 3 * lanes < length; i += 4 * lanes) {
+    final int bandEnd = yBand + rows * q;
+    final int vectors = rows * Math.ceilDiv(q, lanes);
+    // (src, dst) of the next vector; j is its column within the row.
+    int src = base, dst = yBand, j = 0;
+    int v = 0;
+    for (; v + 4 <= vectors; v += 4) {
+      int s0 = src, d0 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s1 = src, d1 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s2 = src, d2 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s3 = src, d3 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S256, w[wOff + t]);
-        int o = base + i + tapOffset[t];
-        acc0 = FloatVector.fromArray(S256, scratch, o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S256, scratch, o + lanes).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S256, scratch, o + 2 * lanes).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S256, scratch, o + 3 * lanes).fma(wv, acc3);
+        int o = tapOffset[t];
+        acc0 = FloatVector.fromArray(S256, phases, s0 + o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S256, phases, s1 + o).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S256, phases, s2 + o).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S256, phases, s3 + o).fma(wv, acc3);
       }
-      acc0.intoArray(scratch, ext + i);
-      acc1.intoArray(scratch, ext + i + lanes);
-      acc2.intoArray(scratch, ext + i + 2 * lanes);
-      acc3.intoArray(scratch, ext + i + 3 * lanes);
+      store256(acc0, y, d0, bandEnd);
+      store256(acc1, y, d1, bandEnd);
+      store256(acc2, y, d2, bandEnd);
+      store256(acc3, y, d3, bandEnd);
     }
-    for (; i < length; i += lanes) {
+    for (; v < vectors; v++) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S256, scratch, base + i + tapOffset[t]).fma(FloatVector.broadcast(S256, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S256, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S256, w[wOff + t]), acc);
       }
-      acc.intoArray(scratch, ext + i);
+      store256(acc, y, dst, bandEnd);
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+    }
+  }
+
+  /** y[at …] = v, the lanes at or past {@code end} masked off. */
+  private static void store256(FloatVector v, float[] y, int at, int end) {
+    if (at + S256.length() <= end) {
+      v.intoArray(y, at);
+    } else {
+      v.intoArray(y, at, S256.indexInRange(at, end));
     }
   }
 
@@ -412,48 +543,107 @@ public final class F32DwConv implements PreparedConv {
     for (; col + 2 * lanes <= cols; col += 2 * lanes) {
       FloatVector a = FloatVector.fromArray(S256, x, src + col);
       FloatVector b = FloatVector.fromArray(S256, x, src + col + lanes);
-      EVEN256.selectFrom(a, b).intoArray(dst, evenDst + col / 2);
-      ODD256.selectFrom(a, b).intoArray(dst, oddDst + col / 2);
+      a.rearrange(EVEN256, b).intoArray(dst, evenDst + col / 2);
+      a.rearrange(ODD256, b).intoArray(dst, oddDst + col / 2);
     }
     if (col < cols) {
       int rest = cols - col;
       FloatVector a = FloatVector.fromArray(S256, x, src + col, S256.indexInRange(col, cols));
       FloatVector b = FloatVector.fromArray(S256, x, src + col + lanes, S256.indexInRange(col + lanes, cols));
-      EVEN256.selectFrom(a, b).intoArray(dst, evenDst + col / 2, S256.indexInRange(0, (rest + 1) / 2));
-      ODD256.selectFrom(a, b).intoArray(dst, oddDst + col / 2, S256.indexInRange(0, rest / 2));
+      a.rearrange(EVEN256, b).intoArray(dst, evenDst + col / 2, S256.indexInRange(0, (rest + 1) / 2));
+      a.rearrange(ODD256, b).intoArray(dst, oddDst + col / 2, S256.indexInRange(0, rest / 2));
     }
   }
 
   /**
-   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] for i in [0, length) rounded up
-   * to whole vectors, into scratch[ext …]; four vectors at a time share each broadcast weight.
+   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
+   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
+   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
+   * in the next row before it is written, and past the band they are masked off.
    */
-  private static void taps512(float[] scratch, int base, int[] tapOffset, int taps, float[] w, int wOff, float bias,
-      int ext, int length) {
+  private static void band512(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
+      float bias, int rows, int q, float[] y, int yBand) {
     final int lanes = S512.length();
     final FloatVector bv = FloatVector.broadcast(S512, bias);
-    int i = 0;
-    for (; i + 3 * lanes < length; i += 4 * lanes) {
+    final int bandEnd = yBand + rows * q;
+    final int vectors = rows * Math.ceilDiv(q, lanes);
+    // (src, dst) of the next vector; j is its column within the row.
+    int src = base, dst = yBand, j = 0;
+    int v = 0;
+    for (; v + 4 <= vectors; v += 4) {
+      int s0 = src, d0 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s1 = src, d1 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s2 = src, d2 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+      int s3 = src, d3 = dst;
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S512, w[wOff + t]);
-        int o = base + i + tapOffset[t];
-        acc0 = FloatVector.fromArray(S512, scratch, o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S512, scratch, o + lanes).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S512, scratch, o + 2 * lanes).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S512, scratch, o + 3 * lanes).fma(wv, acc3);
+        int o = tapOffset[t];
+        acc0 = FloatVector.fromArray(S512, phases, s0 + o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S512, phases, s1 + o).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S512, phases, s2 + o).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S512, phases, s3 + o).fma(wv, acc3);
       }
-      acc0.intoArray(scratch, ext + i);
-      acc1.intoArray(scratch, ext + i + lanes);
-      acc2.intoArray(scratch, ext + i + 2 * lanes);
-      acc3.intoArray(scratch, ext + i + 3 * lanes);
+      store512(acc0, y, d0, bandEnd);
+      store512(acc1, y, d1, bandEnd);
+      store512(acc2, y, d2, bandEnd);
+      store512(acc3, y, d3, bandEnd);
     }
-    for (; i < length; i += lanes) {
+    for (; v < vectors; v++) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S512, scratch, base + i + tapOffset[t]).fma(FloatVector.broadcast(S512, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S512, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S512, w[wOff + t]), acc);
       }
-      acc.intoArray(scratch, ext + i);
+      store512(acc, y, dst, bandEnd);
+      j += lanes;
+      src += lanes;
+      dst += lanes;
+      if (j >= q) {
+        src += width - j;
+        dst += q - j;
+        j = 0;
+      }
+    }
+  }
+
+  /** y[at …] = v, the lanes at or past {@code end} masked off. */
+  private static void store512(FloatVector v, float[] y, int at, int end) {
+    if (at + S512.length() <= end) {
+      v.intoArray(y, at);
+    } else {
+      v.intoArray(y, at, S512.indexInRange(at, end));
     }
   }
 
@@ -467,15 +657,15 @@ public final class F32DwConv implements PreparedConv {
     for (; col + 2 * lanes <= cols; col += 2 * lanes) {
       FloatVector a = FloatVector.fromArray(S512, x, src + col);
       FloatVector b = FloatVector.fromArray(S512, x, src + col + lanes);
-      EVEN512.selectFrom(a, b).intoArray(dst, evenDst + col / 2);
-      ODD512.selectFrom(a, b).intoArray(dst, oddDst + col / 2);
+      a.rearrange(EVEN512, b).intoArray(dst, evenDst + col / 2);
+      a.rearrange(ODD512, b).intoArray(dst, oddDst + col / 2);
     }
     if (col < cols) {
       int rest = cols - col;
       FloatVector a = FloatVector.fromArray(S512, x, src + col, S512.indexInRange(col, cols));
       FloatVector b = FloatVector.fromArray(S512, x, src + col + lanes, S512.indexInRange(col + lanes, cols));
-      EVEN512.selectFrom(a, b).intoArray(dst, evenDst + col / 2, S512.indexInRange(0, (rest + 1) / 2));
-      ODD512.selectFrom(a, b).intoArray(dst, oddDst + col / 2, S512.indexInRange(0, rest / 2));
+      a.rearrange(EVEN512, b).intoArray(dst, evenDst + col / 2, S512.indexInRange(0, (rest + 1) / 2));
+      a.rearrange(ODD512, b).intoArray(dst, oddDst + col / 2, S512.indexInRange(0, rest / 2));
     }
   }
 }
