@@ -102,8 +102,9 @@ public final class F32DwConv implements PreparedConv {
   private final int splitCols;
   private final int[] phaseFirst;
   private final int[] phaseEnd;
-  /** Floats of the phase planes with the slack a row's last vector reads past them. */
+  /** Floats of the phase planes, with the slack the last vectors read past them, and of the outputs in ext layout. */
   private final int phasesFloats;
+  private final int extFloats;
 
   private F32DwConv(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
@@ -156,8 +157,12 @@ public final class F32DwConv implements PreparedConv {
         maxOffset = Math.max(maxOffset, offset);
       }
     }
-    // The last vector of the band's last row starts below bandRows·phaseWidth and reads L lanes.
-    this.phasesFloats = Math.max(sH * sW * phasePlane, maxOffset + bandRows * phaseWidth + species.length());
+    // Outputs are computed in whole vectors over [0, bandRows·phaseWidth); copying a row out reads up
+    // to L − 1 floats past it.
+    int lanes = species.length();
+    int computed = roundUp(bandRows * phaseWidth, lanes);
+    this.phasesFloats = Math.max(sH * sW * phasePlane, maxOffset + computed);
+    this.extFloats = computed + lanes;
   }
 
   /** True when the geometry is depthwise: one input channel per group (groups == C, K = m·C). */
@@ -190,7 +195,7 @@ public final class F32DwConv implements PreparedConv {
 
   @Override
   public int scratchPerWorker() {
-    return phasesFloats;
+    return phasesFloats + extFloats;
   }
 
   @Override
@@ -217,6 +222,7 @@ public final class F32DwConv implements PreparedConv {
 
   /** Units [from, to): unit u is band u mod bands of input channel (u / bands) mod C of image u / (bands·C). */
   private void runUnits(int from, int to, float[] x, float[] residual, float[] y, float[] scratch, int base) {
+    int ext = base + phasesFloats;
     int plane = p * q;
     int bits = species.vectorBitSize();
     boolean epilogue = offsets != null || residual != null || activation != null;
@@ -232,10 +238,11 @@ public final class F32DwConv implements PreparedConv {
         int oc = channel * multiplier + j;
         float b = bias == null ? 0f : bias[oc];
         int yBand = (image * k + oc) * plane + p0 * q;
+        int wOff = oc * taps;
         switch (bits) {
-          case 128 -> band128(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
-          case 256 -> band256(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
-          case 512 -> band512(scratch, base, phaseWidth, tapOffset, taps, weight, oc * taps, b, rows, q, y, yBand);
+          case 128 -> band128(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
+          case 256 -> band256(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
+          case 512 -> band512(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
           default -> throw new IllegalArgumentException("unsupported species " + species);
         }
         if (epilogue) {
@@ -321,6 +328,10 @@ public final class F32DwConv implements PreparedConv {
     }
   }
 
+  private static int roundUp(int value, int multiple) {
+    return Math.ceilDiv(value, multiple) * multiple;
+  }
+
   // The methods below exist once per width, identical but for the species constants: C2 compiles the
   // Vector API to machine vectors only for a species it can prove constant, and a species parameter
   // defeats that unless the whole method inlines (measured: 5.5 ms vs 1.0 ms on a MobileNetV2 3x3 layer).
@@ -328,94 +339,195 @@ public final class F32DwConv implements PreparedConv {
   // compilations, which take locals from the interpreter, see the constant too.
 
   /**
-   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
-   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
-   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
-   * in the next row before it is written, and past the band they are masked off.
+   * The band of {@code rows} output rows for one output channel, into y[yBand …]: its outputs in
+   * ext layout (row r at r·width), then each row's first q copied out.
    */
-  private static void band128(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
-      float bias, int rows, int q, float[] y, int yBand) {
+  private static void band128(float[] scratch, int base, int ext, int rows, int width, int[] tapOffset, float[] w,
+      int wOff, float bias, float[] y, int yBand, int q) {
+    int length = rows * width;
+    switch (tapOffset.length) {
+      case 9 -> taps9x128(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      case 25 -> taps25x128(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      default -> taps128(scratch, base, ext, length, tapOffset, w, wOff, bias);
+    }
+    copyRows128(scratch, ext, rows, width, y, yBand, q);
+  }
+
+  /**
+   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] at scratch[ext + i], for i in
+   * [0, length) rounded up to whole vectors. The index is the loop variable plus an invariant, so
+   * C2 drops the bounds checks; four vectors at a time share each broadcast weight.
+   */
+  private static void taps128(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
     final int lanes = S128.length();
+    final int taps = tapOffset.length;
     final FloatVector bv = FloatVector.broadcast(S128, bias);
-    final int bandEnd = yBand + rows * q;
-    final int vectors = rows * Math.ceilDiv(q, lanes);
-    // (src, dst) of the next vector; j is its column within the row.
-    int src = base, dst = yBand, j = 0;
-    int v = 0;
-    for (; v + 4 <= vectors; v += 4) {
-      int s0 = src, d0 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s1 = src, d1 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s2 = src, d2 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s3 = src, d3 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+    int i = 0;
+    for (; i + 3 * lanes < length; i += 4 * lanes) {
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S128, w[wOff + t]);
-        int o = tapOffset[t];
-        acc0 = FloatVector.fromArray(S128, phases, s0 + o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S128, phases, s1 + o).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S128, phases, s2 + o).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S128, phases, s3 + o).fma(wv, acc3);
+        int o = base + i + tapOffset[t];
+        acc0 = FloatVector.fromArray(S128, phases, o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S128, phases, o + lanes).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S128, phases, o + 2 * lanes).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S128, phases, o + 3 * lanes).fma(wv, acc3);
       }
-      store128(acc0, y, d0, bandEnd);
-      store128(acc1, y, d1, bandEnd);
-      store128(acc2, y, d2, bandEnd);
-      store128(acc3, y, d3, bandEnd);
+      acc0.intoArray(phases, ext + i);
+      acc1.intoArray(phases, ext + i + lanes);
+      acc2.intoArray(phases, ext + i + 2 * lanes);
+      acc3.intoArray(phases, ext + i + 3 * lanes);
     }
-    for (; v < vectors; v++) {
+    for (; i < length; i += lanes) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S128, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S128, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S128, phases, base + i + tapOffset[t]).fma(FloatVector.broadcast(S128, w[wOff + t]), acc);
       }
-      store128(acc, y, dst, bandEnd);
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+      acc.intoArray(phases, ext + i);
     }
   }
 
-  /** y[at …] = v, the lanes at or past {@code end} masked off. */
-  private static void store128(FloatVector v, float[] y, int at, int end) {
-    if (at + S128.length() <= end) {
-      v.intoArray(y, at);
-    } else {
-      v.intoArray(y, at, S128.indexInRange(at, end));
+  /** {@link #taps128} for exactly 9 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps9x128(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S128, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S128, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S128, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S128, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S128, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S128, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final FloatVector bv = FloatVector.broadcast(S128, bias);
+    for (int i = 0; i < length; i += S128.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S128, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o8).fma(w8, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /** {@link #taps128} for exactly 25 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps25x128(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S128, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S128, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S128, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S128, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S128, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S128, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
+    final FloatVector w9 = FloatVector.broadcast(S128, w[wOff + 9]);
+    final FloatVector w10 = FloatVector.broadcast(S128, w[wOff + 10]);
+    final FloatVector w11 = FloatVector.broadcast(S128, w[wOff + 11]);
+    final FloatVector w12 = FloatVector.broadcast(S128, w[wOff + 12]);
+    final FloatVector w13 = FloatVector.broadcast(S128, w[wOff + 13]);
+    final FloatVector w14 = FloatVector.broadcast(S128, w[wOff + 14]);
+    final FloatVector w15 = FloatVector.broadcast(S128, w[wOff + 15]);
+    final FloatVector w16 = FloatVector.broadcast(S128, w[wOff + 16]);
+    final FloatVector w17 = FloatVector.broadcast(S128, w[wOff + 17]);
+    final FloatVector w18 = FloatVector.broadcast(S128, w[wOff + 18]);
+    final FloatVector w19 = FloatVector.broadcast(S128, w[wOff + 19]);
+    final FloatVector w20 = FloatVector.broadcast(S128, w[wOff + 20]);
+    final FloatVector w21 = FloatVector.broadcast(S128, w[wOff + 21]);
+    final FloatVector w22 = FloatVector.broadcast(S128, w[wOff + 22]);
+    final FloatVector w23 = FloatVector.broadcast(S128, w[wOff + 23]);
+    final FloatVector w24 = FloatVector.broadcast(S128, w[wOff + 24]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final int o9 = base + tapOffset[9];
+    final int o10 = base + tapOffset[10];
+    final int o11 = base + tapOffset[11];
+    final int o12 = base + tapOffset[12];
+    final int o13 = base + tapOffset[13];
+    final int o14 = base + tapOffset[14];
+    final int o15 = base + tapOffset[15];
+    final int o16 = base + tapOffset[16];
+    final int o17 = base + tapOffset[17];
+    final int o18 = base + tapOffset[18];
+    final int o19 = base + tapOffset[19];
+    final int o20 = base + tapOffset[20];
+    final int o21 = base + tapOffset[21];
+    final int o22 = base + tapOffset[22];
+    final int o23 = base + tapOffset[23];
+    final int o24 = base + tapOffset[24];
+    final FloatVector bv = FloatVector.broadcast(S128, bias);
+    for (int i = 0; i < length; i += S128.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S128, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o8).fma(w8, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o9).fma(w9, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o10).fma(w10, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o11).fma(w11, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o12).fma(w12, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o13).fma(w13, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o14).fma(w14, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o15).fma(w15, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o16).fma(w16, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o17).fma(w17, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o18).fma(w18, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o19).fma(w19, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o20).fma(w20, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o21).fma(w21, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o22).fma(w22, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o23).fma(w23, acc);
+      acc = FloatVector.fromArray(S128, phases, i + o24).fma(w24, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /**
+   * y[yBand + r·q + j] = scratch[ext + r·width + j] for r &lt; rows, j &lt; q. A row's last vector
+   * spills into the rows after it, which are stored later; only a spill past the band is masked.
+   */
+  private static void copyRows128(float[] scratch, int ext, int rows, int width, float[] y, int yBand, int q) {
+    final int lanes = S128.length();
+    final int bandEnd = yBand + rows * q;
+    for (int r = 0; r < rows; r++) {
+      int from = ext + r * width;
+      int to = yBand + r * q;
+      for (int j = 0; j < q; j += lanes) {
+        FloatVector v = FloatVector.fromArray(S128, scratch, from + j);
+        if (to + j + lanes <= bandEnd) {
+          v.intoArray(y, to + j);
+        } else {
+          v.intoArray(y, to + j, S128.indexInRange(to + j, bandEnd));
+        }
+      }
     }
   }
 
@@ -442,94 +554,195 @@ public final class F32DwConv implements PreparedConv {
   }
 
   /**
-   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
-   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
-   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
-   * in the next row before it is written, and past the band they are masked off.
+   * The band of {@code rows} output rows for one output channel, into y[yBand …]: its outputs in
+   * ext layout (row r at r·width), then each row's first q copied out.
    */
-  private static void band256(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
-      float bias, int rows, int q, float[] y, int yBand) {
+  private static void band256(float[] scratch, int base, int ext, int rows, int width, int[] tapOffset, float[] w,
+      int wOff, float bias, float[] y, int yBand, int q) {
+    int length = rows * width;
+    switch (tapOffset.length) {
+      case 9 -> taps9x256(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      case 25 -> taps25x256(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      default -> taps256(scratch, base, ext, length, tapOffset, w, wOff, bias);
+    }
+    copyRows256(scratch, ext, rows, width, y, yBand, q);
+  }
+
+  /**
+   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] at scratch[ext + i], for i in
+   * [0, length) rounded up to whole vectors. The index is the loop variable plus an invariant, so
+   * C2 drops the bounds checks; four vectors at a time share each broadcast weight.
+   */
+  private static void taps256(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
     final int lanes = S256.length();
+    final int taps = tapOffset.length;
     final FloatVector bv = FloatVector.broadcast(S256, bias);
-    final int bandEnd = yBand + rows * q;
-    final int vectors = rows * Math.ceilDiv(q, lanes);
-    // (src, dst) of the next vector; j is its column within the row.
-    int src = base, dst = yBand, j = 0;
-    int v = 0;
-    for (; v + 4 <= vectors; v += 4) {
-      int s0 = src, d0 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s1 = src, d1 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s2 = src, d2 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s3 = src, d3 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+    int i = 0;
+    for (; i + 3 * lanes < length; i += 4 * lanes) {
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S256, w[wOff + t]);
-        int o = tapOffset[t];
-        acc0 = FloatVector.fromArray(S256, phases, s0 + o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S256, phases, s1 + o).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S256, phases, s2 + o).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S256, phases, s3 + o).fma(wv, acc3);
+        int o = base + i + tapOffset[t];
+        acc0 = FloatVector.fromArray(S256, phases, o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S256, phases, o + lanes).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S256, phases, o + 2 * lanes).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S256, phases, o + 3 * lanes).fma(wv, acc3);
       }
-      store256(acc0, y, d0, bandEnd);
-      store256(acc1, y, d1, bandEnd);
-      store256(acc2, y, d2, bandEnd);
-      store256(acc3, y, d3, bandEnd);
+      acc0.intoArray(phases, ext + i);
+      acc1.intoArray(phases, ext + i + lanes);
+      acc2.intoArray(phases, ext + i + 2 * lanes);
+      acc3.intoArray(phases, ext + i + 3 * lanes);
     }
-    for (; v < vectors; v++) {
+    for (; i < length; i += lanes) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S256, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S256, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S256, phases, base + i + tapOffset[t]).fma(FloatVector.broadcast(S256, w[wOff + t]), acc);
       }
-      store256(acc, y, dst, bandEnd);
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+      acc.intoArray(phases, ext + i);
     }
   }
 
-  /** y[at …] = v, the lanes at or past {@code end} masked off. */
-  private static void store256(FloatVector v, float[] y, int at, int end) {
-    if (at + S256.length() <= end) {
-      v.intoArray(y, at);
-    } else {
-      v.intoArray(y, at, S256.indexInRange(at, end));
+  /** {@link #taps256} for exactly 9 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps9x256(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S256, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S256, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S256, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S256, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S256, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S256, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final FloatVector bv = FloatVector.broadcast(S256, bias);
+    for (int i = 0; i < length; i += S256.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S256, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o8).fma(w8, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /** {@link #taps256} for exactly 25 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps25x256(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S256, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S256, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S256, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S256, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S256, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S256, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
+    final FloatVector w9 = FloatVector.broadcast(S256, w[wOff + 9]);
+    final FloatVector w10 = FloatVector.broadcast(S256, w[wOff + 10]);
+    final FloatVector w11 = FloatVector.broadcast(S256, w[wOff + 11]);
+    final FloatVector w12 = FloatVector.broadcast(S256, w[wOff + 12]);
+    final FloatVector w13 = FloatVector.broadcast(S256, w[wOff + 13]);
+    final FloatVector w14 = FloatVector.broadcast(S256, w[wOff + 14]);
+    final FloatVector w15 = FloatVector.broadcast(S256, w[wOff + 15]);
+    final FloatVector w16 = FloatVector.broadcast(S256, w[wOff + 16]);
+    final FloatVector w17 = FloatVector.broadcast(S256, w[wOff + 17]);
+    final FloatVector w18 = FloatVector.broadcast(S256, w[wOff + 18]);
+    final FloatVector w19 = FloatVector.broadcast(S256, w[wOff + 19]);
+    final FloatVector w20 = FloatVector.broadcast(S256, w[wOff + 20]);
+    final FloatVector w21 = FloatVector.broadcast(S256, w[wOff + 21]);
+    final FloatVector w22 = FloatVector.broadcast(S256, w[wOff + 22]);
+    final FloatVector w23 = FloatVector.broadcast(S256, w[wOff + 23]);
+    final FloatVector w24 = FloatVector.broadcast(S256, w[wOff + 24]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final int o9 = base + tapOffset[9];
+    final int o10 = base + tapOffset[10];
+    final int o11 = base + tapOffset[11];
+    final int o12 = base + tapOffset[12];
+    final int o13 = base + tapOffset[13];
+    final int o14 = base + tapOffset[14];
+    final int o15 = base + tapOffset[15];
+    final int o16 = base + tapOffset[16];
+    final int o17 = base + tapOffset[17];
+    final int o18 = base + tapOffset[18];
+    final int o19 = base + tapOffset[19];
+    final int o20 = base + tapOffset[20];
+    final int o21 = base + tapOffset[21];
+    final int o22 = base + tapOffset[22];
+    final int o23 = base + tapOffset[23];
+    final int o24 = base + tapOffset[24];
+    final FloatVector bv = FloatVector.broadcast(S256, bias);
+    for (int i = 0; i < length; i += S256.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S256, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o8).fma(w8, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o9).fma(w9, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o10).fma(w10, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o11).fma(w11, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o12).fma(w12, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o13).fma(w13, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o14).fma(w14, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o15).fma(w15, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o16).fma(w16, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o17).fma(w17, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o18).fma(w18, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o19).fma(w19, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o20).fma(w20, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o21).fma(w21, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o22).fma(w22, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o23).fma(w23, acc);
+      acc = FloatVector.fromArray(S256, phases, i + o24).fma(w24, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /**
+   * y[yBand + r·q + j] = scratch[ext + r·width + j] for r &lt; rows, j &lt; q. A row's last vector
+   * spills into the rows after it, which are stored later; only a spill past the band is masked.
+   */
+  private static void copyRows256(float[] scratch, int ext, int rows, int width, float[] y, int yBand, int q) {
+    final int lanes = S256.length();
+    final int bandEnd = yBand + rows * q;
+    for (int r = 0; r < rows; r++) {
+      int from = ext + r * width;
+      int to = yBand + r * q;
+      for (int j = 0; j < q; j += lanes) {
+        FloatVector v = FloatVector.fromArray(S256, scratch, from + j);
+        if (to + j + lanes <= bandEnd) {
+          v.intoArray(y, to + j);
+        } else {
+          v.intoArray(y, to + j, S256.indexInRange(to + j, bandEnd));
+        }
+      }
     }
   }
 
@@ -556,94 +769,195 @@ public final class F32DwConv implements PreparedConv {
   }
 
   /**
-   * The band's outputs straight into y: vector (r, j), j a multiple of L below Q, is
-   * bias + Σ_t w[wOff + t]·phases[base + r·width + j + tapOffset[t]], stored at y[yBand + r·q + j].
-   * Vectors go four at a time in row-major order, sharing each broadcast weight; lanes past Q land
-   * in the next row before it is written, and past the band they are masked off.
+   * The band of {@code rows} output rows for one output channel, into y[yBand …]: its outputs in
+   * ext layout (row r at r·width), then each row's first q copied out.
    */
-  private static void band512(float[] phases, int base, int width, int[] tapOffset, int taps, float[] w, int wOff,
-      float bias, int rows, int q, float[] y, int yBand) {
+  private static void band512(float[] scratch, int base, int ext, int rows, int width, int[] tapOffset, float[] w,
+      int wOff, float bias, float[] y, int yBand, int q) {
+    int length = rows * width;
+    switch (tapOffset.length) {
+      case 9 -> taps9x512(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      case 25 -> taps25x512(scratch, base, ext, length, tapOffset, w, wOff, bias);
+      default -> taps512(scratch, base, ext, length, tapOffset, w, wOff, bias);
+    }
+    copyRows512(scratch, ext, rows, width, y, yBand, q);
+  }
+
+  /**
+   * ext[i] = bias + Σ_t w[wOff + t]·phases[base + i + tapOffset[t]] at scratch[ext + i], for i in
+   * [0, length) rounded up to whole vectors. The index is the loop variable plus an invariant, so
+   * C2 drops the bounds checks; four vectors at a time share each broadcast weight.
+   */
+  private static void taps512(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
     final int lanes = S512.length();
+    final int taps = tapOffset.length;
     final FloatVector bv = FloatVector.broadcast(S512, bias);
-    final int bandEnd = yBand + rows * q;
-    final int vectors = rows * Math.ceilDiv(q, lanes);
-    // (src, dst) of the next vector; j is its column within the row.
-    int src = base, dst = yBand, j = 0;
-    int v = 0;
-    for (; v + 4 <= vectors; v += 4) {
-      int s0 = src, d0 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s1 = src, d1 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s2 = src, d2 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
-      int s3 = src, d3 = dst;
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+    int i = 0;
+    for (; i + 3 * lanes < length; i += 4 * lanes) {
       FloatVector acc0 = bv, acc1 = bv, acc2 = bv, acc3 = bv;
       for (int t = 0; t < taps; t++) {
         FloatVector wv = FloatVector.broadcast(S512, w[wOff + t]);
-        int o = tapOffset[t];
-        acc0 = FloatVector.fromArray(S512, phases, s0 + o).fma(wv, acc0);
-        acc1 = FloatVector.fromArray(S512, phases, s1 + o).fma(wv, acc1);
-        acc2 = FloatVector.fromArray(S512, phases, s2 + o).fma(wv, acc2);
-        acc3 = FloatVector.fromArray(S512, phases, s3 + o).fma(wv, acc3);
+        int o = base + i + tapOffset[t];
+        acc0 = FloatVector.fromArray(S512, phases, o).fma(wv, acc0);
+        acc1 = FloatVector.fromArray(S512, phases, o + lanes).fma(wv, acc1);
+        acc2 = FloatVector.fromArray(S512, phases, o + 2 * lanes).fma(wv, acc2);
+        acc3 = FloatVector.fromArray(S512, phases, o + 3 * lanes).fma(wv, acc3);
       }
-      store512(acc0, y, d0, bandEnd);
-      store512(acc1, y, d1, bandEnd);
-      store512(acc2, y, d2, bandEnd);
-      store512(acc3, y, d3, bandEnd);
+      acc0.intoArray(phases, ext + i);
+      acc1.intoArray(phases, ext + i + lanes);
+      acc2.intoArray(phases, ext + i + 2 * lanes);
+      acc3.intoArray(phases, ext + i + 3 * lanes);
     }
-    for (; v < vectors; v++) {
+    for (; i < length; i += lanes) {
       FloatVector acc = bv;
       for (int t = 0; t < taps; t++) {
-        acc = FloatVector.fromArray(S512, phases, src + tapOffset[t]).fma(FloatVector.broadcast(S512, w[wOff + t]), acc);
+        acc = FloatVector.fromArray(S512, phases, base + i + tapOffset[t]).fma(FloatVector.broadcast(S512, w[wOff + t]), acc);
       }
-      store512(acc, y, dst, bandEnd);
-      j += lanes;
-      src += lanes;
-      dst += lanes;
-      if (j >= q) {
-        src += width - j;
-        dst += q - j;
-        j = 0;
-      }
+      acc.intoArray(phases, ext + i);
     }
   }
 
-  /** y[at …] = v, the lanes at or past {@code end} masked off. */
-  private static void store512(FloatVector v, float[] y, int at, int end) {
-    if (at + S512.length() <= end) {
-      v.intoArray(y, at);
-    } else {
-      v.intoArray(y, at, S512.indexInRange(at, end));
+  /** {@link #taps512} for exactly 9 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps9x512(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S512, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S512, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S512, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S512, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S512, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S512, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final FloatVector bv = FloatVector.broadcast(S512, bias);
+    for (int i = 0; i < length; i += S512.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S512, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o8).fma(w8, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /** {@link #taps512} for exactly 25 taps, every weight and offset held in a register: the same FMAs in the same order. */
+  private static void taps25x512(float[] phases, int base, int ext, int length, int[] tapOffset, float[] w, int wOff,
+      float bias) {
+    final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
+    final FloatVector w1 = FloatVector.broadcast(S512, w[wOff + 1]);
+    final FloatVector w2 = FloatVector.broadcast(S512, w[wOff + 2]);
+    final FloatVector w3 = FloatVector.broadcast(S512, w[wOff + 3]);
+    final FloatVector w4 = FloatVector.broadcast(S512, w[wOff + 4]);
+    final FloatVector w5 = FloatVector.broadcast(S512, w[wOff + 5]);
+    final FloatVector w6 = FloatVector.broadcast(S512, w[wOff + 6]);
+    final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
+    final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
+    final FloatVector w9 = FloatVector.broadcast(S512, w[wOff + 9]);
+    final FloatVector w10 = FloatVector.broadcast(S512, w[wOff + 10]);
+    final FloatVector w11 = FloatVector.broadcast(S512, w[wOff + 11]);
+    final FloatVector w12 = FloatVector.broadcast(S512, w[wOff + 12]);
+    final FloatVector w13 = FloatVector.broadcast(S512, w[wOff + 13]);
+    final FloatVector w14 = FloatVector.broadcast(S512, w[wOff + 14]);
+    final FloatVector w15 = FloatVector.broadcast(S512, w[wOff + 15]);
+    final FloatVector w16 = FloatVector.broadcast(S512, w[wOff + 16]);
+    final FloatVector w17 = FloatVector.broadcast(S512, w[wOff + 17]);
+    final FloatVector w18 = FloatVector.broadcast(S512, w[wOff + 18]);
+    final FloatVector w19 = FloatVector.broadcast(S512, w[wOff + 19]);
+    final FloatVector w20 = FloatVector.broadcast(S512, w[wOff + 20]);
+    final FloatVector w21 = FloatVector.broadcast(S512, w[wOff + 21]);
+    final FloatVector w22 = FloatVector.broadcast(S512, w[wOff + 22]);
+    final FloatVector w23 = FloatVector.broadcast(S512, w[wOff + 23]);
+    final FloatVector w24 = FloatVector.broadcast(S512, w[wOff + 24]);
+    final int o0 = base + tapOffset[0];
+    final int o1 = base + tapOffset[1];
+    final int o2 = base + tapOffset[2];
+    final int o3 = base + tapOffset[3];
+    final int o4 = base + tapOffset[4];
+    final int o5 = base + tapOffset[5];
+    final int o6 = base + tapOffset[6];
+    final int o7 = base + tapOffset[7];
+    final int o8 = base + tapOffset[8];
+    final int o9 = base + tapOffset[9];
+    final int o10 = base + tapOffset[10];
+    final int o11 = base + tapOffset[11];
+    final int o12 = base + tapOffset[12];
+    final int o13 = base + tapOffset[13];
+    final int o14 = base + tapOffset[14];
+    final int o15 = base + tapOffset[15];
+    final int o16 = base + tapOffset[16];
+    final int o17 = base + tapOffset[17];
+    final int o18 = base + tapOffset[18];
+    final int o19 = base + tapOffset[19];
+    final int o20 = base + tapOffset[20];
+    final int o21 = base + tapOffset[21];
+    final int o22 = base + tapOffset[22];
+    final int o23 = base + tapOffset[23];
+    final int o24 = base + tapOffset[24];
+    final FloatVector bv = FloatVector.broadcast(S512, bias);
+    for (int i = 0; i < length; i += S512.length()) {
+      FloatVector acc = bv;
+      acc = FloatVector.fromArray(S512, phases, i + o0).fma(w0, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o1).fma(w1, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o2).fma(w2, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o3).fma(w3, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o4).fma(w4, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o5).fma(w5, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o6).fma(w6, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o7).fma(w7, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o8).fma(w8, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o9).fma(w9, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o10).fma(w10, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o11).fma(w11, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o12).fma(w12, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o13).fma(w13, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o14).fma(w14, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o15).fma(w15, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o16).fma(w16, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o17).fma(w17, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o18).fma(w18, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o19).fma(w19, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o20).fma(w20, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o21).fma(w21, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o22).fma(w22, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o23).fma(w23, acc);
+      acc = FloatVector.fromArray(S512, phases, i + o24).fma(w24, acc);
+      acc.intoArray(phases, ext + i);
+    }
+  }
+
+  /**
+   * y[yBand + r·q + j] = scratch[ext + r·width + j] for r &lt; rows, j &lt; q. A row's last vector
+   * spills into the rows after it, which are stored later; only a spill past the band is masked.
+   */
+  private static void copyRows512(float[] scratch, int ext, int rows, int width, float[] y, int yBand, int q) {
+    final int lanes = S512.length();
+    final int bandEnd = yBand + rows * q;
+    for (int r = 0; r < rows; r++) {
+      int from = ext + r * width;
+      int to = yBand + r * q;
+      for (int j = 0; j < q; j += lanes) {
+        FloatVector v = FloatVector.fromArray(S512, scratch, from + j);
+        if (to + j + lanes <= bandEnd) {
+          v.intoArray(y, to + j);
+        } else {
+          v.intoArray(y, to + j, S512.indexInRange(to + j, bandEnd));
+        }
+      }
     }
   }
 
