@@ -1,6 +1,7 @@
 package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.vfuse.kernel.Activation;
@@ -16,7 +17,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -63,7 +66,7 @@ class F32DwConvPreparedTest {
       int lanes = species.length();
       // Output widths around the vector length and the unroll of four vectors.
       int[] widths = {1, 2, lanes - 1, lanes, lanes + 1, 2 * lanes + 3, 4 * lanes - 1, 4 * lanes + 1, 5 * lanes + 3};
-      for (int i = 0; i < 72; i++) {
+      for (int i = 0; i < 8 * ACTIVATIONS.length; i++) {
         int[] kernel = KERNELS[rnd.nextInt(KERNELS.length)];
         int strideH = 1 + rnd.nextInt(3);
         int strideW = i % 3 == 0 ? strideH : 1 + rnd.nextInt(3);
@@ -75,19 +78,19 @@ class F32DwConvPreparedTest {
         int padLeft = rnd.nextInt(reachW + 1), padRight = rnd.nextInt(reachW + 2);
         int p = 1 + rnd.nextInt(9);
         int q = widths[rnd.nextInt(widths.length)];
-        // Input sizes giving about P×Q outputs; a stride leaves up to stride − 1 unread rows and columns at random.
+        // Input sizes giving about P×Q outputs (never less than the kernel's reach, as pads ≤ reach + 1);
+        // a stride leaves up to stride − 1 unread rows and columns at random.
         int h = Math.max(1, (p - 1) * strideH + reachH + 1 - padTop - padBottom + rnd.nextInt(strideH));
         int w = Math.max(1, (q - 1) * strideW + reachW + 1 - padLeft - padRight + rnd.nextInt(strideW));
-        if (h + padTop + padBottom <= reachH || w + padLeft + padRight <= reachW) {
-          continue;
-        }
         int c = 1 + rnd.nextInt(5);
         int multiplier = rnd.nextInt(3) == 0 ? 2 + rnd.nextInt(2) : 1;
         int n = rnd.nextInt(3) == 0 ? 2 : 1;
         ConvGeometry g = new ConvGeometry(n, c, h, w, c * multiplier, kernel[0], kernel[1], strideH, strideW,
             dilationH, dilationW, padTop, padLeft, padBottom, padRight, c);
-        cases.add(new Case(species, g, rnd.nextBoolean(), rnd.nextBoolean(), rnd.nextBoolean(),
-            ACTIVATIONS[rnd.nextInt(ACTIVATIONS.length)]));
+        // Cycling through activations and the 8 bias/offsets/residual combinations covers every pair.
+        int parts = i / ACTIVATIONS.length;
+        cases.add(new Case(species, g, (parts & 1) != 0, (parts & 2) != 0, (parts & 4) != 0,
+            ACTIVATIONS[i % ACTIVATIONS.length]));
       }
       // Planes larger than one band of F32DwConv.BAND_FLOATS: several bands per plane, a partial last one.
       cases.add(new Case(species, ConvGeometry.of(1, 3, 131, 97, 3, 3, 1, 1, 1, 3), true, true, true,
@@ -145,6 +148,14 @@ class F32DwConvPreparedTest {
     }
     FloatData.assertSame(c + ": x changed", xIn, x);
     FloatData.assertSame(c + ": w changed", wIn, w);
+  }
+
+  @Test
+  void refusesGeometryThatIsNotDepthwise() {
+    ConvGeometry grouped = ConvGeometry.of(1, 8, 5, 5, 8, 3, 1, 1, 1, 4);
+    assertThatThrownBy(() -> F32DwConv.prepare(FloatVector.SPECIES_256, grouped, new float[8 * 2 * 9], null, null, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a depthwise convolution");
   }
 
   /** |conv − reference| ≤ R·S·2⁻²³·Σ|terms| inside the output; the slack still holds the sentinel. */
