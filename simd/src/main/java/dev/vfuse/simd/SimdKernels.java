@@ -258,7 +258,7 @@ public final class SimdKernels extends ReferenceKernels {
   public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
     if (F32DwConv.supports(g)) {
-      return PreparedConv.direct(this, g, weight, bias, offsets, activation);
+      return F32DwConv.prepare(species, g, weight, bias, offsets, activation);
     }
     return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);
   }
@@ -275,11 +275,6 @@ public final class SimdKernels extends ReferenceKernels {
   /** The convolution with its epilogue fused, the epilogue bit-identical to {@link ConvEpilogue#applyTo}. */
   @Override
   public void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, ConvEpilogue epilogue, float[] y) {
-    if (F32DwConv.supports(g)) {
-      F32DwConv.run(species, g, x, weight, bias, y);
-      applyEpilogue(g.n(), g.k() * g.p() * g.q(), epilogue, y);
-      return;
-    }
     PreparedConv prepared = prepareConv2d(g, weight, bias, epilogue.offsets(), epilogue.activation());
     prepared.run(x, epilogue.residual(), y, new float[prepared.scratchPerWorker()], Parallel.SERIAL);
   }
@@ -324,20 +319,6 @@ public final class SimdKernels extends ReferenceKernels {
   @Override
   public void globalAvgPool(int planes, int spatial, float[] x, float[] y) {
     F32Pool.globalAvgPool(species, planes, spatial, x, y);
-  }
-
-  /**
-   * y += offsets (per image), y += residual, y = f(y): the same float operations in the same order
-   * as the scalar epilogue, fused into one pass by {@link F32Epilogue#apply}.
-   */
-  void applyEpilogue(int n, int image, ConvEpilogue e, float[] y) {
-    if (e.offsets() == null && e.residual() == null && e.activation() == null) {
-      return;
-    }
-    for (int b = 0; b < n; b++) {
-      F32Epilogue.apply(species, y, b * image, image, false, 0f, e.offsets(), 0, e.residual(), b * image,
-          e.activation());
-    }
   }
 
   // ---------------------------------------------------------------- fold arithmetic: F64Fold, bit-identical
