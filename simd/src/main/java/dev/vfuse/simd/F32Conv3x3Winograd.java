@@ -314,13 +314,16 @@ final class F32Conv3x3Winograd implements PreparedConv {
    * Tiles [t0, t0 + blockTiles) (cut at the batch's end), output channels of panels [kp0, kp1),
    * with the worker's scratch at {@code base}: V, then M ([k − kp0·kPanel][ξ][width]), then the
    * phase rows (36 input, later 16 output, {@code stride} apart), then the transforms' buffer.
+   * The transforms cover the groups of L tiles that hold tiles; the GEMM reads whole panels, and
+   * what it computes from the lanes past them (stale scratch) lands in columns of M or rows it
+   * never stores, which nothing reads: every lane of the kernel is independent of the others.
    */
   private void runBlock(float[] x, float[] residual, float[] y, float[] scratch, int base, int t0, int blockTiles,
       int kp0, int kp1) {
     int count = Math.min(blockTiles, tiles - t0);
     int panels = Math.ceilDiv(count, nr);
     int width = panels * nr;
-    int groups = 2 * panels;
+    int groups = Math.ceilDiv(count, lanes);
     int vBase = base;
     int mBase = vBase + vFloats;
     int phases = mBase + mFloats;
