@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Times {@link F32Conv3x3Winograd} (bias epilogue) against {@link F32ConvIm2col#conv2d} (with its
  * bias add) on one thread, for one layer shape: 3×3, pad 1, batch 1, C input and K output channels
- * on an H×H plane. Each kernel is warmed up for two seconds, then the two alternate call by call
+ * on an H×H plane. The two kernels are warmed up for four seconds, then alternate call by call
  * and the median and minimum per-call times are printed (the machine is shared, so the minimum
  * is the better estimate of an unloaded core and the median shows the noise).
  *
@@ -45,8 +45,11 @@ final class WinogradTiming {
     float[] scratch = new float[winograd.scratchPerWorker()];
     Runnable runWinograd = () -> winograd.run(x, null, yWinograd, scratch, Parallel.SERIAL);
     Runnable runIm2col = () -> F32ConvIm2col.conv2d(sp, g, x, w, bias, yIm2col);
-    warmUp(runWinograd);
-    warmUp(runIm2col);
+    // Alternately, so that a recompilation one kernel's warm-up triggers in shared code happens here.
+    for (long end = System.nanoTime() + 4_000_000_000L; System.nanoTime() < end; ) {
+      runWinograd.run();
+      runIm2col.run();
+    }
     long[] tw = new long[samples];
     long[] ti = new long[samples];
     for (int s = 0; s < samples; s++) {
@@ -67,12 +70,6 @@ final class WinogradTiming {
         gflop / (tw[0] / 1e9), ti[samples / 2] / 1e6, gflop / (ti[samples / 2] / 1e9), ti[0] / 1e6,
         gflop / (ti[0] / 1e9), ti[samples / 2] / (double) tw[samples / 2], ti[0] / (double) tw[0],
         winograd.scratchPerWorker() * 4e-6, maxDiff);
-  }
-
-  private static void warmUp(Runnable r) {
-    for (long end = System.nanoTime() + 2_000_000_000L; System.nanoTime() < end; ) {
-      r.run();
-    }
   }
 
   private static long time(Runnable r) {
