@@ -67,6 +67,12 @@ final class F32ConvImplicitGemm implements PreparedConv {
     return wide < narrow ? 3 : 2;
   }
 
+  /**
+   * Floats of padded copy from which the copy is split over the threads: below it, one thread
+   * copies faster than a second one can be handed work.
+   */
+  private static final long PARALLEL_COPY = 1 << 18;
+
   /** Position panels per task: 8 panels are 256 positions at 512 bits. */
   static final int PANELS_PER_TASK = 8;
 
@@ -186,7 +192,13 @@ final class F32ConvImplicitGemm implements PreparedConv {
         task(t, channelBlocks, residual, y, scratch, paddedInput);
       }
     } else {
-      parallel.forEach(images, (c, worker) -> padChannel(x, c, scratch));
+      if ((long) images * channelStride >= PARALLEL_COPY) {
+        parallel.forEach(images, (c, worker) -> padChannel(x, c, scratch));
+      } else {
+        for (int c = 0; c < images; c++) {
+          padChannel(x, c, scratch);
+        }
+      }
       Arrays.fill(scratch, images * channelStride, paddedInput, 0f);
       parallel.forEach(tasks, (t, worker) -> task(t, channelBlocks, residual, y, scratch,
           paddedInput + worker * MR * nr));
