@@ -54,15 +54,23 @@ def kernels(results):
     rows = collections.defaultdict(dict)
     for r in results:
         p = r["params"]
-        rows[(p["layer"], p.get("threads", "1"))][p["backend"]] = r["primaryMetric"]["score"]
-    print("| layer | N,C,H,W,K,kernel,stride,pad,groups | threads | reference ms | simd ms | simd GFLOP/s | % of peak | simd / reference speed-up |")
-    print("|---|---|---|---|---|---|---|---|")
-    for (layer, threads), e in rows.items():
+        backend = p["backend"] if p["backend"] == "reference" else "simd"
+        rows[(p["layer"], p.get("threads", "1"), p.get("winograd", "on"))][backend] = r["primaryMetric"]["score"]
+    for key in list(rows):
+        if "reference" not in rows[key]:
+            for other, e in rows.items():
+                if other[:2] == key[:2] and "reference" in e:
+                    rows[key]["reference"] = e["reference"]
+    print("| layer | N,C,H,W,K,kernel,stride,pad,groups | threads | winograd | reference ms | simd ms | simd GFLOP/s | % of peak | simd / reference speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (layer, threads, wino), e in rows.items():
+        if "simd" not in e:
+            continue
         gflops = conv_flops(layer) / (e["simd"] * 1e6) if "simd" in e else 0
         peak = PEAK_GFLOPS * int(threads)
         speedup = f"{e['reference'] / e['simd']:.1f}" if "reference" in e and "simd" in e else ""
         ref = f"{e['reference']:.3f}" if "reference" in e else ""
-        print(f"| {layer} | {LAYERS[layer]} | {threads} | {ref} | {e.get('simd', 0):.3f} | {gflops:.1f} | {100 * gflops / peak:.0f}% | {speedup} |")
+        print(f"| {layer} | {LAYERS[layer]} | {threads} | {wino} | {ref} | {e['simd']:.3f} | {gflops:.1f} | {100 * gflops / peak:.0f}% | {speedup} |")
 
 
 def main(path):

@@ -53,10 +53,11 @@ final class GemmOp implements Op {
     boolean tb = transB;
     PreparedGemm prepared = kernels != null && b.isKnown() ? kernels.prepareGemm(tb, n, k, b.constant().f, ldb) : null;
     int scratch = prepared == null ? 0 : prepared.scratchPerWorker(m);
+    long flops = 2L * m * n * k;
     if (c == null || beta == 0f) {
       if (prepared != null) {
         return Bound.withScratch(out, scratch, (i, o, kr, ws) -> prepared.run(m, ta, al, i[0].f, lda, 0f, o[0].f,
-            ws.scratch(), ws.parallel()));
+            ws.scratch(), PreparedConvs.threadsFor(flops, ws)));
       }
       return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }
@@ -76,7 +77,7 @@ final class GemmOp implements Op {
         }
       }
       if (prepared != null) {
-        prepared.run(m, ta, al, i[0].f, lda, be, y, ws.scratch(), ws.parallel());
+        prepared.run(m, ta, al, i[0].f, lda, be, y, ws.scratch(), PreparedConvs.threadsFor(flops, ws));
       } else {
         kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
       }

@@ -3,6 +3,8 @@ package dev.vfuse.ops;
 import dev.vfuse.ElementType;
 import dev.vfuse.ir.ShapeException;
 import dev.vfuse.ir.Shapes;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PreparedGemm;
 
 /**
  * ONNX MatMul with numpy semantics: a rank-1 operand is promoted (A to a row, B to a column) and
@@ -12,6 +14,12 @@ final class MatMulOp implements Op {
 
   @Override
   public Bound bind(Value[] in) {
+    return bind(in, null);
+  }
+
+  /** With a constant 2-D B (a weight matrix) the backend packs B once, here. */
+  @Override
+  public Bound bind(Value[] in, Kernels kernels) {
     Inputs.count(in, 2, 2);
     Value a = in[0];
     Value b = in[1];
@@ -49,6 +57,14 @@ final class MatMulOp implements Op {
     }
     int aMatrix = m * k;
     int bMatrix = k * n;
+    if (kernels != null && b.rank() == 2 && b.isKnown()) {
+      // One weight matrix for every batch: the batches of A are consecutive rows of one GEMM.
+      PreparedGemm prepared = kernels.prepareGemm(false, n, k, b.constant().f, n);
+      int rows = batches * m;
+      long flops = 2L * rows * n * k;
+      return Bound.withScratch(declared, prepared.scratchPerWorker(rows), (i, o, kr, ws) -> prepared.run(rows, false,
+          1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws)));
+    }
     return Bound.single(ElementType.FLOAT32, declared, (i, o, kr, ws) -> {
       int[] idx = new int[batch.length];
       for (int t = 0; t < batches; t++) {

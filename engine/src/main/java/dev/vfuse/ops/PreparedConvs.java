@@ -6,6 +6,7 @@ import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 
 /**
@@ -15,7 +16,19 @@ import dev.vfuse.kernel.PreparedConv;
  * computed at run time take the unprepared kernel call each run.
  */
 final class PreparedConvs {
+  /**
+   * Layers with less work than this (in FLOPs) run on the calling thread alone: handing tiles to a
+   * second thread costs about 10 µs, as much as such a layer takes (mobilenet_v3_small, whose
+   * layers average 2 MFLOP, ran slower on 2 threads than on 1 without this).
+   */
+  static final long SERIAL_BELOW_FLOPS = 1L << 22;
+
   private PreparedConvs() {}
+
+  /** The threads a step of {@code flops} work should use. */
+  static Parallel threadsFor(long flops, Workspace ws) {
+    return flops < SERIAL_BELOW_FLOPS ? Parallel.SERIAL : ws.parallel();
+  }
 
   /**
    * @param residualInput index of the residual input in {@code in}, or −1 for none
@@ -27,8 +40,9 @@ final class PreparedConvs {
     if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
       PreparedConv prepared = kernels.prepareConv2d(g, in[1].constant().f, b == null ? null : b.constant().f, offsets,
           activation);
+      long flops = g.flops();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), ws.parallel()));
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
     }
     boolean hasBias = b != null;
     return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.conv2d(g, i[0].f, i[1].f,
@@ -43,8 +57,9 @@ final class PreparedConvs {
     if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
       PreparedConv prepared = kernels.prepareConvTranspose2d(g, in[1].constant().f,
           b == null ? null : b.constant().f, offsets, activation);
+      long flops = 2L * g.n() * g.c() * g.h() * g.w() * (g.k() / g.groups()) * g.r() * g.s();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), ws.parallel()));
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
     }
     boolean hasBias = b != null;
     return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.convTranspose2d(g, i[0].f, i[1].f,

@@ -72,6 +72,13 @@ public class ConvKernelBenchmark {
   @Param({"1"})
   public int threads;
 
+  /**
+   * "on": the kernel the engine picks, Winograd for the 3×3 stride-1 layers where it wins (its
+   * GFLOP/s are then effective: direct-convolution FLOPs over time); "off": the implicit GEMM.
+   */
+  @Param({"on"})
+  public String winograd;
+
   private Kernels kernels;
   private PreparedConv prepared;
   private WorkerPool pool;
@@ -91,6 +98,7 @@ public class ConvKernelBenchmark {
     w = random(random, (int) g.weightSize());
     b = random(random, g.k());
     y = new float[(int) g.outputSize()];
+    System.setProperty(SimdKernels.WINOGRAD_PROPERTY, Boolean.toString(winograd.equals("on")));
     kernels = backend.equals("simd") ? new SimdKernels() : new ReferenceKernels();
     prepared = kernels.prepareConv2d(g, w, b, null, null);
     pool = new WorkerPool(threads);

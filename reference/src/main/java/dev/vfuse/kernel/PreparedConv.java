@@ -30,36 +30,31 @@ public interface PreparedConv {
    */
   static PreparedConv direct(Kernels kernels, ConvGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
-    ConvEpilogue fixed = new ConvEpilogue(offsets, null, activation);
-    return new PreparedConv() {
-      @Override
-      public int scratchPerWorker() {
-        return 0;
-      }
-
-      @Override
-      public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
-        ConvEpilogue e = residual == null ? fixed : new ConvEpilogue(offsets, residual, activation);
-        kernels.conv2d(g, x, weight, bias, e, y);
-      }
-    };
+    return new Direct((x, e, y) -> kernels.conv2d(g, x, weight, bias, e, y), offsets, activation);
   }
 
   /** {@link #direct} for a transposed convolution. */
   static PreparedConv direct(Kernels kernels, ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
-    ConvEpilogue fixed = new ConvEpilogue(offsets, null, activation);
-    return new PreparedConv() {
-      @Override
-      public int scratchPerWorker() {
-        return 0;
-      }
+    return new Direct((x, e, y) -> kernels.convTranspose2d(g, x, weight, bias, e, y), offsets, activation);
+  }
 
-      @Override
-      public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
-        ConvEpilogue e = residual == null ? fixed : new ConvEpilogue(offsets, residual, activation);
-        kernels.convTranspose2d(g, x, weight, bias, e, y);
-      }
-    };
+  /** An unprepared convolution call with its epilogue, which {@link #direct} wraps. */
+  @FunctionalInterface
+  interface EpilogueCall {
+    void run(float[] x, ConvEpilogue epilogue, float[] y);
+  }
+
+  /** The form {@link #direct} returns. */
+  record Direct(EpilogueCall call, float[] offsets, Activation activation) implements PreparedConv {
+    @Override
+    public int scratchPerWorker() {
+      return 0;
+    }
+
+    @Override
+    public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+      call.run(x, new ConvEpilogue(offsets, residual, activation), y);
+    }
   }
 }

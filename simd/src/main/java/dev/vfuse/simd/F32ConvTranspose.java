@@ -41,9 +41,8 @@ import jdk.incubator.vector.VectorSpecies;
  * output in float, the bias is added in float: |simd − reference| stays within
  * (L + 2)·2⁻²³·Σ|terms| for L = Cg·(taps reaching the output), as the tests check.
  *
- * <p>Allocation per run: the task lambda, and the packing buffers {@link F32GemmPacked} allocates
- * on each of its calls (one per task, at most MC×KC + KC×NC floats); everything else lives in the
- * caller's scratch.
+ * <p>Allocation per run: the task lambda when it runs on several threads; the GEMM's columns and
+ * its packing work space live in the caller's scratch.
  */
 final class F32ConvTranspose {
 
@@ -80,6 +79,8 @@ final class F32ConvTranspose {
     private final int cg, kg, rs, gemmRowsPerGroup;
     private final int channelsPerTask, channelBlocks;
     private final int chunkRows;
+    /** Per worker: the GEMM's output columns, then the GEMM's packing work space. */
+    private final int columns;
     private final int scratch;
     // Per tap s: the input columns [wLo, wHi) whose output column w·strideW − padLeft + s·dilationW lies in [0, Q).
     private final int[] wLo, wHi;
@@ -115,7 +116,8 @@ final class F32ConvTranspose {
         chunk--;
       }
       this.chunkRows = chunk;
-      this.scratch = rowsPerTask * inputRowsBound(chunk) * g.w();
+      this.columns = rowsPerTask * inputRowsBound(chunk) * g.w();
+      this.scratch = columns + gemm.workFloats(rowsPerTask, inputRowsBound(chunk) * g.w(), cg);
       int S = g.s(), W = g.w(), Q = g.q(), sW = g.strideW();
       this.wLo = new int[S];
       this.wHi = new int[S];
@@ -186,7 +188,7 @@ final class F32ConvTranspose {
         gemm.gemm(false, false, kCount * rs, cols, cg, 1f,
             weightT, (group * gemmRowsPerGroup + k0 * rs) * cg, cg,
             x, (image * C + group * cg) * H * W + hStart * W, H * W,
-            0f, scratchAll, base, cols);
+            0f, scratchAll, base, cols, scratchAll, base + columns);
         for (int kk = 0; kk < kCount; kk++) {
           int yPlane = (image * K + kFirst + kk) * pq;
           for (int r = 0; r < R; r++) {

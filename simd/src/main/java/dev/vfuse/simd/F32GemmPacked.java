@@ -28,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The micro-kernel exists once per width ({@link #microKernel}), each on a constant species.
  *
- * <p>Scratch: the two packing buffers (sized to the problem, at most MC×KC and KC×NC floats) and
- * the MR×NR tile are allocated once per call, never inside the loops; instances are stateless and thread-safe.
+ * <p>Work space: the two packing buffers (sized to the problem, at most MC×KC and KC×NC floats) and
+ * the MR×NR tile, from the caller ({@link #workFloats}) or allocated once per call, never inside
+ * the loops; instances are stateless and thread-safe.
  */
 final class F32GemmPacked {
 
@@ -68,6 +69,20 @@ final class F32GemmPacked {
 
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+        new float[workFloats(m, n, k)], 0);
+  }
+
+  /** Floats of work space {@link #gemm} needs at these sizes: both packing blocks and the spill tile. */
+  int workFloats(int m, int n, int k) {
+    int kcMax = Math.min(KC, Math.max(k, 1));
+    return Math.min(MC, roundUp(Math.max(m, 1), MR)) * kcMax + kcMax * Math.min(NC, roundUp(Math.max(n, 1), nr))
+        + MR * nr;
+  }
+
+  /** {@link #gemm} in the caller's work space: at least {@link #workFloats} floats from {@code workOff}. */
+  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, float[] work, int workOff) {
     if (m <= 0 || n <= 0) {
       return;
     }
@@ -78,24 +93,27 @@ final class F32GemmPacked {
     int kcMax = Math.min(KC, k);
     int mcMax = Math.min(MC, roundUp(m, MR));
     int ncMax = Math.min(NC, roundUp(n, nr));
-    float[] packA = new float[mcMax * kcMax];
-    float[] packB = new float[kcMax * ncMax];
-    float[] tile = new float[MR * nr];
+    float[] packA = work;
+    float[] packB = work;
+    float[] tile = work;
+    int packAOff = workOff;
+    int packBOff = workOff + mcMax * kcMax;
+    int tileOff = packBOff + kcMax * ncMax;
     for (int jc = 0; jc < n; jc += NC) {
       int nc = Math.min(NC, n - jc);
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         float betaBlock = pc == 0 ? beta : 1f;
-        packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, packBOff);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, packA, 0);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, packA, packAOff);
           for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int bPanel = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
               int rows = Math.min(MR, mc - ir);
-              microKernel(kc, packA, ir * kc, packB, bPanel, tile, 0, alpha, betaBlock, c,
+              microKernel(kc, packA, packAOff + ir * kc, packB, packBOff + bPanel, tile, tileOff, alpha, betaBlock, c,
                   cOff + (ic + ir) * ldc + jc + jr, ldc, rows, cols);
             }
           }

@@ -59,7 +59,14 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class SimdKernels extends ReferenceKernels {
 
+  /**
+   * The system property that turns Winograd off ({@code false}): every 3×3 convolution then runs
+   * the implicit GEMM, whose error bound is the plain reduction's. Read when the kernels are made.
+   */
+  public static final String WINOGRAD_PROPERTY = "vfuse.simd.winograd";
+
   private final VectorSpecies<Float> species;
+  private final boolean winograd;
 
   /** Kernels on the species {@link VectorWidth#selected()} chooses. */
   public SimdKernels() {
@@ -69,6 +76,7 @@ public final class SimdKernels extends ReferenceKernels {
   /** Kernels on the given float species, e.g. {@link FloatVector#SPECIES_256}. */
   public SimdKernels(VectorSpecies<Float> species) {
     this.species = Objects.requireNonNull(species, "species");
+    this.winograd = !"false".equalsIgnoreCase(System.getProperty(WINOGRAD_PROPERTY));
   }
 
   @Override
@@ -262,7 +270,7 @@ public final class SimdKernels extends ReferenceKernels {
     if (F32DwConv.supports(g)) {
       return F32DwConv.prepare(species, g, weight, bias, offsets, activation);
     }
-    if (winogradWins(g)) {
+    if (winograd && winogradWins(g)) {
       return F32Conv3x3Winograd.prepare(species, g, weight, bias, offsets, activation);
     }
     return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);

@@ -16,13 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import jdk.incubator.vector.VectorSpecies;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -73,7 +68,7 @@ class F32Conv3x3WinogradTest {
 
   private static final ReferenceKernels REFERENCE = new ReferenceKernels();
 
-  private static final TwoThreads TWO_THREADS = new TwoThreads();
+  private static final TwoThreads TWO_THREADS = TwoThreads.INSTANCE;
 
   /** {@link #roundingBound} per shape and species, shared by the shape's epilogue and thread variants. */
   private static final Map<String, double[]> ROUNDING_BOUNDS = new ConcurrentHashMap<>();
@@ -98,11 +93,6 @@ class F32Conv3x3WinogradTest {
           + g.k() + " pads(t,l,b,r)=" + g.padTop() + "," + g.padLeft() + "," + g.padBottom() + "," + g.padRight()
           + " [" + epilogue + "] " + (twoThreads ? "2 threads" : "serial");
     }
-  }
-
-  @AfterAll
-  static void stopPool() {
-    TWO_THREADS.pool.shutdownNow();
   }
 
   static Stream<Case> cases() {
@@ -386,53 +376,4 @@ class F32Conv3x3WinogradTest {
     }
   }
 
-  /**
-   * Two workers: the calling thread (worker 0) and one pool thread (worker 1) take tasks from a
-   * shared counter, so tasks really run concurrently and on both scratch slices.
-   */
-  static final class TwoThreads implements Parallel {
-    final ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "winograd-test-worker");
-      t.setDaemon(true);
-      return t;
-    });
-
-    @Override
-    public int threads() {
-      return 2;
-    }
-
-    @Override
-    public void forEach(int tasks, Task task) {
-      AtomicInteger next = new AtomicInteger();
-      Future<?> other = pool.submit(() -> drain(next, tasks, task, 1));
-      RuntimeException failure = null;
-      try {
-        drain(next, tasks, task, 0);
-      } catch (RuntimeException ex) {
-        failure = ex;
-      }
-      try {
-        other.get();
-      } catch (Exception ex) {
-        if (failure == null) {
-          failure = new RuntimeException(ex.getCause() != null ? ex.getCause() : ex);
-        }
-      }
-      if (failure != null) {
-        throw failure;
-      }
-    }
-
-    private static void drain(AtomicInteger next, int tasks, Task task, int worker) {
-      for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
-        task.run(t, worker);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "2 threads";
-    }
-  }
 }

@@ -13,15 +13,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -52,66 +46,8 @@ class F32ConvTransposeTest {
 
   private static final ReferenceKernels REFERENCE = new ReferenceKernels();
 
-  /** The caller plus one pool thread, taking task indices from one counter. */
-  static final class TwoThreads implements Parallel {
-    private final ExecutorService helper = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "convtranspose-test-helper");
-      t.setDaemon(true);
-      return t;
-    });
 
-    @Override
-    public int threads() {
-      return 2;
-    }
-
-    @Override
-    public void forEach(int tasks, Task task) {
-      AtomicInteger next = new AtomicInteger();
-      Future<?> other = helper.submit(() -> drain(next, tasks, task, 1));
-      RuntimeException mine = null;
-      try {
-        drain(next, tasks, task, 0);
-      } catch (RuntimeException e) {
-        mine = e;
-      }
-      try {
-        other.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      } catch (ExecutionException e) {
-        if (mine == null) {
-          throw new IllegalStateException(e.getCause());
-        }
-      }
-      if (mine != null) {
-        throw mine;
-      }
-    }
-
-    private static void drain(AtomicInteger next, int tasks, Task task, int worker) {
-      for (int t; (t = next.getAndIncrement()) < tasks; ) {
-        task.run(t, worker);
-      }
-    }
-
-    void close() {
-      helper.shutdownNow();
-    }
-
-    @Override
-    public String toString() {
-      return "two threads";
-    }
-  }
-
-  private static final TwoThreads TWO = new TwoThreads();
-
-  @AfterAll
-  static void stopHelper() {
-    TWO.close();
-  }
+  private static final TwoThreads TWO = TwoThreads.INSTANCE;
 
   /** What the epilogue carries besides the bias. */
   record Epilogue(boolean bias, boolean offsets, boolean residual, Activation activation) {

@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -136,7 +134,7 @@ class F32DwConvPreparedTest {
     float[] expected = conv.clone();
     new ConvEpilogue(offsets, residual, c.activation()).applyTo(g.n(), g.k(), plane, expected);
     PreparedConv fused = F32DwConv.prepare(c.species(), g, w, bias, offsets, c.activation());
-    for (Parallel parallel : new Parallel[] {Parallel.SERIAL, new TwoThreads()}) {
+    for (Parallel parallel : new Parallel[] {Parallel.SERIAL, TwoThreads.INSTANCE}) {
       float[] actual = FloatData.sentinels(size);
       fused.run(x, residual, actual, garbage(fused.scratchPerWorker() * parallel.threads()), parallel);
       for (int i = 0; i < expected.length; i++) {
@@ -194,44 +192,4 @@ class F32DwConvPreparedTest {
     return "n,k,p,q = " + n + "," + k + "," + p + "," + q;
   }
 
-  /**
-   * Two real threads, the caller and a fresh one, claiming tasks from a shared counter: tasks run
-   * concurrently and in no fixed order, each thread with its own worker index.
-   */
-  private static final class TwoThreads implements Parallel {
-    @Override
-    public int threads() {
-      return 2;
-    }
-
-    @Override
-    public void forEach(int tasks, Task task) {
-      AtomicInteger next = new AtomicInteger();
-      AtomicReference<Throwable> helperFailure = new AtomicReference<>();
-      Thread helper = new Thread(() -> claim(next, tasks, task, 1));
-      helper.setUncaughtExceptionHandler((thread, e) -> helperFailure.set(e));
-      helper.start();
-      claim(next, tasks, task, 0);
-      try {
-        helper.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      if (helperFailure.get() != null) {
-        throw new AssertionError("task failed on the helper thread", helperFailure.get());
-      }
-    }
-
-    private static void claim(AtomicInteger next, int tasks, Task task, int worker) {
-      for (int t; (t = next.getAndIncrement()) < tasks; ) {
-        task.run(t, worker);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "two threads";
-    }
-  }
 }
