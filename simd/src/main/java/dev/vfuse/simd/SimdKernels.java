@@ -280,15 +280,15 @@ public final class SimdKernels extends ReferenceKernels {
    * Where {@link F32Conv3x3Winograd} beats {@link F32ConvImplicitGemm}, measured at 1 thread on
    * AVX-512 (ms, implicit vs Winograd): 64ch 56² 1.10 vs 0.60, 128ch 28² 1.09 vs 0.49, 256ch 14²
    * 1.13 vs 0.62, 24ch 160² 1.26 vs 0.95, 96→24ch 160² 9.3 vs 3.5; it loses at 512ch 7² (1.31 vs
-   * 1.69: too few tiles for the transforms) and with few input channels against many outputs
-   * (3→16ch 224²: 0.32 vs 0.52). Winograd's error is larger (up to about 2e-6 of Σ|w·x| per output
+   * 1.69: too few tiles for the transforms) and with few input channels (16ch 160²: 0.59 vs 0.73,
+   * 3→16ch 224²: 0.32 vs 0.52), where the transforms cost as much as the products they save. Winograd's error is larger (up to about 2e-6 of Σ|w·x| per output
    * against 3e-7), well inside the models' tolerance. Its transformed weights take 4× the memory,
    * which the 7² layers, where most of a network's 3×3 weights sit, are spared.
    */
   static boolean winogradWins(ConvGeometry g) {
     int c = g.c();
     int k = g.k();
-    return F32Conv3x3Winograd.supports(g) && g.p() * g.q() >= 100 && c >= 4 && (k <= 4 * c || (c >= 12 && k <= 8 * c));
+    return F32Conv3x3Winograd.supports(g) && g.p() * g.q() >= 100 && c >= 24 && k <= 8 * c;
   }
 
   /**
