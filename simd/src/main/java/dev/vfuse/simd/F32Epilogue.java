@@ -33,8 +33,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>One copy of the loop per width on a {@code static final} species (see {@link F32GemmPacked}
  * on why C2 needs the species constant): called with a species parameter, the Vector API ran in
- * its Java fallback here, with boxed vectors. Every step is masked (cheap on JDK 25), so there is
- * no separate tail.
+ * its Java fallback here, with boxed vectors. Full vectors run unmasked and only the tail is
+ * masked: a masked load that reaches past the end of its array takes a per-lane bounds check
+ * (measured at 12% of PP-OCRv3 det when every step was masked).
  */
 final class F32Epilogue {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -77,7 +78,34 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i);
+      if (hasBias) {
+        v = v.add(bias);
+      }
+      if (offsets != null) {
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i));
+      }
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i));
+      }
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      }
+      v.intoArray(y, yOff + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
       if (hasBias) {
@@ -105,6 +133,7 @@ final class F32Epilogue {
       v.intoArray(y, yOff + i, m);
     }
   }
+
 
   private static void apply256(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
       float[] offsets, int offOff, float[] residual, int resOff, int act, float actA, float actB) {
@@ -114,7 +143,34 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i);
+      if (hasBias) {
+        v = v.add(bias);
+      }
+      if (offsets != null) {
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i));
+      }
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i));
+      }
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      }
+      v.intoArray(y, yOff + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
       if (hasBias) {
@@ -143,6 +199,7 @@ final class F32Epilogue {
     }
   }
 
+
   private static void apply128(float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias, float bias,
       float[] offsets, int offOff, float[] residual, int resOff, int act, float actA, float actB) {
     final VectorSpecies<Float> sp = S128;
@@ -151,7 +208,34 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, src, srcOff + i);
+      if (hasBias) {
+        v = v.add(bias);
+      }
+      if (offsets != null) {
+        v = v.add(FloatVector.fromArray(sp, offsets, offOff + i));
+      }
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, resOff + i));
+      }
+      if (act == RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      }
+      v.intoArray(y, yOff + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
       if (hasBias) {
@@ -179,6 +263,7 @@ final class F32Epilogue {
       v.intoArray(y, yOff + i, m);
     }
   }
+
 
   /**
    * The epilogue on a block of rows (output channels) at once, as a kernel stores its register
@@ -219,7 +304,37 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at));
+        }
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+        }
+        v.intoArray(y, at);
+      }
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
         int at = yOff + row * yStride + i;
@@ -250,6 +365,7 @@ final class F32Epilogue {
       }
     }
   }
+
 
   private static void rows256(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
       int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
@@ -260,7 +376,37 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at));
+        }
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+        }
+        v.intoArray(y, at);
+      }
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
         int at = yOff + row * yStride + i;
@@ -292,6 +438,7 @@ final class F32Epilogue {
     }
   }
 
+
   private static void rows128(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
       int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
       float actB) {
@@ -301,7 +448,37 @@ final class F32Epilogue {
     final FloatVector one = FloatVector.broadcast(sp, 1f);
     final FloatVector lo = FloatVector.broadcast(sp, actA);
     final FloatVector hi = FloatVector.broadcast(sp, actB);
-    for (int i = 0; i < len; i += lanes) {
+    int i = 0;
+    for (; i + lanes <= len; i += lanes) {
+      for (int row = 0; row < rows; row++) {
+        int at = yOff + row * yStride + i;
+        FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i);
+        if (bias != null) {
+          v = v.add(bias[biasOff + row]);
+        }
+        if (offsets != null) {
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+        }
+        if (residual != null) {
+          v = v.add(FloatVector.fromArray(sp, residual, at));
+        }
+        if (act == RELU) {
+          v = zero.blend(v, v.compare(GT, 0f));
+        } else if (act == LEAKY_RELU) {
+          v = v.mul(actA).blend(v, v.compare(GE, 0f));
+        } else if (act == CLIP) {
+          v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+        } else if (act == HARD_SIGMOID) {
+          FloatVector t = v.mul(actA).add(actB);
+          v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+        } else if (act == HARD_SWISH) {
+          FloatVector t = v.mul(1f / 6f).add(0.5f);
+          v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+        }
+        v.intoArray(y, at);
+      }
+    }
+    if (i < len) {
       VectorMask<Float> m = sp.indexInRange(i, len);
       for (int row = 0; row < rows; row++) {
         int at = yOff + row * yStride + i;
@@ -332,6 +509,7 @@ final class F32Epilogue {
       }
     }
   }
+
 
   /** Activation kinds of the vector loops: an int, so the loops branch on a constant instead of a type switch. */
   private static final int NONE = 0;
