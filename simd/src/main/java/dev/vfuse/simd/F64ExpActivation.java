@@ -47,7 +47,13 @@ final class F64ExpActivation {
     final VectorSpecies<Double> ds = D512;
     final VectorSpecies<Float> fs = F256;
     final DoubleVector one = DoubleVector.broadcast(ds, 1.0);
-    for (int i = 0; i < len; i += ds.length()) {
+    int i = 0;
+    for (; i + ds.length() <= len; i += ds.length()) {
+      DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i).castShape(ds, 0);
+      DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
+      ((FloatVector) r.castShape(fs, 0)).intoArray(y, off + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = fs.indexInRange(i, len);
       DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i, m).castShape(ds, 0);
       DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
@@ -59,7 +65,13 @@ final class F64ExpActivation {
     final VectorSpecies<Double> ds = D256;
     final VectorSpecies<Float> fs = F128;
     final DoubleVector one = DoubleVector.broadcast(ds, 1.0);
-    for (int i = 0; i < len; i += ds.length()) {
+    int i = 0;
+    for (; i + ds.length() <= len; i += ds.length()) {
+      DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i).castShape(ds, 0);
+      DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
+      ((FloatVector) r.castShape(fs, 0)).intoArray(y, off + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = fs.indexInRange(i, len);
       DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i, m).castShape(ds, 0);
       DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
@@ -71,7 +83,13 @@ final class F64ExpActivation {
     final VectorSpecies<Double> ds = D128;
     final VectorSpecies<Float> fs = F64;
     final DoubleVector one = DoubleVector.broadcast(ds, 1.0);
-    for (int i = 0; i < len; i += ds.length()) {
+    int i = 0;
+    for (; i + ds.length() <= len; i += ds.length()) {
+      DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i).castShape(ds, 0);
+      DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
+      ((FloatVector) r.castShape(fs, 0)).intoArray(y, off + i);
+    }
+    if (i < len) {
       VectorMask<Float> m = fs.indexInRange(i, len);
       DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, y, off + i, m).castShape(ds, 0);
       DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
