@@ -187,16 +187,6 @@ public final class F32DwConv implements PreparedConv {
     return new F32DwConv(species, g, weight, bias, offsets, activation);
   }
 
-  /**
-   * The convolution of {@link ConvGeometry} for a geometry {@link #supports} accepts, without
-   * epilogue, on the calling thread; {@code bias} may be null. Allocates its scratch.
-   */
-  public static void run(VectorSpecies<Float> species, ConvGeometry g, float[] x, float[] weight, float[] bias,
-      float[] y) {
-    PreparedConv conv = prepare(species, g, weight, bias, null, null);
-    conv.run(x, null, y, new float[conv.scratchPerWorker()], Parallel.SERIAL);
-  }
-
   @Override
   public int scratchPerWorker() {
     return phasesFloats + extFloats;

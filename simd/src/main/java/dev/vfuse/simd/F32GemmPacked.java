@@ -58,10 +58,6 @@ final class F32GemmPacked {
     this.nr = 2 * species.length();
   }
 
-  VectorSpecies<Float> species() {
-    return species;
-  }
-
   /** Columns of the register tile: two vectors. */
   int nr() {
     return nr;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,7 +87,8 @@ class F32DwConvTest {
     float[] actual = FloatData.sentinels(size);
     float[] xIn = x.clone();
     float[] wIn = w.clone();
-    F32DwConv.run(species, g, xIn, wIn, bias, actual);
+    PreparedConv conv = F32DwConv.prepare(species, g, wIn, bias, null, null);
+    conv.run(xIn, null, actual, new float[conv.scratchPerWorker()], Parallel.SERIAL);
 
     String context = "dwconv on " + bits(species) + " species " + species + ", " + g + ", bias=" + withBias
         + ", P=" + g.p() + " Q=" + g.q();
