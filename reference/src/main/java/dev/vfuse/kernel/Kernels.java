@@ -49,6 +49,51 @@ public interface Kernels extends FoldArithmetic {
     return PreparedConv.direct(this, g, weight, bias, offsets, activation);
   }
 
+  /**
+   * {@link #prepareConv2d} with int8 weights: the convolution of the weights
+   * {@link Int8Weights#dequantize w = q·scale} (layout {@link Int8Weights#conv}). A backend may
+   * instead scale the reduction of q·x by the channel's scale before adding the bias, which
+   * differs from the dequantized form by one rounding more than a float reduction; it must keep
+   * the weights as int8, which is the point. The default dequantizes on every run.
+   */
+  default PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, float[] offsets,
+      Activation activation) {
+    Int8Weights.Layout layout = Int8Weights.conv(g);
+    return new PreparedConv.Direct((x, e, y) -> conv2d(g, x, weight.dequantize(layout), bias, e, y), offsets,
+        activation);
+  }
+
+  /** {@link #prepareConv2dInt8} for a transposed convolution (layout {@link Int8Weights#convTranspose}). */
+  default PreparedConv prepareConvTranspose2dInt8(ConvTransposeGeometry g, Int8Weights weight, float[] bias,
+      float[] offsets, Activation activation) {
+    Int8Weights.Layout layout = Int8Weights.convTranspose(g);
+    return new PreparedConv.Direct((x, e, y) -> convTranspose2d(g, x, weight.dequantize(layout), bias, e, y),
+        offsets, activation);
+  }
+
+  /**
+   * {@link #prepareGemm} with an int8 right operand, scaled per output column (layout
+   * {@link Int8Weights#gemm}, leading dimension {@code ldb} = the row length of op(B)'s array).
+   * As for convolutions, a backend may scale the reduction instead of the weights. The default
+   * dequantizes on every run.
+   */
+  default PreparedGemm prepareGemmInt8(boolean transB, int n, int k, Int8Weights b) {
+    Int8Weights.Layout layout = Int8Weights.gemm(transB, n, k);
+    int ldb = transB ? k : n;
+    return new PreparedGemm() {
+      @Override
+      public int scratchPerWorker(int m) {
+        return 0;
+      }
+
+      @Override
+      public void run(int m, boolean transA, float alpha, float[] a, int lda, float beta, float[] c, float[] scratch,
+          Parallel parallel) {
+        gemm(transA, transB, m, n, k, alpha, a, 0, lda, b.dequantize(layout), 0, ldb, beta, c, 0, n);
+      }
+    };
+  }
+
   /** ONNX MaxPool: the maximum over the in-range positions of each window. */
   void maxPool2d(PoolGeometry g, float[] x, float[] y);
 
