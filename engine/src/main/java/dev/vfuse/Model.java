@@ -6,6 +6,8 @@ import dev.vfuse.exec.WorkerPool;
 import dev.vfuse.fusion.FusionReport;
 import dev.vfuse.fusion.FusionVerifier;
 import dev.vfuse.fusion.PassManager;
+import dev.vfuse.quant.ModelQuantizer;
+import dev.vfuse.quant.QuantizationReport;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Shapes;
@@ -40,21 +42,30 @@ public final class Model implements AutoCloseable {
 
   private final ModelOptions options;
   private final String producer;
-  private final Graph original;
+  /** The imported graph's interface; its weights are not kept (the executor holds what runs). */
+  private final List<ValueInfo> inputs;
+  private final List<ValueInfo> outputs;
+  private final int opset;
   private final Executor executor;
   private final WorkerPool pool;
   private final Map<String, Integer> opHistogram;
   private final long parameterCount;
   private final FusionReport fusionReport;
+  private final QuantizationReport quantizationReport;
+  private final long weightBytes;
   private volatile boolean closed;
 
   private Model(ModelOptions options, String producer, Graph original, Executor executor, WorkerPool pool,
-      FusionReport fusionReport) {
+      FusionReport fusionReport, QuantizationReport quantizationReport, long weightBytes) {
     this.options = options;
     this.pool = pool;
     this.fusionReport = fusionReport;
+    this.quantizationReport = quantizationReport;
+    this.weightBytes = weightBytes;
     this.producer = producer;
-    this.original = original;
+    this.inputs = original.inputs();
+    this.outputs = original.outputs();
+    this.opset = original.opset();
     this.executor = executor;
     this.opHistogram = java.util.Collections.unmodifiableMap(original.opHistogram());
     long params = 0;
@@ -87,14 +98,25 @@ public final class Model implements AutoCloseable {
     };
     Graph folded = Program.foldConstants(graph, kernels);
     PassManager.Result fusion = (options.fuse() ? PassManager.standard(kernels) : new PassManager(List.of())).run(folded);
-    Program program = Program.compile(fusion.graph());
+    Graph runnable = fusion.graph();
+    QuantizationReport quantization = null;
+    Quantization q = options.quantization();
+    if (q != null) {
+      ModelQuantizer.Result r = ModelQuantizer.quantize(runnable, q.biasCorrection(),
+          samples(graph.inputs(), q.calibration(), "calibration"), samples(graph.inputs(), q.evaluation(), "evaluation"),
+          kernels);
+      runnable = r.graph();
+      quantization = r.report();
+    }
+    Program program = Program.compile(runnable);
     WorkerPool pool = new WorkerPool(options.threads());
     Executor executor = new Executor(program, kernels, pool);
     FusionReport report = fusion.report().withBefore(graph.opHistogram());
     if (options.verifyFusion()) {
       report = report.withChecks(FusionVerifier.verify(folded, fusion.graph(), report.entries(), new ReferenceKernels()));
     }
-    Model model = new Model(options, imported.producer(), graph, executor, pool, report);
+    long weightBytes = runnable.constants().values().stream().mapToLong(NdArray::bytes).sum();
+    Model model = new Model(options, imported.producer(), graph, executor, pool, report, quantization, weightBytes);
     try {
       model.planFixedShapes();
     } catch (ModelFormatException | RuntimeException e) {
@@ -104,6 +126,29 @@ public final class Model implements AutoCloseable {
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
         graph.nodes().size(), fusion.graph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
     return model;
+  }
+
+  /** Calibration or evaluation inputs in the graph's input order, each checked as {@link #run} checks inputs. */
+  private static List<NdArray[]> samples(List<ValueInfo> declared, List<Map<String, Tensor>> given, String what)
+      throws InvalidInputException {
+    List<NdArray[]> out = new java.util.ArrayList<>();
+    for (Map<String, Tensor> sample : given) {
+      NdArray[] args = new NdArray[declared.size()];
+      Map<String, Integer> symbols = new HashMap<>();
+      for (int i = 0; i < args.length; i++) {
+        ValueInfo info = declared.get(i);
+        Tensor t = sample.get(info.name());
+        if (t == null) {
+          throw new InvalidInputException(what + " input " + out.size() + " lacks '" + info.name() + "'");
+        }
+        checkInput(info, t, symbols);
+        args[i] = t.elementType() == ElementType.FLOAT32
+            ? NdArray.ofFloats(t.shape(), t.floatStorage())
+            : NdArray.ofLongs(t.shape(), t.longStorage());
+      }
+      out.add(args);
+    }
+    return out;
   }
 
   /** A model whose inputs all have fixed shapes is planned now, so shape faults are load faults. */
@@ -148,16 +193,16 @@ public final class Model implements AutoCloseable {
   }
 
   public List<ValueInfo> inputs() {
-    return original.inputs();
+    return inputs;
   }
 
   public List<ValueInfo> outputs() {
-    return original.outputs();
+    return outputs;
   }
 
   /** The version of the default ONNX operator set the model imports. */
   public int opset() {
-    return original.opset();
+    return opset;
   }
 
   /** The producer name and version recorded in the file, or "". */
@@ -185,6 +230,22 @@ public final class Model implements AutoCloseable {
    */
   public FusionReport fusionReport() {
     return fusionReport;
+  }
+
+  /**
+   * What int8 quantization did, per layer and for the whole model (with errors against float when
+   * the {@link Quantization} had evaluation inputs), or empty when the weights are float.
+   */
+  public java.util.Optional<QuantizationReport> quantizationReport() {
+    return java.util.Optional.ofNullable(quantizationReport);
+  }
+
+  /**
+   * Bytes of the weights (every constant) of the graph that runs, after fusion and quantization;
+   * backends may hold a packed copy besides.
+   */
+  public long weightBytes() {
+    return weightBytes;
   }
 
   /**

@@ -114,7 +114,7 @@ public final class ConvAffineFold implements FusionPass {
     List<Node> removed = new ArrayList<>(List.of(conv));
     removed.addAll(chain);
     Node fused = GraphEditor.with(conv, conv.opType(), conv.domain(), inputs, chain.get(chain.size() - 1).outputs(),
-        conv.attributes());
+        OutputStatistics.drop(conv.attributes()));
     g.replace(removed, fused);
     log.fused(name(), "fold " + steps + " into " + conv.opType() + " " + conv.name(), names.toArray(String[]::new));
   }

@@ -23,6 +23,9 @@ import java.util.List;
  * the BN and is not a graph output; the conv carries no fused activation or residual (that would
  * fold across a nonlinearity); the BN's parameters are constant vectors of length K; the folded
  * values fit in float. Arithmetic in double, rounded once.
+ *
+ * <p>The BN's γ and β stay on the fused conv as {@link OutputStatistics} (its output's mean and
+ * spread), for data-free bias correction after weight quantization.
  */
 public final class ConvBatchNormFold implements FusionPass {
 
@@ -90,7 +93,8 @@ public final class ConvBatchNormFold implements FusionPass {
     }
     inputs.set(1, g.addConstant(conv.name() + ".weight_bn", NdArray.ofFloats(w.shape.clone(), scaled)));
     inputs.set(2, g.addConstant(conv.name() + ".bias_bn", NdArray.ofFloats(new int[] {k}, bias)));
-    Node fused = GraphEditor.with(conv, conv.opType(), conv.domain(), inputs, bn.outputs(), a);
+    Node fused = GraphEditor.with(conv, conv.opType(), conv.domain(), inputs, bn.outputs(),
+        OutputStatistics.record(a, g.constant(bn.input(1)).f, g.constant(bn.input(2)).f));
     g.replace(List.of(conv, bn), fused);
     log.fused(name(), "fold BatchNorm " + bn.name() + " into " + conv.opType() + " " + conv.name(), conv.name(), bn.name());
     return null;

@@ -89,7 +89,8 @@ public record FusionReport(Map<String, Integer> before, Map<String, Integer> aft
     return Double.isFinite(v) ? String.valueOf(v) : "null";
   }
 
-  static String quote(String s) {
+  /** s as a JSON string literal. */
+  public static String quote(String s) {
     StringBuilder sb = new StringBuilder("\"");
     for (char ch : s.toCharArray()) {
       switch (ch) {

@@ -1,5 +1,6 @@
 package dev.vfuse.ops;
 
+import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.ShapeException;
 import dev.vfuse.ir.Shapes;
@@ -34,7 +35,9 @@ final class ConvOp implements Op {
     Value w = in[1];
     Value b = Inputs.optional(in, 2);
     x.requireFloat("input X");
-    w.requireFloat("weight W");
+    if (w.type() != ElementType.INT8) {
+      w.requireFloat("weight W");
+    }
     int spatial = w.rank() - 2;
     if (spatial < 1 || spatial > 2) {
       throw new ShapeException("only 1-D and 2-D convolutions are supported, weight has shape " + Shapes.str(w.shape()));

@@ -34,7 +34,11 @@ final class GemmOp implements Op {
     Value b = in[1];
     Value c = Inputs.optional(in, 2);
     a.requireFloat("A");
-    b.requireFloat("B");
+    if (b.type() == ElementType.INT8 && (kernels == null || !b.isKnown())) {
+      throw new IllegalStateException("int8 weights need a backend to prepare them");
+    } else if (b.type() != ElementType.INT8) {
+      b.requireFloat("B");
+    }
     a.requireRank("A", 2);
     b.requireRank("B", 2);
     int m = transA ? a.dim(1) : a.dim(0);
@@ -51,7 +55,9 @@ final class GemmOp implements Op {
     float al = alpha;
     boolean ta = transA;
     boolean tb = transB;
-    PreparedGemm prepared = kernels != null && b.isKnown() ? kernels.prepareGemm(tb, n, k, b.constant().f, ldb) : null;
+    PreparedGemm prepared = kernels == null || !b.isKnown() ? null
+        : b.type() == ElementType.INT8 ? kernels.prepareGemmInt8(tb, n, k, b.constant().q)
+        : kernels.prepareGemm(tb, n, k, b.constant().f, ldb);
     int scratch = prepared == null ? 0 : prepared.scratchPerWorker(m);
     long flops = 2L * m * n * k;
     if (c == null || beta == 0f) {

@@ -38,12 +38,15 @@ final class PreparedConvs {
     Value b = Inputs.optional(in, 2);
     boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;
     if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
-      PreparedConv prepared = kernels.prepareConv2d(g, in[1].constant().f, b == null ? null : b.constant().f, offsets,
-          activation);
+      float[] bias = b == null ? null : b.constant().f;
+      PreparedConv prepared = in[1].type() == ElementType.INT8
+          ? kernels.prepareConv2dInt8(g, in[1].constant().q, bias, offsets, activation)
+          : kernels.prepareConv2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = g.flops();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
           hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
     }
+    requireFloatWeights(in[1]);
     boolean hasBias = b != null;
     return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.conv2d(g, i[0].f, i[1].f,
         hasBias ? i[2].f : null, new ConvEpilogue(offsets, hasResidual ? i[residualInput].f : null, activation), o[0].f));
@@ -55,14 +58,24 @@ final class PreparedConvs {
     Value b = Inputs.optional(in, 2);
     boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;
     if (kernels != null && in[1].isKnown() && (b == null || b.isKnown())) {
-      PreparedConv prepared = kernels.prepareConvTranspose2d(g, in[1].constant().f,
-          b == null ? null : b.constant().f, offsets, activation);
+      float[] bias = b == null ? null : b.constant().f;
+      PreparedConv prepared = in[1].type() == ElementType.INT8
+          ? kernels.prepareConvTranspose2dInt8(g, in[1].constant().q, bias, offsets, activation)
+          : kernels.prepareConvTranspose2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = 2L * g.n() * g.c() * g.h() * g.w() * (g.k() / g.groups()) * g.r() * g.s();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
           hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
     }
+    requireFloatWeights(in[1]);
     boolean hasBias = b != null;
     return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.convTranspose2d(g, i[0].f, i[1].f,
         hasBias ? i[2].f : null, new ConvEpilogue(offsets, hasResidual ? i[residualInput].f : null, activation), o[0].f));
+  }
+
+  /** Int8 weights are constants a backend prepares; they never reach the unprepared path. */
+  private static void requireFloatWeights(Value w) {
+    if (w.type() == ElementType.INT8) {
+      throw new IllegalStateException("int8 weights need a backend to prepare them");
+    }
   }
 }

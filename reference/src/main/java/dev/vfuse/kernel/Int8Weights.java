@@ -61,14 +61,19 @@ public record Int8Weights(byte[] values, float[] scales) {
 
   /** ConvTranspose weights [C, K/g, R, S]: element (c, kk, r, s) scales with output channel group(c)·K/g + kk. */
   public static Layout convTranspose(ConvTransposeGeometry g) {
-    int c = g.c(), kg = g.k() / g.groups(), cg = c / g.groups(), rs = g.r() * g.s();
+    return convTranspose(g.c(), g.k(), g.groups(), g.r() * g.s());
+  }
+
+  /** {@link #convTranspose(ConvTransposeGeometry)} from the weight's dimensions: C, K, groups and taps a kernel. */
+  public static Layout convTranspose(int c, int k, int groups, int rs) {
+    int kg = k / groups, cg = c / groups;
     return new Layout() {
       public int size() {
         return c * kg * rs;
       }
 
       public int channels() {
-        return g.k();
+        return k;
       }
 
       public int channelOf(int i) {

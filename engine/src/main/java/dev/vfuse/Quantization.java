@@ -1,0 +1,60 @@
+package dev.vfuse;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Int8 weight quantization at load: every Conv, ConvTranspose (grouped and depthwise included) and
+ * Gemm keeps its weights as int8 with one float scale per output channel (symmetric, scale =
+ * max|w|/127), after fusion, so the folded weights are the ones quantized. Activations stay float.
+ *
+ * @param biasCorrection how the shift quantization causes in each layer's mean output is removed
+ * @param calibration inputs for {@link BiasCorrection#EMPIRICAL} (each a map from input name to tensor)
+ * @param evaluation inputs on which loading measures each layer's and the model's error against
+ *     float, with and without the correction, for the {@link Model#quantizationReport() report};
+ *     empty to skip the measurement
+ */
+public record Quantization(BiasCorrection biasCorrection, List<Map<String, Tensor>> calibration,
+    List<Map<String, Tensor>> evaluation) {
+
+  /** Bias correction after weight quantization (Nagel et al., ICCV 2019). */
+  public enum BiasCorrection {
+    /** Quantize only. */
+    NONE,
+    /**
+     * Data-free: E[x] of each layer's input from the BatchNorms folded before it, exact at padded
+     * borders; layers whose input has no such statistics are left uncorrected (the report says why).
+     */
+    ANALYTICAL,
+    /** From calibration inputs, layer by layer in order: b −= mean over N, H, W of (y_int8 − y_float). */
+    EMPIRICAL
+  }
+
+  public Quantization {
+    if (biasCorrection == null) {
+      throw new IllegalArgumentException("biasCorrection must not be null");
+    }
+    calibration = List.copyOf(calibration);
+    evaluation = List.copyOf(evaluation);
+    if (biasCorrection == BiasCorrection.EMPIRICAL && calibration.isEmpty()) {
+      throw new IllegalArgumentException("empirical bias correction needs calibration inputs");
+    }
+  }
+
+  /** Int8 weights with analytical bias correction, no evaluation. */
+  public static Quantization int8() {
+    return new Quantization(BiasCorrection.ANALYTICAL, List.of(), List.of());
+  }
+
+  public Quantization withBiasCorrection(BiasCorrection c) {
+    return new Quantization(c, calibration, evaluation);
+  }
+
+  public Quantization withCalibration(List<Map<String, Tensor>> inputs) {
+    return new Quantization(biasCorrection, inputs, evaluation);
+  }
+
+  public Quantization withEvaluation(List<Map<String, Tensor>> inputs) {
+    return new Quantization(biasCorrection, calibration, inputs);
+  }
+}

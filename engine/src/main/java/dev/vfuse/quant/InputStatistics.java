@@ -1,0 +1,203 @@
+package dev.vfuse.quant;
+
+import dev.vfuse.fusion.OutputStatistics;
+import dev.vfuse.ir.Graph;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.ir.Node;
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.ops.ActivationAttributes;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Per-channel mean and variance of the values of a fused graph, as far as folded BatchNorms tell
+ * them: the data-free half of bias correction needs E[x] for the input of every quantized layer.
+ *
+ * <p>A conv carrying {@link OutputStatistics} produces N(β, γ²) per channel before its fused
+ * residual add and activation; a residual adds its own mean and variance (the two taken as
+ * independent), and the activation maps the sum through {@link NormalMoments}, which takes it as
+ * normal. Standalone Add and activations do the same; average pools, Resize, Flatten/Reshape of
+ * [N, C, 1, 1] and Identity keep each channel's mean (and, as an approximation only used for a
+ * later nonlinearity, its variance); Concat on channels concatenates. Anything else (MaxPool,
+ * a product, the model's input) has no statistics, and the reason is kept for the report.
+ */
+public final class InputStatistics {
+  /** Mean and variance per channel. */
+  public record Moments(double[] mean, double[] var) {
+    int channels() {
+      return mean.length;
+    }
+  }
+
+  private final Map<String, Moments> known = new HashMap<>();
+  private final Map<String, String> unknown = new HashMap<>();
+
+  private InputStatistics() {}
+
+  /** Propagates statistics through {@code g} (topologically sorted) from its folded BatchNorms. */
+  public static InputStatistics of(Graph g) {
+    InputStatistics s = new InputStatistics();
+    g.inputs().forEach(v -> s.unknown.put(v.name(), "it is the model input " + v.name()));
+    for (Node n : g.nodes()) {
+      String out = n.outputs().get(0);
+      String why = s.propagate(g, n);
+      if (why != null) {
+        s.unknown.put(out, why);
+      }
+    }
+    return s;
+  }
+
+  /** The moments of value {@code v}, or null (see {@link #whyUnknown}). */
+  public Moments moments(String v) {
+    return known.get(v);
+  }
+
+  /** Why value {@code v} has no statistics. */
+  public String whyUnknown(String v) {
+    return unknown.getOrDefault(v, "no statistics reach " + v);
+  }
+
+  /** Records the moments of n's first output, or returns why there are none. */
+  private String propagate(Graph g, Node n) {
+    String label = n.opType() + " " + n.name();
+    String out = n.outputs().get(0);
+    switch (n.opType()) {
+      case "Conv", "ConvTranspose" -> {
+        float[] mean = OutputStatistics.mean(n);
+        float[] std = OutputStatistics.std(n);
+        if (mean == null) {
+          return "it comes from " + label + ", which no BatchNorm was folded into";
+        }
+        double[] m = new double[mean.length];
+        double[] v = new double[mean.length];
+        for (int c = 0; c < m.length; c++) {
+          m[c] = mean[c];
+          v[c] = (double) std[c] * std[c];
+        }
+        Moments pre = new Moments(m, v);
+        if (n.inputs().size() > 3 && !n.input(3).isEmpty()) {
+          Moments residual = known.get(n.input(3));
+          if (residual == null || residual.channels() != m.length) {
+            return "the residual added in " + label + " has no statistics";
+          }
+          pre = sum(pre, residual);
+        }
+        known.put(out, activate(ActivationAttributes.read(n.attributes()), pre));
+        return null;
+      }
+      case "Add" -> {
+        Moments a = known.get(n.input(0));
+        Moments b = known.get(n.input(1));
+        if (a == null || b == null || a.channels() != b.channels()) {
+          return "it comes from " + label + " of values without matching statistics";
+        }
+        known.put(out, sum(a, b));
+        return null;
+      }
+      case "Relu", "Sigmoid", "HardSwish", "Tanh", "Clip" -> {
+        Moments x = known.get(n.input(0));
+        Activation f = standalone(g, n);
+        if (x == null || f == null) {
+          return "it comes from " + label + (x == null ? " of a value without statistics" : " with non-constant bounds");
+        }
+        known.put(out, activate(f, x));
+        return null;
+      }
+      case "GlobalAveragePool", "AveragePool", "Resize", "Identity", "Dropout", "Flatten", "Reshape" -> {
+        Moments x = known.get(n.input(0));
+        if (x == null) {
+          return "it comes from " + label + " of a value without statistics";
+        }
+        known.put(out, x); // per-channel means survive; Flatten/Reshape are checked by their reader
+        return null;
+      }
+      case "Concat" -> {
+        if (n.attributes().getInt("axis", 0) != 1) {
+          return "it comes from " + label + " on an axis other than channels";
+        }
+        Moments[] parts = new Moments[n.inputs().size()];
+        int total = 0;
+        for (int i = 0; i < parts.length; i++) {
+          parts[i] = known.get(n.input(i));
+          if (parts[i] == null) {
+            return "input " + i + " of " + label + " has no statistics";
+          }
+          total += parts[i].channels();
+        }
+        double[] m = new double[total];
+        double[] v = new double[total];
+        int at = 0;
+        for (Moments p : parts) {
+          System.arraycopy(p.mean(), 0, m, at, p.channels());
+          System.arraycopy(p.var(), 0, v, at, p.channels());
+          at += p.channels();
+        }
+        known.put(out, new Moments(m, v));
+        return null;
+      }
+      default -> {
+        return "it comes from " + label;
+      }
+    }
+  }
+
+  private static Activation standalone(Graph g, Node n) {
+    return switch (n.opType()) {
+      case "Relu" -> new Activation.Relu();
+      case "Sigmoid" -> new Activation.Sigmoid();
+      case "HardSwish" -> new Activation.HardSwish();
+      case "Tanh" -> new Activation.Tanh();
+      default -> clip(g, n);
+    };
+  }
+
+  private static Activation clip(Graph g, Node n) {
+    float lo = -Float.MAX_VALUE;
+    float hi = Float.MAX_VALUE;
+    if (g.opset() < 11) {
+      lo = n.attributes().getFloat("min", lo);
+      hi = n.attributes().getFloat("max", hi);
+    } else {
+      for (int i = 1; i <= 2 && i < n.inputs().size(); i++) {
+        if (n.input(i).isEmpty()) {
+          continue;
+        }
+        NdArray c = g.constants().get(n.input(i));
+        if (c == null || c.f == null || c.size() != 1) {
+          return null;
+        }
+        if (i == 1) {
+          lo = c.f[0];
+        } else {
+          hi = c.f[0];
+        }
+      }
+    }
+    return lo <= hi ? new Activation.Clip(lo, hi) : null;
+  }
+
+  private static Moments sum(Moments a, Moments b) {
+    double[] m = new double[a.channels()];
+    double[] v = new double[a.channels()];
+    for (int c = 0; c < m.length; c++) {
+      m[c] = a.mean()[c] + b.mean()[c];
+      v[c] = a.var()[c] + b.var()[c];
+    }
+    return new Moments(m, v);
+  }
+
+  private static Moments activate(Activation f, Moments x) {
+    if (f == null) {
+      return x;
+    }
+    double[] m = new double[x.channels()];
+    double[] v = new double[x.channels()];
+    for (int c = 0; c < m.length; c++) {
+      double[] r = NormalMoments.of(f, x.mean()[c], Math.sqrt(x.var()[c]));
+      m[c] = r[0];
+      v[c] = r[1];
+    }
+    return new Moments(m, v);
+  }
+}
