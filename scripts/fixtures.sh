@@ -17,4 +17,5 @@ if ! "$py" -c "import torch, torchvision, onnx" 2>/dev/null; then
     exit 1
   fi
 fi
-exec "$py" "$root/scripts/export_fixtures.py" "$out"
+"$py" "$root/scripts/export_fixtures.py" "$out"
+exec "$py" "$root/scripts/export_quant_fixtures.py" "$out"

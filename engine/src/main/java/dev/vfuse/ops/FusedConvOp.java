@@ -1,5 +1,6 @@
 package dev.vfuse.ops;
 
+import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.ShapeException;
@@ -7,6 +8,7 @@ import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Kernels;
 
 /**
@@ -21,6 +23,8 @@ import dev.vfuse.kernel.Kernels;
  *       ConvTranspose T[0, k, r, s] = Σ_{c ∈ group(k)} W[c, k, r, s]·shift_c. At bind time the
  *       per-position offsets are the same convolution applied to an all-ones image with weights T,
  *       so a border output receives the shift through exactly the taps that reach the input.
+ *       Weight quantization's bias correction uses the same input for its border term, and may
+ *       store it as int8 per channel (dequantized here).
  * </ul>
  *
  * y = activation(conv(x, W) + B + offsets + residual), see {@link ConvEpilogue}.
@@ -74,6 +78,7 @@ final class FusedConvOp implements Op {
   /** The per-position offsets [K, P, Q]: the convolution of an all-ones image with the shift taps. */
   private static float[] offsets(Value taps, int k, ConvTransposeGeometry t, ConvGeometry c) {
     NdArray w = taps.requireKnown("shift_taps");
+    float[] tapValues = w.type == ElementType.INT8 ? w.q.dequantize(Int8Weights.rows(k, w.size() / k)) : w.f;
     Kernels reference = new dev.vfuse.reference.ReferenceKernels();
     if (c != null) {
       if (!java.util.Arrays.equals(w.shape, new int[] {k, 1, c.r(), c.s()})) {
@@ -84,7 +89,7 @@ final class FusedConvOp implements Op {
       float[] ones = new float[c.h() * c.w()];
       java.util.Arrays.fill(ones, 1f);
       float[] out = new float[k * one.p() * one.q()];
-      reference.conv2d(one, ones, w.f, null, out);
+      reference.conv2d(one, ones, tapValues, null, out);
       return out;
     }
     if (!java.util.Arrays.equals(w.shape, new int[] {1, k, t.r(), t.s()})) {
@@ -95,7 +100,7 @@ final class FusedConvOp implements Op {
     float[] ones = new float[t.h() * t.w()];
     java.util.Arrays.fill(ones, 1f);
     float[] out = new float[k * one.p() * one.q()];
-    reference.convTranspose2d(one, ones, w.f, null, out);
+    reference.convTranspose2d(one, ones, tapValues, null, out);
     return out;
   }
 }

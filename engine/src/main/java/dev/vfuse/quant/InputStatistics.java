@@ -18,8 +18,11 @@ import java.util.Map;
  * independent), and the activation maps the sum through {@link NormalMoments}, which takes it as
  * normal. Standalone Add and activations do the same; average pools, Resize, Flatten/Reshape of
  * [N, C, 1, 1] and Identity keep each channel's mean (and, as an approximation only used for a
- * later nonlinearity, its variance); Concat on channels concatenates. Anything else (MaxPool,
- * a product, the model's input) has no statistics, and the reason is kept for the report.
+ * later nonlinearity, its variance); Concat on channels concatenates. A conv without a BN (the
+ * 1×1 layers of a squeeze-excite) passes its mean on by linearity, and a product of two values
+ * with statistics (the excite) has the product of their means, the two taken as independent.
+ * Anything else (MaxPool, the model's input) has no statistics, and the reason is kept for the
+ * report.
  */
 public final class InputStatistics {
   /** Mean and variance per channel. */
@@ -43,6 +46,7 @@ public final class InputStatistics {
       String why = s.propagate(g, n);
       if (why != null) {
         s.unknown.put(out, why);
+        s.known.remove(out);
       }
     }
     return s;
@@ -67,7 +71,7 @@ public final class InputStatistics {
         float[] mean = OutputStatistics.mean(n);
         float[] std = OutputStatistics.std(n);
         if (mean == null) {
-          return "it comes from " + label + ", which no BatchNorm was folded into";
+          return linear(g, n, label);
         }
         double[] m = new double[mean.length];
         double[] v = new double[mean.length];
@@ -84,6 +88,22 @@ public final class InputStatistics {
           pre = sum(pre, residual);
         }
         known.put(out, activate(ActivationAttributes.read(n.attributes()), pre));
+        return null;
+      }
+      case "Mul" -> {
+        Moments a = known.get(n.input(0));
+        Moments b = known.get(n.input(1));
+        if (a == null || b == null || a.channels() != b.channels()) {
+          return "it comes from " + label + " of values without matching statistics";
+        }
+        double[] m = new double[a.channels()];
+        double[] v = new double[a.channels()];
+        for (int c = 0; c < m.length; c++) {
+          double ma = a.mean()[c], mb = b.mean()[c], va = a.var()[c], vb = b.var()[c];
+          m[c] = ma * mb;
+          v[c] = ma * ma * vb + mb * mb * va + va * vb;
+        }
+        known.put(out, new Moments(m, v));
         return null;
       }
       case "Add" -> {
@@ -140,6 +160,41 @@ public final class InputStatistics {
         return "it comes from " + label;
       }
     }
+  }
+
+  /**
+   * A conv without a folded BN (a squeeze-excite's 1×1 layers): its mean is exact by linearity,
+   * W·E[x] + b (every tap reading E[x], as inside the image); its variance is unknown and taken
+   * as 0, so an activation after it is applied to the mean.
+   */
+  private String linear(Graph g, Node n, String label) {
+    Moments x = known.get(n.input(0));
+    NdArray w = g.constants().get(n.input(1));
+    NdArray b = n.inputs().size() > 2 && !n.input(2).isEmpty() ? g.constants().get(n.input(2)) : null;
+    if (x == null || w == null || w.f == null || (b != null && b.f == null) || n.opType().equals("ConvTranspose")
+        || (n.inputs().size() > 3 && !n.input(3).isEmpty())) {
+      return "it comes from " + label + ", which no BatchNorm was folded into";
+    }
+    int k = w.shape[0];
+    int cg = w.shape[1];
+    int taps = w.size() / (k * cg);
+    int groups = n.attributes().getInt("group", 1);
+    if (cg * groups != x.channels()) {
+      return "it comes from " + label + ", which no BatchNorm was folded into";
+    }
+    double[] m = new double[k];
+    for (int ch = 0; ch < k; ch++) {
+      double sum = b == null ? 0 : b.f[ch];
+      int group = ch / (k / groups);
+      for (int c = 0; c < cg; c++) {
+        for (int t = 0; t < taps; t++) {
+          sum += (double) w.f[(ch * cg + c) * taps + t] * x.mean()[group * cg + c];
+        }
+      }
+      m[ch] = sum;
+    }
+    known.put(n.outputs().get(0), activate(ActivationAttributes.read(n.attributes()), new Moments(m, new double[k])));
+    return null;
   }
 
   private static Activation standalone(Graph g, Node n) {

@@ -33,9 +33,10 @@ final class Lockstep {
   interface Hook {
     /**
      * @param layer the layer's node in variant 0
+     * @param inputs [variant][sample] the layer's input 0
      * @param linear [variant][sample] linear outputs; the hook may change them in place
      */
-    void layer(Node layer, NdArray[][] linear);
+    void layer(Node layer, NdArray[][] inputs, NdArray[][] linear);
   }
 
   private Lockstep() {}
@@ -69,13 +70,15 @@ final class Lockstep {
       Node n0 = first.nodes().get(i);
       if (WeightQuantizer.quantizable(first, n0)) {
         NdArray[][] linear = new NdArray[v][s];
+        NdArray[][] inputs = new NdArray[v][s];
         for (int a = 0; a < v; a++) {
           Node n = variants.get(a).nodes().get(i);
           for (int b = 0; b < s; b++) {
+            inputs[a][b] = values.get(a).get(b).get(n.input(0));
             linear[a][b] = eval(linearPart(n), variants.get(a), values.get(a).get(b), kernels)[0];
           }
         }
-        hook.layer(n0, linear);
+        hook.layer(n0, inputs, linear);
         for (int a = 0; a < v; a++) {
           Node n = variants.get(a).nodes().get(i);
           for (int b = 0; b < s; b++) {

@@ -87,7 +87,7 @@ public final class ModelQuantizer {
   private static Map<String, double[]> empiricalDeltas(Graph fused, Graph int8, List<NdArray[]> calibration,
       Kernels kernels) throws ModelFormatException {
     Map<String, double[]> deltas = new LinkedHashMap<>();
-    Lockstep.run(List.of(fused, int8), calibration, kernels, (layer, linear) -> {
+    Lockstep.run(List.of(fused, int8), calibration, kernels, (layer, inputs, linear) -> {
       double[] diff = channelMeans(linear[1]);
       double[] reference = channelMeans(linear[0]);
       double[] delta = new double[diff.length];
@@ -177,7 +177,7 @@ public final class ModelQuantizer {
   private static List<QuantizedLayer> evaluate(Graph fused, Graph int8, Graph corrected, List<QuantizedLayer> layers,
       List<NdArray[]> evaluation, Kernels kernels, double[] model) throws ModelFormatException {
     Map<String, double[]> errors = new HashMap<>();
-    NdArray[][][] outputs = Lockstep.run(List.of(fused, int8, corrected), evaluation, kernels, (layer, linear) -> {
+    NdArray[][][] outputs = Lockstep.run(List.of(fused, int8, corrected), evaluation, kernels, (layer, inputs, linear) -> {
       double[] e = new double[4];
       e[0] = relativeRms(linear[0], linear[1]);
       e[1] = relativeRms(linear[0], linear[2]);

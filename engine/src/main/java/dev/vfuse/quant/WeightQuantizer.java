@@ -152,9 +152,8 @@ public final class WeightQuantizer {
     /** New bias (input 2) or null to keep it. */
     float[] bias;
     int[] biasShape;
-    /** New shift taps (input 4) or null. */
-    float[] taps;
-    int[] tapsShape;
+    /** New shift taps (input 4, float or int8 per channel) or null. */
+    NdArray taps;
     boolean borders;
     double maxShift;
     /** For a Gemm that had no C: beta becomes 1. */
@@ -179,7 +178,7 @@ public final class WeightQuantizer {
         while (in.size() < 5) {
           in.add("");
         }
-        in.set(4, add(n.name() + ".shift_taps_corrected", NdArray.ofFloats(tapsShape, taps)));
+        in.set(4, add(n.name() + ".shift_taps_corrected", taps));
         domain = OpRegistry.VFUSE_DOMAIN;
       }
       if (setBetaOne) {
@@ -222,14 +221,19 @@ public final class WeightQuantizer {
     boolean pads = transposed || pads(n);
     if (pads && exactBorders && w.rank() == 4) {
       NdArray old = n.inputs().size() > 4 && !n.input(4).isEmpty() ? g.constants().get(n.input(4)) : null;
-      c.tapsShape = transposed ? new int[] {1, k, w.shape[2], w.shape[3]} : new int[] {k, 1, w.shape[2], w.shape[3]};
-      c.taps = new float[k * taps];
+      int[] shape = transposed ? new int[] {1, k, w.shape[2], w.shape[3]} : new int[] {k, 1, w.shape[2], w.shape[3]};
+      float[] t = new float[k * taps];
       for (int ch = 0; ch < k; ch++) {
-        for (int t = 0; t < taps; t++) {
-          double before = old == null ? 0 : old.f[ch * taps + t];
-          c.taps[ch * taps + t] = (float) (before - d[ch][t]);
+        for (int tap = 0; tap < taps; tap++) {
+          double before = old == null ? 0 : old.f[ch * taps + tap];
+          t[ch * taps + tap] = (float) (before - d[ch][tap]);
         }
       }
+      // Taps that only carry the correction are int8 too (per channel, like weights): as many as
+      // a depthwise conv's weights, they would otherwise cost it four times its int8 weights, and
+      // 1/254 of a correction is far below what the correction itself is known to.
+      c.taps = old == null ? NdArray.ofInt8(shape, Int8Weights.quantize(t, Int8Weights.rows(k, taps)))
+          : NdArray.ofFloats(shape, t);
       c.borders = true;
       return c;
     }

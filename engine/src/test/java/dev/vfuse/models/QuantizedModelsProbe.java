@@ -38,14 +38,16 @@ class QuantizedModelsProbe {
 
   @Test
   void probe() throws Exception {
-    for (String name : List.of(System.getProperty("probe.models", "resnet18_op13").split(","))) {
-      Path dir = Fixtures.torchDir(name);
+    for (String name : List.of(System.getProperty("probe.models", "mobilenet_v3_small").split(","))) {
+      Path dir = Fixtures.torchDir("quant/" + name);
       byte[] onnx = Files.readAllBytes(dir.resolve("model.onnx"));
       List<Map<String, Tensor>> cal = new ArrayList<>();
       List<Map<String, Tensor>> eval = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        cal.add(Map.of("input", dev.vfuse.io.Npy.read(dir.resolve(String.format("calibration/%02d.npy", i)))));
+      }
       for (int i = 0; i < 4; i++) {
-        cal.add(Map.of("input", smoothImage(100 + i, 224, 224)));
-        eval.add(Map.of("input", smoothImage(200 + i, 224, 224)));
+        eval.add(Map.of("input", dev.vfuse.io.Npy.read(dir.resolve(String.format("evaluation/%02d.npy", i)))));
       }
       for (Quantization.BiasCorrection c : Quantization.BiasCorrection.values()) {
         long t0 = System.nanoTime();
@@ -53,7 +55,11 @@ class QuantizedModelsProbe {
         try (Model m = Model.load(onnx, ModelOptions.defaults().withQuantization(q))) {
           System.out.println(name + " " + c + " load " + (System.nanoTime() - t0) / 1e9 + " s");
           System.out.print(m.quantizationReport().get().summary());
-          if (c != Quantization.BiasCorrection.NONE) System.out.print(m.quantizationReport().get().table());
+          if (c != Quantization.BiasCorrection.NONE) {
+            for (var l : m.quantizationReport().get().layers()) {
+              System.out.printf("%-50s %-28s err %.3e -> %.3e  meanshift %.3e -> %.3e%n", l.name(), l.correction(), l.errorBefore(), l.errorAfter(), l.meanShiftBefore(), l.meanShiftAfter());
+            }
+          }
         }
       }
     }

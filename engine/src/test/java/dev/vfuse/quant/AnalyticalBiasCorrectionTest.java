@@ -63,6 +63,8 @@ class AnalyticalBiasCorrectionTest {
     double[] noneShift = shift(none, reference);
     double[] exactShift = shift(corrected, reference);
     double[] naiveShift = shift(naive, reference);
+    System.out.printf("%s: worst z none %.1f, exact %.2f, naive inside %.2f, naive %.1f%n", label, worst(noneShift, null),
+        worst(exactShift, null), worst(naiveShift, interior), worst(naiveShift, null));
     assertThat(worst(noneShift, null)).as("%s: quantization shifts the mean measurably", label).isGreaterThan(SIGNAL);
     assertThat(worst(exactShift, null)).as("%s: exact correction, worst |mean shift| / standard error", label)
         .isLessThan(NOISE);
@@ -70,6 +72,32 @@ class AnalyticalBiasCorrectionTest {
       assertThat(worst(naiveShift, interior)).as("%s: naive correction inside", label).isLessThan(NOISE);
     }
     assertThat(worst(naiveShift, null)).as("%s: naive correction at the borders", label).isGreaterThan(SIGNAL);
+  }
+
+  @org.junit.jupiter.api.Test
+  void pointwiseCorrectionGoesIntoTheBias() throws Exception {
+    SplittableRandom random = new SplittableRandom(77);
+    Graph fused = twoLayers("Conv", 4, 6, 1, 1, random);
+    Map<String, Object> attrs = fused.nodes().get(1).attributes().toMap();
+    attrs.put("kernel_shape", new long[] {1, 1});
+    attrs.put("pads", new long[] {0, 0, 0, 0});
+    Map<String, NdArray> constants = new LinkedHashMap<>(fused.constants());
+    float[] w = new float[6 * 4];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) random.nextDouble(-1, 1);
+    }
+    constants.put("b.w", NdArray.ofFloats(new int[] {6, 4, 1, 1}, w));
+    Node b = fused.nodes().get(1);
+    Graph g = new Graph(List.of(fused.nodes().get(0), new Node("b", "Conv", "", b.inputs(), b.outputs(), new Attributes(attrs))),
+        constants, fused.inputs(), fused.outputs(), 13);
+    NdArray x = bnDistributedInput(4, 7, 6, random);
+    Kernels kernels = new SimdKernels();
+    float[] reference = run(g, x, kernels);
+    WeightQuantizer.Result r = WeightQuantizer.quantize(g, true, true);
+    assertThat(r.layers().get(1).correction()).isEqualTo("analytical");
+    assertThat(worst(shift(run(WeightQuantizer.quantize(g, false, true).graph(), x, kernels), reference), null))
+        .isGreaterThan(SIGNAL);
+    assertThat(worst(shift(run(r.graph(), x, kernels), reference), null)).isLessThan(NOISE);
   }
 
   /**
