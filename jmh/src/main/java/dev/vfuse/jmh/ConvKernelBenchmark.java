@@ -2,7 +2,9 @@ package dev.vfuse.jmh;
 
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.exec.WorkerPool;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import dev.vfuse.simd.SimdKernels;
@@ -26,8 +28,12 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One convolution layer, prepared as the engine prepares it (weights packed once), simd against
  * reference, on layer shapes taken from resnet18, mobilenet_v2, mobilenet_v3_small and PP-OCRv3
- * det, on 1 or 2 threads of a {@link WorkerPool}. Setup refuses to time a backend whose output
- * differs from the reference by more than L·2^−23·Σ|terms| (L the reduction length) anywhere.
+ * det, on 1 or 2 threads of a {@link WorkerPool}, with float weights or int8 ones
+ * ({@link Kernels#prepareConv2dInt8}, the weights quantized per channel by
+ * {@link Int8Weights#quantize}). Setup refuses to time a backend whose output differs from the
+ * reference (for int8, the reference's int8 kernel, which dequantizes) by more than
+ * L·2^−23·Σ|terms| anywhere, L the reduction length (plus one for int8: the kernel may scale the
+ * sum instead of the weights).
  * GFLOP/s = {@link ConvGeometry#flops()} / time. Layers are named model-kind-channels-size.
  */
 @State(Scope.Benchmark)
@@ -79,6 +85,13 @@ public class ConvKernelBenchmark {
   @Param({"on"})
   public String winograd;
 
+  /**
+   * "f32": float weights; "int8": per-channel int8 weights, kept as int8 by the prepared kernel (no
+   * Winograd). The reference dequantizes them on every run, inside the timing.
+   */
+  @Param({"f32", "int8"})
+  public String weights;
+
   private Kernels kernels;
   private PreparedConv prepared;
   private WorkerPool pool;
@@ -86,6 +99,7 @@ public class ConvKernelBenchmark {
   private ConvGeometry g;
   private float[] x;
   private float[] w;
+  private Int8Weights q;
   private float[] b;
   private float[] y;
 
@@ -100,7 +114,12 @@ public class ConvKernelBenchmark {
     y = new float[(int) g.outputSize()];
     System.setProperty(SimdKernels.WINOGRAD_PROPERTY, Boolean.toString(winograd.equals("on")));
     kernels = backend.equals("simd") ? new SimdKernels() : new ReferenceKernels();
-    prepared = kernels.prepareConv2d(g, w, b, null, null);
+    if (weights.equals("int8")) {
+      q = Int8Weights.quantize(w, Int8Weights.conv(g));
+      prepared = kernels.prepareConv2dInt8(g, q, b, null, null);
+    } else {
+      prepared = kernels.prepareConv2d(g, w, b, null, null);
+    }
     pool = new WorkerPool(threads);
     scratch = new float[prepared.scratchPerWorker() * threads];
     checkAgainstReference();
@@ -114,14 +133,21 @@ public class ConvKernelBenchmark {
   private void checkAgainstReference() {
     ReferenceKernels reference = new ReferenceKernels();
     float[] expected = new float[y.length];
-    reference.conv2d(g, x, w, b, expected);
     float[] magnitude = new float[y.length];
-    reference.conv2d(g, abs(x), abs(w), abs(b), magnitude);
+    int length = g.reductionLength();
+    if (q == null) {
+      reference.conv2d(g, x, w, b, expected);
+      reference.conv2d(g, abs(x), abs(w), abs(b), magnitude);
+    } else {
+      reference.prepareConv2dInt8(g, q, b, null, null).run(x, null, expected, new float[0], Parallel.SERIAL);
+      reference.conv2d(g, abs(x), abs(q.dequantize(Int8Weights.conv(g))), abs(b), magnitude);
+      length++;
+    }
     prepared.run(x, null, y, scratch, pool);
-    double perTerm = g.reductionLength() * 0x1p-23;
+    double perTerm = length * 0x1p-23;
     for (int i = 0; i < y.length; i++) {
       if (!(Math.abs(y[i] - expected[i]) <= perTerm * magnitude[i])) {
-        throw new IllegalStateException(backend + " conv2d disagrees with the reference on " + g + " at " + i + ": " + y[i]
+        throw new IllegalStateException(backend + " " + weights + " conv2d disagrees with the reference on " + g + " at " + i + ": " + y[i]
             + " vs " + expected[i]);
       }
     }

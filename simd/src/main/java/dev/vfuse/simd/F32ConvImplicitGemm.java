@@ -2,10 +2,14 @@ package dev.vfuse.simd;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -39,12 +43,50 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Precision: one float FMA chain per output over the reduction L, then the bias add: within
  * (L + 2)·2⁻²³·Σ|terms| of the reference. The order of operations for an output does not depend
  * on the task split, so any thread count gives the same bits.
+ *
+ * <p>Int8 weights ({@link #prepareInt8}): the same panels hold the bytes q (a quarter of the
+ * memory, and of the weight traffic per position panel) and the panel's MR channel scales beside
+ * them. Per l, the int8 loop loads the MR bytes as one vector, widens them to floats (exact), and
+ * broadcasts each row's weight from it with a lane shuffle; the FMA chain is Σ q·x, and the spill
+ * multiplies each tile row by its channel's scale: y = scale·Σ q·x + bias, then the epilogue. That
+ * is one rounding more than the reference's reduction over the dequantized weights fl(q·scale);
+ * the weights are never held as floats. Measured at 512 bits, 1 thread, Zen 5 (a shared machine,
+ * so ranges): on resnet18's 3×3 64→64 56×56 (3-vector tile), broadcasting {@code (float) q[ai + i]}
+ * row by row (a scalar sign-extend, convert and broadcast each) took 1.3–1.55 ms against the float
+ * kernel's 1.05 ms, storing the widened vector and broadcasting from memory 1.25 ms, the lane
+ * shuffles 1.0–1.2 ms; 3×3 256→256 14×14 1.1 ms for both; 3×3 512→512 7×7 (2-vector tile: 8
+ * shuffles against 16 FMAs instead of 24) 1.5 ms against 1.26.
  */
 final class F32ConvImplicitGemm implements PreparedConv {
 
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
   private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+  private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+  /**
+   * LANE{W}_i broadcasts lane i: the int8 kernels widen a panel's MR bytes of one l to floats in one
+   * vector (two of four lanes at 128 bits) and broadcast each channel's weight from it.
+   */
+  private static final VectorShuffle<Float> LANE512_0 = VectorShuffle.fromOp(S512, j -> 0);
+  private static final VectorShuffle<Float> LANE512_1 = VectorShuffle.fromOp(S512, j -> 1);
+  private static final VectorShuffle<Float> LANE512_2 = VectorShuffle.fromOp(S512, j -> 2);
+  private static final VectorShuffle<Float> LANE512_3 = VectorShuffle.fromOp(S512, j -> 3);
+  private static final VectorShuffle<Float> LANE512_4 = VectorShuffle.fromOp(S512, j -> 4);
+  private static final VectorShuffle<Float> LANE512_5 = VectorShuffle.fromOp(S512, j -> 5);
+  private static final VectorShuffle<Float> LANE512_6 = VectorShuffle.fromOp(S512, j -> 6);
+  private static final VectorShuffle<Float> LANE512_7 = VectorShuffle.fromOp(S512, j -> 7);
+  private static final VectorShuffle<Float> LANE256_0 = VectorShuffle.fromOp(S256, j -> 0);
+  private static final VectorShuffle<Float> LANE256_1 = VectorShuffle.fromOp(S256, j -> 1);
+  private static final VectorShuffle<Float> LANE256_2 = VectorShuffle.fromOp(S256, j -> 2);
+  private static final VectorShuffle<Float> LANE256_3 = VectorShuffle.fromOp(S256, j -> 3);
+  private static final VectorShuffle<Float> LANE256_4 = VectorShuffle.fromOp(S256, j -> 4);
+  private static final VectorShuffle<Float> LANE256_5 = VectorShuffle.fromOp(S256, j -> 5);
+  private static final VectorShuffle<Float> LANE256_6 = VectorShuffle.fromOp(S256, j -> 6);
+  private static final VectorShuffle<Float> LANE256_7 = VectorShuffle.fromOp(S256, j -> 7);
+  private static final VectorShuffle<Float> LANE128_0 = VectorShuffle.fromOp(S128, j -> 0);
+  private static final VectorShuffle<Float> LANE128_1 = VectorShuffle.fromOp(S128, j -> 1);
+  private static final VectorShuffle<Float> LANE128_2 = VectorShuffle.fromOp(S128, j -> 2);
+  private static final VectorShuffle<Float> LANE128_3 = VectorShuffle.fromOp(S128, j -> 3);
   /**
    * Output channels per register tile: 8 rows × 2 vectors = 16 accumulators (of 32 vector
    * registers with AVX-512), 10 loads per 16 FMAs; 8 divides the channel counts of most CNN layers,
@@ -73,6 +115,9 @@ final class F32ConvImplicitGemm implements PreparedConv {
    */
   private static final long PARALLEL_COPY = 1 << 18;
 
+  /** Bytes after the int8 panels: at 128 bits the second 8-byte load of an l reads 4 past it. */
+  private static final int INT8_SLACK = 8;
+
   /** Position panels per task: 8 panels are 256 positions at 512 bits. */
   static final int PANELS_PER_TASK = 8;
 
@@ -86,7 +131,10 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private final int kg;
   private final int reduction;
   private final int channelPanels;
+  /** The packed panels, float or int8 (the other null), and for int8 the channel scales, MR a panel. */
   private final float[] packedWeight;
+  private final byte[] packedInt8;
+  private final float[] packedScale;
   private final int[] tapOffset;
   /** Rows and columns of one phase plane, its size, and the floats of one channel's sH·sW phases. */
   private final int hq;
@@ -102,8 +150,8 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private final int paddedInput;
   private final int scratchPerWorker;
 
-  private F32ConvImplicitGemm(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+  private F32ConvImplicitGemm(VectorSpecies<Float> species, ConvGeometry g, float[] weight, Int8Weights int8,
+      float[] bias, float[] offsets, Activation activation) {
     this.g = g;
     this.species = species;
     this.vectors = vectorsPerRow(g, species.length());
@@ -143,31 +191,58 @@ final class F32ConvImplicitGemm implements PreparedConv {
         + (long) positionPanels * nr;
     this.paddedInput = Math.toIntExact(Math.max(copy, reach));
     this.scratchPerWorker = Math.addExact(paddedInput, MR * nr);
-    this.packedWeight = packWeights(weight);
+    int packedSize = Math.multiplyExact(g.groups() * channelPanels * MR, reduction);
+    if (int8 == null) {
+      this.packedWeight = new float[packedSize];
+      this.packedInt8 = null;
+      this.packedScale = null;
+    } else {
+      this.packedWeight = null;
+      this.packedInt8 = new byte[packedSize + INT8_SLACK];
+      this.packedScale = new float[g.groups() * channelPanels * MR];
+    }
+    packWeights(weight, int8);
   }
 
   /** Any stride, kernel, dilation, padding and groups. */
   static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
       float[] offsets, Activation activation) {
-    return new F32ConvImplicitGemm(species, g, weight, bias, offsets, activation);
+    return new F32ConvImplicitGemm(species, g, weight, null, bias, offsets, activation);
   }
 
-  /** W[g·Kg + panel·MR + i, l] at (g·panels + panel)·MR·L + l·MR + i; rows past Kg stay zero. */
-  private float[] packWeights(float[] weight) {
-    float[] packed = new float[Math.multiplyExact(g.groups() * channelPanels * MR, reduction)];
+  /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#conv}, kept as int8. */
+  static PreparedConv prepareInt8(VectorSpecies<Float> species, ConvGeometry g, Int8Weights weight, float[] bias,
+      float[] offsets, Activation activation) {
+    return new F32ConvImplicitGemm(species, g, null, weight, bias, offsets, activation);
+  }
+
+  /**
+   * W[g·Kg + panel·MR + i, l] at (g·panels + panel)·MR·L + l·MR + i, from the float weights or from
+   * the int8 ones (then the channel's scale at (g·panels + panel)·MR + i); rows past Kg stay zero.
+   */
+  private void packWeights(float[] weight, Int8Weights int8) {
     for (int group = 0; group < g.groups(); group++) {
       for (int panel = 0; panel < channelPanels; panel++) {
-        int base = (group * channelPanels + panel) * MR * reduction;
+        int row0 = (group * channelPanels + panel) * MR;
+        int base = row0 * reduction;
         for (int i = 0; i < MR && panel * MR + i < kg; i++) {
-          int src = (group * kg + panel * MR + i) * reduction;
-          for (int l = 0; l < reduction; l++) {
-            packed[base + l * MR + i] = weight[src + l];
+          int channel = group * kg + panel * MR + i;
+          int src = channel * reduction;
+          if (int8 == null) {
+            for (int l = 0; l < reduction; l++) {
+              packedWeight[base + l * MR + i] = weight[src + l];
+            }
+          } else {
+            packedScale[row0 + i] = int8.scales()[channel];
+            for (int l = 0; l < reduction; l++) {
+              packedInt8[base + l * MR + i] = int8.values()[src + l];
+            }
           }
         }
       }
     }
-    return packed;
   }
+
 
   /**
    * The padded copy is shared by all workers and lives at the start of the scratch, the spill
@@ -270,8 +345,12 @@ final class F32ConvImplicitGemm implements PreparedConv {
     for (int pp = chunk * PANELS_PER_TASK; pp < pp1; pp++) {
       int j0 = pp * nr;
       for (int panel = panel0; panel < panel1; panel++) {
-        accumulate(reduction, packedWeight, (group * channelPanels + panel) * MR * reduction, scratch, xBase + j0,
-            spill);
+        int row0 = (group * channelPanels + panel) * MR;
+        if (packedInt8 == null) {
+          accumulate(reduction, packedWeight, row0 * reduction, scratch, xBase + j0, spill);
+        } else {
+          accumulateInt8(reduction, packedInt8, row0 * reduction, packedScale, row0, scratch, xBase + j0, spill);
+        }
         store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
       }
     }
@@ -292,6 +371,20 @@ final class F32ConvImplicitGemm implements PreparedConv {
       case 256 * 4 + 3 -> accumulate256x3(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
       case 128 * 4 + 2 -> accumulate128x2(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
       case 128 * 4 + 3 -> accumulate128x3(len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  /** {@link #accumulate} on int8 panels, each row spilled times its scale, scale[sIdx + i]. */
+  private void accumulateInt8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] xp, int xIdx,
+      int tileOff) {
+    switch (species.vectorBitSize() * 4 + vectors) {
+      case 512 * 4 + 2 -> accumulate512x2Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 512 * 4 + 3 -> accumulate512x3Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 256 * 4 + 2 -> accumulate256x2Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 256 * 4 + 3 -> accumulate256x3Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 128 * 4 + 2 -> accumulate128x2Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
+      case 128 * 4 + 3 -> accumulate128x3Int8(len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff);
       default -> throw new IllegalStateException("unsupported species " + species);
     }
   }
@@ -734,6 +827,425 @@ final class F32ConvImplicitGemm implements PreparedConv {
     acc70.intoArray(tile, tileOff + 21 * l1);
     acc71.intoArray(tile, tileOff + 22 * l1);
     acc72.intoArray(tile, tileOff + 23 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 2 vectors a row, on the constant 512-bit species. */
+  private static void accumulate512x2Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S512;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector w07 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w07.rearrange(LANE512_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = w07.rearrange(LANE512_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = w07.rearrange(LANE512_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = w07.rearrange(LANE512_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = w07.rearrange(LANE512_4);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = w07.rearrange(LANE512_5);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = w07.rearrange(LANE512_6);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = w07.rearrange(LANE512_7);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 2 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 4 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 5 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 6 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 7 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 8 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 9 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 10 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 11 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 12 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 13 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 14 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 15 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 3 vectors a row, on the constant 512-bit species. */
+  private static void accumulate512x3Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S512;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector w07 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w07.rearrange(LANE512_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = w07.rearrange(LANE512_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = w07.rearrange(LANE512_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = w07.rearrange(LANE512_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = w07.rearrange(LANE512_4);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = w07.rearrange(LANE512_5);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = w07.rearrange(LANE512_6);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = w07.rearrange(LANE512_7);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc02.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 2 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 4 * l1);
+    acc12.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 5 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 6 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 7 * l1);
+    acc22.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 8 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 9 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 10 * l1);
+    acc32.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 11 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 12 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 13 * l1);
+    acc42.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 14 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 15 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 16 * l1);
+    acc52.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 17 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 18 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 19 * l1);
+    acc62.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 20 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 21 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 22 * l1);
+    acc72.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 23 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 2 vectors a row, on the constant 256-bit species. */
+  private static void accumulate256x2Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S256;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector w07 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w07.rearrange(LANE256_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = w07.rearrange(LANE256_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = w07.rearrange(LANE256_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = w07.rearrange(LANE256_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = w07.rearrange(LANE256_4);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = w07.rearrange(LANE256_5);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = w07.rearrange(LANE256_6);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = w07.rearrange(LANE256_7);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 2 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 4 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 5 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 6 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 7 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 8 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 9 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 10 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 11 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 12 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 13 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 14 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 15 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 3 vectors a row, on the constant 256-bit species. */
+  private static void accumulate256x3Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S256;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector w07 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w07.rearrange(LANE256_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = w07.rearrange(LANE256_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = w07.rearrange(LANE256_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = w07.rearrange(LANE256_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = w07.rearrange(LANE256_4);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = w07.rearrange(LANE256_5);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = w07.rearrange(LANE256_6);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = w07.rearrange(LANE256_7);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc02.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 2 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 4 * l1);
+    acc12.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 5 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 6 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 7 * l1);
+    acc22.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 8 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 9 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 10 * l1);
+    acc32.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 11 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 12 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 13 * l1);
+    acc42.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 14 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 15 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 16 * l1);
+    acc52.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 17 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 18 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 19 * l1);
+    acc62.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 20 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 21 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 22 * l1);
+    acc72.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 23 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 2 vectors a row, on the constant 128-bit species. */
+  private static void accumulate128x2Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S128;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector w03 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector w47 = (FloatVector) ByteVector.fromArray(B64, aP, ai + 4).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w03.rearrange(LANE128_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = w03.rearrange(LANE128_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = w03.rearrange(LANE128_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = w03.rearrange(LANE128_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = w47.rearrange(LANE128_0);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = w47.rearrange(LANE128_1);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = w47.rearrange(LANE128_2);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = w47.rearrange(LANE128_3);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 2 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 4 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 5 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 6 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 7 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 8 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 9 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 10 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 11 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 12 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 13 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 14 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 15 * l1);
+  }
+
+  /** {@link #accumulateInt8}'s loop, 3 vectors a row, on the constant 128-bit species. */
+  private static void accumulate128x3Int8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,
+      int[] tapOffset, int xBase, float[] tile, int tileOff) {
+    final VectorSpecies<Float> sp = S128;
+    final int l1 = sp.length();
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {
+      int bi = xBase + tapOffset[l];
+      FloatVector b0 = FloatVector.fromArray(sp, x, bi);
+      FloatVector b1 = FloatVector.fromArray(sp, x, bi + 1 * l1);
+      FloatVector b2 = FloatVector.fromArray(sp, x, bi + 2 * l1);
+      FloatVector w03 = (FloatVector) ByteVector.fromArray(B64, aP, ai).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector w47 = (FloatVector) ByteVector.fromArray(B64, aP, ai + 4).convertShape(VectorOperators.B2F, sp, 0);
+      FloatVector av = w03.rearrange(LANE128_0);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = w03.rearrange(LANE128_1);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = w03.rearrange(LANE128_2);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = w03.rearrange(LANE128_3);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = w47.rearrange(LANE128_0);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = w47.rearrange(LANE128_1);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = w47.rearrange(LANE128_2);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = w47.rearrange(LANE128_3);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff);
+    acc01.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 1 * l1);
+    acc02.mul(FloatVector.broadcast(sp, scale[sIdx + 0])).intoArray(tile, tileOff + 2 * l1);
+    acc10.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 3 * l1);
+    acc11.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 4 * l1);
+    acc12.mul(FloatVector.broadcast(sp, scale[sIdx + 1])).intoArray(tile, tileOff + 5 * l1);
+    acc20.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 6 * l1);
+    acc21.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 7 * l1);
+    acc22.mul(FloatVector.broadcast(sp, scale[sIdx + 2])).intoArray(tile, tileOff + 8 * l1);
+    acc30.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 9 * l1);
+    acc31.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 10 * l1);
+    acc32.mul(FloatVector.broadcast(sp, scale[sIdx + 3])).intoArray(tile, tileOff + 11 * l1);
+    acc40.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 12 * l1);
+    acc41.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 13 * l1);
+    acc42.mul(FloatVector.broadcast(sp, scale[sIdx + 4])).intoArray(tile, tileOff + 14 * l1);
+    acc50.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 15 * l1);
+    acc51.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 16 * l1);
+    acc52.mul(FloatVector.broadcast(sp, scale[sIdx + 5])).intoArray(tile, tileOff + 17 * l1);
+    acc60.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 18 * l1);
+    acc61.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 19 * l1);
+    acc62.mul(FloatVector.broadcast(sp, scale[sIdx + 6])).intoArray(tile, tileOff + 20 * l1);
+    acc70.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 21 * l1);
+    acc71.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 22 * l1);
+    acc72.mul(FloatVector.broadcast(sp, scale[sIdx + 7])).intoArray(tile, tileOff + 23 * l1);
   }
 
 }

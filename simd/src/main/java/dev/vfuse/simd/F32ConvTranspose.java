@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
@@ -41,6 +42,11 @@ import jdk.incubator.vector.VectorSpecies;
  * output in float, the bias is added in float: |simd − reference| stays within
  * (L + 2)·2⁻²³·Σ|terms| for L = Cg·(taps reaching the output), as the tests check.
  *
+ * <p>Int8 weights ({@link #prepareInt8}) are transposed the same way and kept as bytes, with the K
+ * channel scales; each task's GEMM dequantizes its rows of A (q·scale, rounded once to float
+ * exactly as {@link Int8Weights#dequantize}) while packing them, which it does anyway, so the result
+ * is that of the float kernel on the dequantized weights and no float copy of the weight exists.
+ *
  * <p>Allocation per run: the task lambda when it runs on several threads; the GEMM's columns and
  * its packing work space live in the caller's scratch.
  */
@@ -65,14 +71,22 @@ final class F32ConvTranspose {
    */
   static PreparedConv prepare(VectorSpecies<Float> sp, ConvTransposeGeometry g, float[] weight, float[] bias,
       float[] offsets, Activation activation) {
-    return new Prepared(sp, g, weight, bias, offsets, activation);
+    return new Prepared(sp, g, weight, null, bias, offsets, activation);
+  }
+
+  /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#convTranspose}, kept as int8. */
+  static PreparedConv prepareInt8(VectorSpecies<Float> sp, ConvTransposeGeometry g, Int8Weights weight, float[] bias,
+      float[] offsets, Activation activation) {
+    return new Prepared(sp, g, null, weight, bias, offsets, activation);
   }
 
   private static final class Prepared implements PreparedConv {
     private final VectorSpecies<Float> sp;
     private final F32GemmPacked gemm;
     private final ConvTransposeGeometry g;
-    private final float[] weightT; // [groups][Kg·R·S][Cg]
+    private final float[] weightT; // [groups][Kg·R·S][Cg], or null for int8
+    private final byte[] int8T; // the same layout, int8, or null
+    private final float[] scales; // [K] for int8, or null
     private final float[] bias;
     private final float[] offsets;
     private final Activation activation;
@@ -85,8 +99,8 @@ final class F32ConvTranspose {
     // Per tap s: the input columns [wLo, wHi) whose output column w·strideW − padLeft + s·dilationW lies in [0, Q).
     private final int[] wLo, wHi;
 
-    Prepared(VectorSpecies<Float> sp, ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
-        Activation activation) {
+    Prepared(VectorSpecies<Float> sp, ConvTransposeGeometry g, float[] weight, Int8Weights int8, float[] bias,
+        float[] offsets, Activation activation) {
       this.sp = Objects.requireNonNull(sp, "species");
       this.gemm = new F32GemmPacked(sp);
       this.g = g;
@@ -98,13 +112,20 @@ final class F32ConvTranspose {
       this.kg = g.k() / groups;
       this.rs = g.r() * g.s();
       this.gemmRowsPerGroup = kg * rs;
-      this.weightT = new float[groups * gemmRowsPerGroup * cg];
+      int size = groups * gemmRowsPerGroup * cg;
+      this.weightT = int8 == null ? new float[size] : null;
+      this.int8T = int8 == null ? null : new byte[size];
+      this.scales = int8 == null ? null : int8.scales();
       for (int grp = 0; grp < groups; grp++) {
         for (int c = 0; c < cg; c++) {
           int src = (grp * cg + c) * gemmRowsPerGroup;
           int dst = grp * gemmRowsPerGroup * cg + c;
           for (int m = 0; m < gemmRowsPerGroup; m++) {
-            weightT[dst + m * cg] = weight[src + m];
+            if (int8 == null) {
+              weightT[dst + m * cg] = weight[src + m];
+            } else {
+              int8T[dst + m * cg] = int8.values()[src + m];
+            }
           }
         }
       }
@@ -141,6 +162,7 @@ final class F32ConvTranspose {
     public int scratchPerWorker() {
       return scratch;
     }
+
 
     @Override
     public void run(float[] x, float[] residual, float[] y, float[] scratchAll, Parallel parallel) {
@@ -185,10 +207,16 @@ final class F32ConvTranspose {
       if (hStart < hEnd) {
         int cols = (hEnd - hStart) * W;
         int base = worker * scratch;
-        gemm.gemm(false, false, kCount * rs, cols, cg, 1f,
-            weightT, (group * gemmRowsPerGroup + k0 * rs) * cg, cg,
-            x, (image * C + group * cg) * H * W + hStart * W, H * W,
-            0f, scratchAll, base, cols, scratchAll, base + columns);
+        int aOff = (group * gemmRowsPerGroup + k0 * rs) * cg;
+        int xOff = (image * C + group * cg) * H * W + hStart * W;
+        if (int8T == null) {
+          gemm.gemm(false, false, kCount * rs, cols, cg, 1f, weightT, aOff, cg, x, xOff, H * W,
+              0f, scratchAll, base, cols, scratchAll, base + columns);
+        } else {
+          // GEMM row kk·R·S + tap is output channel kFirst + kk
+          gemm.gemmInt8A(kCount * rs, cols, cg, 1f, int8T, scales, kFirst, rs, aOff, cg, x, xOff, H * W,
+              0f, scratchAll, base, cols, scratchAll, base + columns);
+        }
         for (int kk = 0; kk < kCount; kk++) {
           int yPlane = (image * K + kFirst + kk) * pq;
           for (int r = 0; r < R; r++) {

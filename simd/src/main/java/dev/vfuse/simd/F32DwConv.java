@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
@@ -51,6 +52,11 @@ import jdk.incubator.vector.VectorSpecies;
  * R·S·2⁻²³·(|bias| + Σ|w·x|). A tap in the padding adds w·0, which is exactly nothing for a finite
  * weight. The epilogue after it is the exact float ops of {@code ConvEpilogue}.
  *
+ * <p>Int8 weights ({@link #prepareInt8}) stay int8 in the prepared kernel: before each band of an
+ * output channel, its R·S weights are dequantized, q·scale rounded once to float exactly as
+ * {@link Int8Weights#dequantize} does, into the worker's scratch, and the band runs on them; the
+ * result is that of the float kernel on the dequantized weights.
+ *
  * <p>Threads: a unit is (image, input channel, band), computing the band for the channel's m
  * outputs; a run cuts the units into {@link #TASKS_PER_THREAD} contiguous ranges per thread. Each
  * worker uses its own slice of the scratch: the phase planes of one band and its ext outputs. A run
@@ -85,7 +91,10 @@ public final class F32DwConv implements PreparedConv {
   private final VectorSpecies<Float> species;
   private final int n, c, h, w, k, multiplier, p, q;
   private final int strideH, strideW, padTop, padLeft;
+  /** Float weights, or null and int8 weights with one scale per output channel. */
   private final float[] weight;
+  private final byte[] int8;
+  private final float[] scales;
   private final float[] bias;
   private final float[] offsets;
   private final Activation activation;
@@ -111,8 +120,8 @@ public final class F32DwConv implements PreparedConv {
   private final int phasesFloats;
   private final int extFloats;
 
-  private F32DwConv(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, float[] offsets,
-      Activation activation) {
+  private F32DwConv(VectorSpecies<Float> species, ConvGeometry g, float[] weight, Int8Weights int8, float[] bias,
+      float[] offsets, Activation activation) {
     this.species = species;
     this.n = g.n();
     this.c = g.c();
@@ -127,6 +136,8 @@ public final class F32DwConv implements PreparedConv {
     this.padTop = g.padTop();
     this.padLeft = g.padLeft();
     this.weight = weight;
+    this.int8 = int8 == null ? null : int8.values();
+    this.scales = int8 == null ? null : int8.scales();
     this.bias = bias;
     this.offsets = offsets;
     this.activation = activation;
@@ -184,12 +195,23 @@ public final class F32DwConv implements PreparedConv {
     if (!supports(g)) {
       throw new IllegalArgumentException("not a depthwise convolution: " + g);
     }
-    return new F32DwConv(species, g, weight, bias, offsets, activation);
+    return new F32DwConv(species, g, weight, null, bias, offsets, activation);
   }
 
+  /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#conv}, kept as int8. */
+  public static PreparedConv prepareInt8(VectorSpecies<Float> species, ConvGeometry g, Int8Weights weight,
+      float[] bias, float[] offsets, Activation activation) {
+    if (!supports(g)) {
+      throw new IllegalArgumentException("not a depthwise convolution: " + g);
+    }
+    return new F32DwConv(species, g, null, weight, bias, offsets, activation);
+  }
+
+
+  /** The phase planes, the ext outputs and, for int8, one channel's dequantized weights. */
   @Override
   public int scratchPerWorker() {
-    return phasesFloats + extFloats;
+    return phasesFloats + extFloats + (int8 == null ? 0 : taps);
   }
 
   @Override
@@ -232,11 +254,20 @@ public final class F32DwConv implements PreparedConv {
         int oc = channel * multiplier + j;
         float b = bias == null ? 0f : bias[oc];
         int yBand = (image * k + oc) * plane + p0 * q;
+        float[] weights = weight;
         int wOff = oc * taps;
+        if (int8 != null) {
+          weights = scratch;
+          wOff = ext + extFloats;
+          float scale = scales[oc];
+          for (int t = 0; t < taps; t++) {
+            scratch[wOff + t] = int8[oc * taps + t] * scale;
+          }
+        }
         switch (bits) {
-          case 128 -> band128(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
-          case 256 -> band256(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
-          case 512 -> band512(scratch, base, ext, rows, phaseWidth, tapOffset, weight, wOff, b, y, yBand, q);
+          case 128 -> band128(scratch, base, ext, rows, phaseWidth, tapOffset, weights, wOff, b, y, yBand, q);
+          case 256 -> band256(scratch, base, ext, rows, phaseWidth, tapOffset, weights, wOff, b, y, yBand, q);
+          case 512 -> band512(scratch, base, ext, rows, phaseWidth, tapOffset, weights, wOff, b, y, yBand, q);
           default -> throw new IllegalArgumentException("unsupported species " + species);
         }
         if (epilogue) {

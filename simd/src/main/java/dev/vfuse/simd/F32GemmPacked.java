@@ -79,6 +79,26 @@ final class F32GemmPacked {
   /** {@link #gemm} in the caller's work space: at least {@link #workFloats} floats from {@code workOff}. */
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, float[] work, int workOff) {
+    gemm(transA, transB, m, n, k, alpha, a, null, null, 0, 0, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, work,
+        workOff);
+  }
+
+  /**
+   * {@link #gemm} with an int8 left operand, not transposed: A(i, l) = q[aOff + i·lda + l]·scale
+   * with scale = aScale[scaleOff + i / rowsPerScale], dequantized (rounded once to float, as
+   * {@code Int8Weights.dequantize} does) while A is packed, so the float micro-kernel runs unchanged.
+   */
+  void gemmInt8A(int m, int n, int k, float alpha, byte[] q, float[] aScale, int scaleOff, int rowsPerScale,
+      int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, float[] work,
+      int workOff) {
+    gemm(false, false, m, n, k, alpha, null, q, aScale, scaleOff, rowsPerScale, aOff, lda, b, bOff, ldb, beta, c,
+        cOff, ldc, work, workOff);
+  }
+
+  /** The loop nest, A float ({@code a}) or int8 ({@code q}, with its row scales). */
+  private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, byte[] q,
+      float[] aScale, int scaleOff, int rowsPerScale, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+      float[] c, int cOff, int ldc, float[] work, int workOff) {
     if (m <= 0 || n <= 0) {
       return;
     }
@@ -103,7 +123,11 @@ final class F32GemmPacked {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, packBOff);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, packA, packAOff);
+          if (q == null) {
+            packA(transA, a, aOff, lda, ic, mc, pc, kc, packA, packAOff);
+          } else {
+            packAInt8(q, aScale, scaleOff, rowsPerScale, aOff, lda, ic, mc, pc, kc, packA, packAOff);
+          }
           for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int bPanel = jr * kc;
@@ -148,6 +172,19 @@ final class F32GemmPacked {
         accumulate128(kc, aP, aIdx, bP, bIdx, tile, tileOff);
         store128(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  /**
+   * {@link #microKernel}'s store alone: C = alpha·tile + beta·C (C not read when beta is 0) for
+   * {@code rows} rows of the tile (NR floats a row) and its first {@code cols} ≤ NR columns.
+   */
+  void store(float[] tile, int tileOff, float alpha, float beta, float[] c, int cIdx, int ldc, int rows, int cols) {
+    switch (species.vectorBitSize()) {
+      case 512 -> store512(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
+      case 256 -> store256(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
+      case 128 -> store128(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       default -> throw new IllegalStateException("unsupported species " + species);
     }
   }
@@ -465,8 +502,30 @@ final class F32GemmPacked {
     }
   }
 
+  /** {@link #packA} (not transposed) from int8 rows, row i dequantized with aScale[scaleOff + i / rowsPerScale]. */
+  private static void packAInt8(byte[] q, float[] aScale, int scaleOff, int rowsPerScale, int aOff, int lda, int ic,
+      int mc, int pc, int kc, float[] dst, int dstOff) {
+    for (int ip = 0; ip < mc; ip += MR) {
+      int rows = Math.min(MR, mc - ip);
+      int base = dstOff + ip * kc;
+      for (int i = 0; i < rows; i++) {
+        int row = ic + ip + i;
+        float scale = aScale[scaleOff + row / rowsPerScale];
+        int src = aOff + row * lda + pc;
+        for (int l = 0, d = base + i; l < kc; l++, d += MR) {
+          dst[d] = q[src + l] * scale;
+        }
+      }
+      for (int i = rows; i < MR; i++) {
+        for (int l = 0, d = base + i; l < kc; l++, d += MR) {
+          dst[d] = 0f;
+        }
+      }
+    }
+  }
+
   /** k = 0: C = beta·C as the reference rounds it, or 0 without reading C when beta is 0. */
-  private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+  static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
     for (int i = 0; i < m; i++) {
       int row = cOff + i * ldc;
       if (beta == 0f) {

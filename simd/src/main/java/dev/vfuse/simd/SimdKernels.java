@@ -5,6 +5,7 @@ import dev.vfuse.kernel.BinaryOp;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
+import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PreparedConv;
@@ -44,6 +45,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       for depthwise, {@link F32Conv3x3Winograd} for 3×3 stride-1 layers where it wins (see
  *       {@link #winogradWins}; its tolerance is its own, stated in its test).
  * </ul>
+ *
+ * <p>Int8 weights ({@link #prepareConv2dInt8}, {@link #prepareConvTranspose2dInt8},
+ * {@link #prepareGemmInt8}) stay int8 in the prepared kernels, packed as the float ones are; see
+ * each method for where the scale goes.
  *
  * <p>Each vector kernel handles its whole length: a loop of full vectors up to
  * {@code species.loopBound(n)}, then one masked vector for the tail. Clamps use compare and blend,
@@ -255,6 +260,15 @@ public final class SimdKernels extends ReferenceKernels {
     return new F32GemmPreparedB(species, transB, n, k, b, ldb);
   }
 
+  /**
+   * {@link F32GemmPreparedInt8B}: op(B) packed once as int8 panels, widened to float in registers,
+   * each column's scale applied to its sum before alpha and beta.
+   */
+  @Override
+  public PreparedGemm prepareGemmInt8(boolean transB, int n, int k, Int8Weights b) {
+    return new F32GemmPreparedInt8B(species, transB, n, k, b);
+  }
+
   // ---------------------------------------------------------------- conv2d
 
   /**
@@ -274,6 +288,20 @@ public final class SimdKernels extends ReferenceKernels {
       return F32Conv3x3Winograd.prepare(species, g, weight, bias, offsets, activation);
     }
     return F32ConvImplicitGemm.prepare(species, g, weight, bias, offsets, activation);
+  }
+
+  /**
+   * Int8 weights, never Winograd (its transformed weights are not int8): depthwise {@link F32DwConv}
+   * on each channel's weights dequantized at run time (a few floats of scratch), the others
+   * {@link F32ConvImplicitGemm} on int8 panels, whose sums are scaled per channel before the bias.
+   */
+  @Override
+  public PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, float[] offsets,
+      Activation activation) {
+    if (F32DwConv.supports(g)) {
+      return F32DwConv.prepareInt8(species, g, weight, bias, offsets, activation);
+    }
+    return F32ConvImplicitGemm.prepareInt8(species, g, weight, bias, offsets, activation);
   }
 
   /**
@@ -314,6 +342,13 @@ public final class SimdKernels extends ReferenceKernels {
   public PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
       Activation activation) {
     return F32ConvTranspose.prepare(species, g, weight, bias, offsets, activation);
+  }
+
+  /** {@link F32ConvTranspose} with the int8 weight transposed once, dequantized by each task's GEMM as it packs it. */
+  @Override
+  public PreparedConv prepareConvTranspose2dInt8(ConvTransposeGeometry g, Int8Weights weight, float[] bias,
+      float[] offsets, Activation activation) {
+    return F32ConvTranspose.prepareInt8(species, g, weight, bias, offsets, activation);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
+import static dev.vfuse.simd.PreparedConvCheck.abs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vfuse.kernel.Activation;
@@ -10,7 +11,6 @@ import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -46,24 +46,12 @@ class F32ConvTransposeTest {
 
   private static final ReferenceKernels REFERENCE = new ReferenceKernels();
 
-
-  private static final TwoThreads TWO = TwoThreads.INSTANCE;
-
-  /** What the epilogue carries besides the bias. */
-  record Epilogue(boolean bias, boolean offsets, boolean residual, Activation activation) {
-    @Override
-    public String toString() {
-      return (bias ? "bias" : "no bias") + (offsets ? " +offsets" : "") + (residual ? " +residual" : "")
-          + (activation == null ? "" : " " + activation);
-    }
-  }
-
-  private static final Epilogue[] EPILOGUES = {
-    new Epilogue(true, false, false, null),
-    new Epilogue(false, false, false, null),
-    new Epilogue(true, true, false, new Activation.Relu()),
-    new Epilogue(true, false, true, new Activation.Sigmoid()),
-    new Epilogue(false, true, true, new Activation.Clip(0f, 6f)),
+  private static final PreparedConvCheck.Epilogue[] EPILOGUES = {
+    new PreparedConvCheck.Epilogue(true, false, false, null),
+    new PreparedConvCheck.Epilogue(false, false, false, null),
+    new PreparedConvCheck.Epilogue(true, true, false, new Activation.Relu()),
+    new PreparedConvCheck.Epilogue(true, false, true, new Activation.Sigmoid()),
+    new PreparedConvCheck.Epilogue(false, true, true, new Activation.Clip(0f, 6f)),
   };
 
   static Stream<Arguments> cases() {
@@ -112,7 +100,7 @@ class F32ConvTransposeTest {
       }
     }
     cases.add(Arguments.of(FloatVector.SPECIES_PREFERRED, ct(1, 24, 160, 160, 24, 2, 2, 2, 0, 0, 1, 1),
-        new Epilogue(true, false, false, new Activation.Relu())));
+        new PreparedConvCheck.Epilogue(true, false, false, new Activation.Relu())));
     return cases.stream();
   }
 
@@ -125,7 +113,7 @@ class F32ConvTransposeTest {
 
   @ParameterizedTest(name = "{0} {1} {2}")
   @MethodSource("cases")
-  void matchesReference(VectorSpecies<Float> sp, ConvTransposeGeometry g, Epilogue e) {
+  void matchesReference(VectorSpecies<Float> sp, ConvTransposeGeometry g, PreparedConvCheck.Epilogue e) {
     SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), g.hashCode(), e.hashCode());
     int inSize = g.n() * g.c() * g.h() * g.w();
     int size = (int) g.outputSize();
@@ -143,54 +131,22 @@ class F32ConvTransposeTest {
         absSum);
     int reduction = g.c() / g.groups() * maxTaps(g.p(), g.padTop(), g.strideH(), g.dilationH(), g.h(), g.r())
         * maxTaps(g.q(), g.padLeft(), g.strideW(), g.dilationW(), g.w(), g.s())
-        + (offsets != null ? 1 : 0) + (residual != null ? 1 : 0);
+        + e.roundings();
 
-    float[] xIn = x.clone();
     float[] wIn = w.clone();
     PreparedConv linear = F32ConvTranspose.prepare(sp, g, wIn, bias, offsets, null);
     PreparedConv activated = e.activation() == null ? null
         : F32ConvTranspose.prepare(sp, g, wIn, bias, offsets, e.activation());
-    float[] serial = null;
-    for (Parallel parallel : List.of(Parallel.SERIAL, TWO)) {
-      String context = "convTranspose " + bits(sp) + " species " + sp + ", " + g + " P=" + g.p() + " Q=" + g.q()
-          + ", " + e + ", " + parallel;
-      float[] actual = FloatData.sentinels(size);
-      linear.run(xIn, residual, actual, scratch(linear, parallel), parallel);
-      ReductionTolerance.assertClose(context, reduction, expected, absSum, actual, FloatData.sentinels(size),
-          i -> i < size);
-      if (activated != null) {
-        float[] fused = FloatData.sentinels(size);
-        activated.run(xIn, residual, fused, scratch(activated, parallel), parallel);
-        float[] applied = actual.clone();
-        for (int i = 0; i < size; i++) {
-          applied[i] = e.activation().apply(actual[i]);
-        }
-        if (FloatData.ulpActivation(e.activation())) {
-          FloatData.assertWithinUlps(context + ": fused activation vs activation of the linear run", applied, fused, 1);
-        } else {
-          FloatData.assertSame(context + ": fused activation vs activation of the linear run", applied, fused);
-        }
-      }
-      if (serial == null) {
-        serial = actual;
-      } else {
-        FloatData.assertSame(context + ": two threads vs serial", serial, actual);
-      }
-      FloatData.assertSame(context + ": x changed", x, xIn);
-      FloatData.assertSame(context + ": weight changed", w, wIn);
-    }
+    String context = "convTranspose " + bits(sp) + " species " + sp + ", " + g + " P=" + g.p() + " Q=" + g.q() + ", "
+        + e;
+    PreparedConvCheck.assertPrepared(context, linear, activated, e.activation(), x, residual, size, expected, absSum,
+        reduction);
+    FloatData.assertSame(context + ": weight changed", w, wIn);
     assertThat(linear.scratchPerWorker()).isGreaterThanOrEqualTo(0);
   }
 
-  /** Scratch for every worker, full of NaN: the kernel must not read what it did not write. */
-  private static float[] scratch(PreparedConv conv, Parallel parallel) {
-    float[] s = new float[conv.scratchPerWorker() * parallel.threads()];
-    Arrays.fill(s, Float.NaN);
-    return s;
-  }
-
   /** The most (tap, input position) pairs that reach one output position along an axis. */
-  private static int maxTaps(int out, int pad, int stride, int dilation, int in, int taps) {
+  static int maxTaps(int out, int pad, int stride, int dilation, int in, int taps) {
     int max = 0;
     for (int o = 0; o < out; o++) {
       int count = 0;
@@ -205,7 +161,4 @@ class F32ConvTransposeTest {
     return max;
   }
 
-  private static float[] abs(float[] a) {
-    return a == null ? null : ReductionTolerance.abs(a);
-  }
 }
