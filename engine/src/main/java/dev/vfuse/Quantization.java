@@ -10,11 +10,12 @@ import java.util.Map;
  *
  * @param biasCorrection how the shift quantization causes in each layer's mean output is removed
  * @param calibration inputs for {@link BiasCorrection#EMPIRICAL} (each a map from input name to tensor)
+ * @param equalize whether cross-layer equalization rescales conv pairs before quantizing
  * @param evaluation inputs on which loading measures each layer's and the model's error against
  *     float, with and without the correction, for the {@link Model#quantizationReport() report};
  *     empty to skip the measurement
  */
-public record Quantization(BiasCorrection biasCorrection, List<Map<String, Tensor>> calibration,
+public record Quantization(BiasCorrection biasCorrection, boolean equalize, List<Map<String, Tensor>> calibration,
     List<Map<String, Tensor>> evaluation) {
 
   /** Bias correction after weight quantization (Nagel et al., ICCV 2019). */
@@ -41,20 +42,30 @@ public record Quantization(BiasCorrection biasCorrection, List<Map<String, Tenso
     }
   }
 
-  /** Int8 weights with analytical bias correction, no evaluation. */
+  /** Without equalization. */
+  public Quantization(BiasCorrection biasCorrection, List<Map<String, Tensor>> calibration,
+      List<Map<String, Tensor>> evaluation) {
+    this(biasCorrection, false, calibration, evaluation);
+  }
+
+  /** Int8 weights with analytical bias correction, no equalization, no evaluation. */
   public static Quantization int8() {
-    return new Quantization(BiasCorrection.ANALYTICAL, List.of(), List.of());
+    return new Quantization(BiasCorrection.ANALYTICAL, false, List.of(), List.of());
   }
 
   public Quantization withBiasCorrection(BiasCorrection c) {
-    return new Quantization(c, calibration, evaluation);
+    return new Quantization(c, equalize, calibration, evaluation);
+  }
+
+  public Quantization withEqualization(boolean e) {
+    return new Quantization(biasCorrection, e, calibration, evaluation);
   }
 
   public Quantization withCalibration(List<Map<String, Tensor>> inputs) {
-    return new Quantization(biasCorrection, inputs, evaluation);
+    return new Quantization(biasCorrection, equalize, inputs, evaluation);
   }
 
   public Quantization withEvaluation(List<Map<String, Tensor>> inputs) {
-    return new Quantization(biasCorrection, calibration, inputs);
+    return new Quantization(biasCorrection, equalize, calibration, inputs);
   }
 }

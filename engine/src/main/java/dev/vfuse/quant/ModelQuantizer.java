@@ -40,8 +40,14 @@ public final class ModelQuantizer {
    * @param calibration samples (inputs in graph order) for empirical correction
    * @param evaluation samples on which to measure errors, possibly none
    */
-  public static Result quantize(Graph fused, BiasCorrection correction, List<NdArray[]> calibration,
+  public static Result quantize(Graph fused, BiasCorrection correction, boolean equalize, List<NdArray[]> calibration,
       List<NdArray[]> evaluation, Kernels kernels) throws ModelFormatException {
+    int equalized = 0;
+    if (equalize) {
+      CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(fused);
+      fused = cle.graph();
+      equalized = cle.pairs();
+    }
     WeightQuantizer.Result plain = WeightQuantizer.quantize(fused, false, true);
     Graph corrected;
     List<QuantizedLayer> layers;
@@ -74,7 +80,7 @@ public final class ModelQuantizer {
       layers = evaluate(fused, plain.graph(), corrected, layers, evaluation, kernels, model);
     }
     QuantizationReport report = new QuantizationReport(correction.name().toLowerCase(java.util.Locale.ROOT),
-        bytes(fused), bytes(corrected), layers, evaluation.size(), model[0], model[1], model[2], model[3]);
+        equalized, bytes(fused), bytes(corrected), layers, evaluation.size(), model[0], model[1], model[2], model[3]);
     return new Result(corrected, report);
   }
 

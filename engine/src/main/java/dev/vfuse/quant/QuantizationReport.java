@@ -8,6 +8,7 @@ import java.util.Locale;
  * output error against float before and after correction, when measured) and for the whole model.
  *
  * @param biasCorrection none, analytical or empirical
+ * @param equalizedPairs conv pairs cross-layer equalization rescaled before quantizing (0 when off)
  * @param floatWeightBytes bytes of all the constants of the fused float model
  * @param quantizedWeightBytes bytes of all the constants after quantization (int8 weights, scales,
  *     biases, shift taps, everything not quantized)
@@ -18,7 +19,7 @@ import java.util.Locale;
  * @param outputMaxAbsUncorrected largest |int8 − float| over the outputs, without correction
  * @param outputMaxAbsCorrected the same with the correction
  */
-public record QuantizationReport(String biasCorrection, long floatWeightBytes, long quantizedWeightBytes,
+public record QuantizationReport(String biasCorrection, int equalizedPairs, long floatWeightBytes, long quantizedWeightBytes,
     List<QuantizedLayer> layers, int evaluatedInputs, double outputErrorUncorrected, double outputErrorCorrected,
     double outputMaxAbsUncorrected, double outputMaxAbsCorrected) {
 
@@ -35,9 +36,9 @@ public record QuantizationReport(String biasCorrection, long floatWeightBytes, l
   /** A few lines for people. */
   public String summary() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "int8 weights: %d layers, %.2f MB -> %.2f MB (%.3fx); bias correction %s on %d of them%n",
+    b.append(String.format(Locale.ROOT, "int8 weights: %d layers, %.2f MB -> %.2f MB (%.3fx); bias correction %s on %d of them; %d pairs equalized%n",
         layers.size(), floatWeightBytes / 1e6, quantizedWeightBytes / 1e6, memoryRatio(), biasCorrection,
-        correctedLayers(), layers.size()));
+        correctedLayers(), equalizedPairs));
     if (evaluatedInputs > 0) {
       b.append(String.format(Locale.ROOT, "output error vs float on %d input(s): relative RMS %.3e uncorrected, %.3e corrected; max |diff| %.3e, %.3e%n",
           evaluatedInputs, outputErrorUncorrected, outputErrorCorrected, outputMaxAbsUncorrected, outputMaxAbsCorrected));
@@ -64,6 +65,7 @@ public record QuantizationReport(String biasCorrection, long floatWeightBytes, l
     StringBuilder b = new StringBuilder("{\n");
     b.append("  \"weights\": \"int8\",\n");
     b.append("  \"bias_correction\": ").append(str(biasCorrection)).append(",\n");
+    b.append("  \"equalized_pairs\": ").append(equalizedPairs).append(",\n");
     b.append("  \"float_weight_bytes\": ").append(floatWeightBytes).append(",\n");
     b.append("  \"quantized_weight_bytes\": ").append(quantizedWeightBytes).append(",\n");
     b.append("  \"memory_ratio\": ").append(num(memoryRatio())).append(",\n");

@@ -60,10 +60,15 @@ public final class WeightQuantizer {
    * measure what the border term is worth).
    */
   public static Result quantize(Graph fused, boolean analytical, boolean exactBorders) {
+    return quantize(fused, analytical, exactBorders, n -> true);
+  }
+
+  /** {@link #quantize(Graph, boolean, boolean)} of the layers {@code which} accepts only. */
+  static Result quantize(Graph fused, boolean analytical, boolean exactBorders, java.util.function.Predicate<Node> which) {
     WeightQuantizer q = new WeightQuantizer(fused, analytical, exactBorders);
     List<Node> nodes = new ArrayList<>();
     for (Node n : fused.nodes()) {
-      nodes.add(q.rewrite(n));
+      nodes.add(which.test(n) ? q.rewrite(n) : n);
     }
     Graph out = new Graph(nodes, q.constants, fused.inputs(), fused.outputs(), fused.opset());
     return new Result(dev.vfuse.exec.Program.withReferencedConstants(out), List.copyOf(q.layers));
