@@ -127,4 +127,37 @@ final class Bindings {
   private static String join(List<String> names) {
     return names.isEmpty() ? "(none)" : names.stream().collect(Collectors.joining(", "));
   }
+
+  /**
+   * Calibration samples from a folder: for a one-input model each {@code .npy} file is a sample;
+   * otherwise each subfolder is one, holding {@code NAME.npy} for every input. Sorted by name.
+   */
+  static List<Map<String, dev.vfuse.Tensor>> samples(Path dir, List<ValueInfo> model) {
+    List<Map<String, dev.vfuse.Tensor>> out = new java.util.ArrayList<>();
+    try (var entries = java.nio.file.Files.list(dir)) {
+      List<Path> sorted = entries.sorted().toList();
+      for (Path p : sorted) {
+        if (model.size() == 1 && p.toString().endsWith(".npy")) {
+          out.add(Map.of(model.get(0).name(), dev.vfuse.io.Npy.read(p)));
+        } else if (model.size() > 1 && java.nio.file.Files.isDirectory(p)) {
+          Map<String, dev.vfuse.Tensor> sample = new java.util.LinkedHashMap<>();
+          for (ValueInfo v : model) {
+            Path f = p.resolve(v.name() + ".npy");
+            if (!java.nio.file.Files.isRegularFile(f)) {
+              throw new UsageException("calibration sample " + p + " lacks " + v.name() + ".npy");
+            }
+            sample.put(v.name(), dev.vfuse.io.Npy.read(f));
+          }
+          out.add(sample);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new UsageException("cannot read calibration folder " + dir + ": " + e.getMessage());
+    }
+    if (out.isEmpty()) {
+      throw new UsageException("calibration folder " + dir + " holds no "
+          + (model.size() == 1 ? ".npy files" : "sample subfolders"));
+    }
+    return out;
+  }
 }

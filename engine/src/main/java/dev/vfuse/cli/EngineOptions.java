@@ -3,6 +3,7 @@ package dev.vfuse.cli;
 import dev.vfuse.Backend;
 import dev.vfuse.Model;
 import dev.vfuse.ModelOptions;
+import dev.vfuse.Quantization;
 import dev.vfuse.VfuseException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options every command that loads a model shares: {@code --backend}, {@code --no-fuse},
- * {@code --threads}, {@code --verify-fusion}.
+ * {@code --threads}, {@code --verify-fusion}, and int8 quantization ({@code --quantize int8},
+ * {@code --bias-correction}, {@code --calibration DIR}, {@code --equalize}).
  */
 public final class EngineOptions {
   private static final ModelOptions DEFAULTS = ModelOptions.defaults();
@@ -30,8 +32,37 @@ public final class EngineOptions {
       description = "At load, check every fused layer against the layers it replaced and report the error per layer.")
   boolean verifyFusion = DEFAULTS.verifyFusion();
 
+  @Option(names = "--quantize", paramLabel = "int8",
+      description = "Quantize weights at load: int8, per output channel, after fusion. Activations stay float.")
+  String quantize;
+
+  @Option(names = "--bias-correction", paramLabel = "none|analytical|empirical",
+      description = "With --quantize: how the mean shift int8 weights cause is removed. analytical: from the folded "
+          + "BatchNorms' statistics, exact at padded borders; empirical: measured on --calibration inputs. "
+          + "Default: analytical.")
+  String biasCorrection = "analytical";
+
+  @Option(names = "--calibration", paramLabel = "DIR",
+      description = "With --bias-correction empirical: a folder of .npy inputs (one per sample for a one-input model; "
+          + "else one subfolder per sample holding NAME.npy for each input).")
+  Path calibration;
+
+  @Option(names = "--equalize", description = "With --quantize: cross-layer equalization of Conv→ReLU→Conv pairs first.")
+  boolean equalize;
+
+  /** Inputs the load measures quantization error on (set by run when it writes a report). */
+  java.util.List<java.util.Map<String, dev.vfuse.Tensor>> evaluation = java.util.List.of();
+
   /** The options to load with; a bad value is a usage error. */
   ModelOptions toModelOptions() {
+    return toModelOptions(null);
+  }
+
+  /**
+   * The options to load with, the calibration inputs bound to the model's {@code inputs} when given
+   * (before the model is read they are not, and only the option values are checked).
+   */
+  ModelOptions toModelOptions(java.util.List<dev.vfuse.ValueInfo> inputs) {
     if (threads < 1) {
       throw new UsageException("--threads must be at least 1, got " + threads);
     }
@@ -42,7 +73,41 @@ public final class EngineOptions {
       throw new UsageException(e.getMessage());
     }
     // keeps the defaults of any other option
-    return DEFAULTS.withBackend(b).withFuse(!noFuse).withThreads(threads).withVerifyFusion(verifyFusion);
+    ModelOptions options = DEFAULTS.withBackend(b).withFuse(!noFuse).withThreads(threads).withVerifyFusion(verifyFusion);
+    if (quantize == null) {
+      return options;
+    }
+    Quantization q = quantization(inputs);
+    return q == null ? options : options.withQuantization(q);
+  }
+
+  /** Whether loading needs the model's inputs first, to bind calibration files. */
+  private boolean calibrates() {
+    return quantize != null && biasCorrection.equalsIgnoreCase("empirical");
+  }
+
+  private Quantization quantization(java.util.List<dev.vfuse.ValueInfo> inputs) {
+    if (!quantize.equalsIgnoreCase("int8")) {
+      throw new UsageException("--quantize supports int8, got " + quantize);
+    }
+    Quantization.BiasCorrection c;
+    try {
+      c = Quantization.BiasCorrection.valueOf(biasCorrection.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--bias-correction must be none, analytical or empirical, got " + biasCorrection);
+    }
+    if (c == Quantization.BiasCorrection.EMPIRICAL && calibration == null) {
+      throw new UsageException("--bias-correction empirical needs --calibration DIR");
+    }
+    if (calibration != null && !java.nio.file.Files.isDirectory(calibration)) {
+      throw new UsageException("--calibration " + calibration + " is not a folder");
+    }
+    if (c == Quantization.BiasCorrection.EMPIRICAL && inputs == null) {
+      return null; // checked; the samples are bound once the model's inputs are known
+    }
+    java.util.List<java.util.Map<String, dev.vfuse.Tensor>> samples = c == Quantization.BiasCorrection.EMPIRICAL
+        ? Bindings.samples(calibration, inputs) : java.util.List.of();
+    return new Quantization(c, equalize, samples, evaluation);
   }
 
   /**
@@ -50,8 +115,14 @@ public final class EngineOptions {
    * in {@code m.onnx: node 'conv1': …}.
    */
   Model load(Path model) throws IOException, VfuseException {
-    ModelOptions options = toModelOptions();
     try {
+      ModelOptions options = toModelOptions();
+      if (calibrates()) {
+        // The calibration files bind to the model's inputs, known only once the model is read.
+        byte[] bytes = java.nio.file.Files.readAllBytes(model);
+        options = toModelOptions(dev.vfuse.onnx.OnnxImporter.read(bytes).graph().inputs());
+        return Model.load(bytes, options);
+      }
       return Model.load(model, options);
     } catch (VfuseException e) {
       throw new VfuseException(null, model + ": " + e.getMessage(), e);
@@ -60,6 +131,8 @@ public final class EngineOptions {
 
   /** Like {@code backend=simd threads=1 fuse=on}, for headers and the latency line. */
   String describe() {
-    return "backend=" + backend.toLowerCase(Locale.ROOT) + " threads=" + threads + " fuse=" + (noFuse ? "off" : "on");
+    return "backend=" + backend.toLowerCase(Locale.ROOT) + " threads=" + threads + " fuse=" + (noFuse ? "off" : "on")
+        + (quantize == null ? "" : " weights=int8 bias-correction=" + biasCorrection.toLowerCase(Locale.ROOT)
+            + (equalize ? " equalize" : ""));
   }
 }

@@ -60,7 +60,7 @@ final class InspectCommand implements Callable<Integer> {
 
   /** The sections, in print order. */
   List<Section> sections() {
-    return List.of(this::header, this::values, this::ops, this::parameters, this::work, this::fusion);
+    return List.of(this::header, this::values, this::ops, this::parameters, this::work, this::fusion, this::quantization);
   }
 
   @Override
@@ -118,6 +118,14 @@ final class InspectCommand implements Callable<Integer> {
     for (FusionReport.LayerCheck c : r.checks()) {
       out.println(String.format(Locale.ROOT, "  verified %s: max|err| %.3g (%.3g of its scale)", c.node(), c.maxAbsError(), c.maxRelError()));
     }
+  }
+
+  /** With --quantize: the summary and one line per int8 layer (range, scales, bias shift, correction). */
+  void quantization(Model m, PrintWriter out) {
+    m.quantizationReport().ifPresent(q -> {
+      out.print("quantized  " + q.summary());
+      out.print(q.table());
+    });
   }
 
   void parameters(Model m, PrintWriter out) {

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vfuse run MODEL.onnx --input X.npy [--input NAME=X.npy ...] [--output Y.npy ...]
- * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R] [--report FILE.json] [--verify-fusion]}.
+ * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R] [--report FILE.json] [--verify-fusion]
+ * [--quantize int8 [--bias-correction none|analytical|empirical] [--calibration DIR] [--equalize]]}.
  *
  * <p>Loads the model, binds the inputs ({@link Bindings}), runs it once, or with {@code --repeat R}
  * once to warm up and R times timed, prints each output's name, shape and a summary, and writes
@@ -34,7 +35,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:",
         "  vfuse run resnet18.onnx --input image.npy --output logits.npy",
         "  vfuse run model.onnx --input a=a.npy --input b=b.npy --output sum=s.npy",
-        "  vfuse run resnet18.onnx --input image.npy --backend simd --repeat 20"})
+        "  vfuse run resnet18.onnx --input image.npy --backend simd --repeat 20",
+        "  vfuse run resnet18.onnx --input image.npy --quantize int8 --report r.json",
+        "  vfuse run det.onnx --input page.npy --quantize int8 --bias-correction empirical --calibration pages/"})
 final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -52,7 +55,8 @@ final class RunCommand implements Callable<Integer> {
   @Mixin EngineOptions engine = new EngineOptions();
 
   @Option(names = "--report", paramLabel = "FILE.json",
-      description = "Write the fusion report (op counts before and after, fusions, refusals, verification) as JSON.")
+      description = "Write the fusion report (op counts before and after, fusions, refusals, verification) as JSON; "
+          + "with --quantize, {\"fusion\": …, \"quantization\": …}, the quantization errors measured on this run's inputs.")
   Path report;
 
   @Option(names = "--repeat", paramLabel = "R",
@@ -68,13 +72,32 @@ final class RunCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Path cwd = Path.of("");
 
+    if (engine.quantize != null && report != null) {
+      // The report measures int8 against float on this run's inputs, so they are read first.
+      List<ValueInfo> declared;
+      try {
+        declared = dev.vfuse.onnx.OnnxImporter.read(java.nio.file.Files.readAllBytes(model)).graph().inputs();
+      } catch (VfuseException e) {
+        throw new VfuseException(null, model + ": " + e.getMessage(), e);
+      }
+      Map<String, Tensor> sample = new LinkedHashMap<>();
+      for (Map.Entry<String, Path> e : Bindings.inputs(inputs, declared, cwd).entrySet()) {
+        sample.put(e.getKey(), Npy.read(e.getValue()));
+      }
+      engine.evaluation = List.of(sample);
+    }
     long t0 = System.nanoTime();
     try (Model m = engine.load(model)) {
       long loadNanos = System.nanoTime() - t0;
       out.println("model " + model + " loaded in " + Summaries.ms(loadNanos) + " ms (" + engine.describe() + ")");
+      m.quantizationReport().ifPresent(q -> out.print(q.summary()));
       if (report != null) {
-        java.nio.file.Files.writeString(report, m.fusionReport().toJson());
-        out.println("fusion report -> " + report + " (" + m.fusionReport().fusedCount() + " fusions)");
+        String fusion = m.fusionReport().toJson();
+        String json = m.quantizationReport().map(q -> "{\n\"fusion\": " + fusion.strip() + ",\n\"quantization\": "
+            + q.toJson().strip() + "\n}\n").orElse(fusion);
+        java.nio.file.Files.writeString(report, json);
+        out.println("report -> " + report + " (" + m.fusionReport().fusedCount() + " fusions"
+            + m.quantizationReport().map(q -> ", " + q.layers().size() + " int8 layers").orElse("") + ")");
       }
 
       Map<String, Path> inFiles = Bindings.inputs(inputs, m.inputs(), cwd);

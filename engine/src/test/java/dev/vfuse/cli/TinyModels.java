@@ -43,6 +43,53 @@ final class TinyModels {
     return write(dir.resolve("add_relu.onnx"), g);
   }
 
+  /**
+   * y = Conv3x3(Relu(BN(Conv3x3(x)))) with padding 1, x [1, 2, 2, 2] and y [1, 2, 2, 2]: a model
+   * with a BatchNorm to fold and weights to quantize. Weights are fixed, varied values.
+   */
+  static Path convBnConv(Path dir) throws IOException {
+    GraphProto g = GraphProto.newBuilder()
+        .setName("conv_bn_conv")
+        .addNode(conv("conv0", "x", "w0", "h"))
+        .addNode(NodeProto.newBuilder().setOpType("BatchNormalization").setName("bn0")
+            .addInput("h").addInput("gamma").addInput("beta").addInput("mean").addInput("var").addOutput("hb"))
+        .addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu0").addInput("hb").addOutput("hr"))
+        .addNode(conv("conv1", "hr", "w1", "y"))
+        .addInitializer(floats("w0", new int[] {2, 2, 3, 3}, 0.37f))
+        .addInitializer(floats("w1", new int[] {2, 2, 3, 3}, -0.23f))
+        .addInitializer(floats("gamma", new int[] {2}, 1.1f))
+        .addInitializer(floats("beta", new int[] {2}, 0.4f))
+        .addInitializer(floats("mean", new int[] {2}, 0.1f))
+        .addInitializer(floats("var", new int[] {2}, 0.9f))
+        .addInput(value("x", SHAPE))
+        .addOutput(value("y", SHAPE))
+        .build();
+    return write(dir.resolve("conv_bn_conv.onnx"), g);
+  }
+
+  private static NodeProto conv(String name, String in, String w, String out) {
+    return NodeProto.newBuilder().setOpType("Conv").setName(name).addInput(in).addInput(w).addOutput(out)
+        .addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("pads").setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INTS)
+            .addInts(1).addInts(1).addInts(1).addInts(1))
+        .build();
+  }
+
+  /** A float initializer with values v0·(1 + i·0.37) mod 1.7, alternating in sign. */
+  private static ai.onnx.proto.OnnxMl.TensorProto floats(String name, int[] shape, float v0) {
+    ai.onnx.proto.OnnxMl.TensorProto.Builder t = ai.onnx.proto.OnnxMl.TensorProto.newBuilder().setName(name)
+        .setDataType(ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE);
+    int n = 1;
+    for (int d : shape) {
+      t.addDims(d);
+      n *= d;
+    }
+    for (int i = 0; i < n; i++) {
+      float v = (v0 * (1 + i * 0.37f)) % 1.7f;
+      t.addFloatData(name.startsWith("w") && i % 2 == 1 ? -v : Math.abs(v) + (name.equals("var") ? 0.5f : 0f));
+    }
+    return t.build();
+  }
+
   private static Path write(Path file, GraphProto g) throws IOException {
     ModelProto m = ModelProto.newBuilder()
         .setIrVersion(7)

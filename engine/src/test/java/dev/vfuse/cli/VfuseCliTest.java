@@ -214,6 +214,59 @@ class VfuseCliTest {
   }
 
   @Test
+  void quantizeWritesTheReportWithBothParts() throws IOException {
+    Path model = TinyModels.convBnConv(dir);
+    Path report = dir.resolve("r.json");
+    Run r = vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8", "--report", report.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("weights=int8 bias-correction=analytical", "int8 weights: 2 layers",
+        "output error vs float on 1 input(s)", "2 int8 layers");
+    String json = Files.readString(report);
+    assertThat(json).startsWith("{\n\"fusion\": {").contains("\"quantization\": {", "\"bias_correction\": \"analytical\"",
+        "\"name\": \"conv1\"", "\"correction\": \"analytical, exact at borders\"");
+    assertThat(json).contains("\"name\": \"conv0\"", "input statistics unknown: it is the model input x");
+  }
+
+  @Test
+  void empiricalCorrectionReadsTheCalibrationFolder() throws IOException {
+    Path model = TinyModels.convBnConv(dir);
+    Path cal = Files.createDirectories(dir.resolve("cal"));
+    for (int i = 0; i < 3; i++) {
+      float[] v = X.clone();
+      v[i] += 1;
+      Npy.write(cal.resolve("s" + i + ".npy"), Tensor.ofFloats(TinyModels.SHAPE, v));
+    }
+    Run r = vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8", "--bias-correction",
+        "empirical", "--calibration", cal.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("bias correction empirical on 2 of them");
+  }
+
+  @Test
+  void quantizationUsageErrors() throws IOException {
+    Path model = TinyModels.convBnConv(dir);
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int4"), 2,
+        "--quantize supports int8, got int4");
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--bias-correction", "magic"), 2, "--bias-correction must be none, analytical or empirical");
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--bias-correction", "empirical"), 2, "--bias-correction empirical needs --calibration DIR");
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--bias-correction", "empirical", "--calibration", dir.resolve("nowhere").toString()), 2, "is not a folder");
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--bias-correction", "empirical", "--calibration", empty.toString()), 2, "holds no .npy files");
+  }
+
+  @Test
+  void inspectQuantizedPrintsTheLayers() throws IOException {
+    Run r = vfuse("inspect", TinyModels.convBnConv(dir).toString(), "--quantize", "int8", "--bias-correction", "none");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("quantized  int8 weights: 2 layers", "bias correction none on 0 of them");
+    assertThat(r.out().lines().filter(l -> l.startsWith("conv0 ") || l.startsWith("conv1 ")).count()).isEqualTo(2);
+  }
+
+  @Test
   void repeatPrintsOneLatencyLine() {
     Run r = vfuse("run", relu.toString(), "--input", xFile.toString(), "--repeat", "5", "--backend", "simd");
     assertThat(r.code()).as(r.err()).isZero();
