@@ -100,6 +100,37 @@ class AnalyticalBiasCorrectionTest {
     assertThat(worst(shift(run(r.graph(), x, kernels), reference), null)).isLessThan(NOISE);
   }
 
+  /** A fully connected layer after the statistics-carrying conv, through Flatten: Gemm's C takes the correction. */
+  @org.junit.jupiter.api.Test
+  void gemmCorrectionGoesIntoC() throws Exception {
+    SplittableRandom random = new SplittableRandom(78);
+    Graph conv = twoLayers("Conv", 4, 6, 1, 1, random);
+    Map<String, NdArray> constants = new LinkedHashMap<>(conv.constants());
+    float[] w = new float[5 * 4];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) random.nextDouble(-1, 1);
+    }
+    constants.put("g.w", NdArray.ofFloats(new int[] {5, 4}, w));
+    constants.put("g.c", NdArray.ofFloats(new int[] {5}, new float[] {0.1f, -0.2f, 0.3f, 0f, 0.5f}));
+    Map<String, Object> gemm = new HashMap<>();
+    gemm.put("transB", 1L);
+    gemm.put("alpha", 0.75f);
+    gemm.put("beta", 2f);
+    Graph g = new Graph(List.of(conv.nodes().get(0),
+        new Node("flat", "Flatten", "", List.of("h"), List.of("f"), Attributes.empty()),
+        new Node("fc", "Gemm", "", List.of("f", "g.w", "g.c"), List.of("y"), new Attributes(gemm))),
+        constants, conv.inputs(), conv.outputs(), 13);
+    NdArray x = bnDistributedInput(4, 1, 1, random);
+    Kernels kernels = new SimdKernels();
+    float[] reference = run(g, x, kernels);
+    WeightQuantizer.Result r = WeightQuantizer.quantize(g, true, true);
+    assertThat(r.layers().get(1).op()).isEqualTo("Gemm");
+    assertThat(r.layers().get(1).correction()).isEqualTo("analytical");
+    assertThat(worst(shift(run(WeightQuantizer.quantize(g, false, true).graph(), x, kernels), reference), null))
+        .isGreaterThan(SIGNAL);
+    assertThat(worst(shift(run(r.graph(), x, kernels), reference), null)).isLessThan(NOISE);
+  }
+
   /**
    * Layer a: a 1×1 identity conv carrying the statistics of a folded BN (mean β, std γ) and a
    * fused ReLU, fed with samples from N(β, γ²), so its output has exactly the distribution the

