@@ -128,27 +128,42 @@ public final class Model implements AutoCloseable {
     return model;
   }
 
-  /** Calibration or evaluation inputs in the graph's input order, each checked as {@link #run} checks inputs. */
+  /** Calibration or evaluation inputs, each bound and checked as {@link #run} binds its inputs. */
   private static List<NdArray[]> samples(List<ValueInfo> declared, List<Map<String, Tensor>> given, String what)
       throws InvalidInputException {
     List<NdArray[]> out = new java.util.ArrayList<>();
     for (Map<String, Tensor> sample : given) {
-      NdArray[] args = new NdArray[declared.size()];
-      Map<String, Integer> symbols = new HashMap<>();
-      for (int i = 0; i < args.length; i++) {
-        ValueInfo info = declared.get(i);
-        Tensor t = sample.get(info.name());
-        if (t == null) {
-          throw new InvalidInputException(what + " input " + out.size() + " lacks '" + info.name() + "'");
-        }
-        checkInput(info, t, symbols);
-        args[i] = t.elementType() == ElementType.FLOAT32
-            ? NdArray.ofFloats(t.shape(), t.floatStorage())
-            : NdArray.ofLongs(t.shape(), t.longStorage());
-      }
-      out.add(args);
+      out.add(arguments(declared, sample, what + " sample " + out.size() + ": "));
     }
     return out;
+  }
+
+  /**
+   * The tensors as the executor's arguments, in declared order, after checking that every declared
+   * input is given, with its element type and shape (a dimension name bound once), and no other.
+   */
+  private static NdArray[] arguments(List<ValueInfo> declared, Map<String, Tensor> inputs, String context)
+      throws InvalidInputException {
+    for (String name : inputs.keySet()) {
+      if (declared.stream().noneMatch(v -> v.name().equals(name))) {
+        throw new InvalidInputException(context + "unknown input '" + name + "'; the model's inputs are "
+            + declared.stream().map(ValueInfo::name).toList());
+      }
+    }
+    NdArray[] args = new NdArray[declared.size()];
+    Map<String, Integer> symbols = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      ValueInfo info = declared.get(i);
+      Tensor t = inputs.get(info.name());
+      if (t == null) {
+        throw new InvalidInputException(context + "missing input '" + info.name() + "' (" + info + ")");
+      }
+      checkInput(info, t, symbols);
+      args[i] = t.elementType() == ElementType.FLOAT32
+          ? NdArray.ofFloats(t.shape(), t.floatStorage())
+          : NdArray.ofLongs(t.shape(), t.longStorage());
+    }
+    return args;
   }
 
   /** A model whose inputs all have fixed shapes is planned now, so shape faults are load faults. */
@@ -259,27 +274,7 @@ public final class Model implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("model is closed");
     }
-    List<ValueInfo> declared = inputs();
-    for (String name : inputs.keySet()) {
-      if (declared.stream().noneMatch(v -> v.name().equals(name))) {
-        throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are "
-            + declared.stream().map(ValueInfo::name).toList());
-      }
-    }
-    NdArray[] args = new NdArray[declared.size()];
-    Map<String, Integer> symbols = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      ValueInfo info = declared.get(i);
-      Tensor t = inputs.get(info.name());
-      if (t == null) {
-        throw new InvalidInputException("missing input '" + info.name() + "' (" + info + ")");
-      }
-      checkInput(info, t, symbols);
-      args[i] = t.elementType() == ElementType.FLOAT32
-          ? NdArray.ofFloats(t.shape(), t.floatStorage())
-          : NdArray.ofLongs(t.shape(), t.longStorage());
-    }
-    NdArray[] results = executor.run(args);
+    NdArray[] results = executor.run(arguments(inputs(), inputs, ""));
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (int i = 0; i < results.length; i++) {
       NdArray r = results[i];

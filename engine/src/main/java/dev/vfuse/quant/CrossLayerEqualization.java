@@ -1,6 +1,7 @@
 package dev.vfuse.quant;
 
 import dev.vfuse.ElementType;
+import dev.vfuse.fusion.GraphEditor;
 import dev.vfuse.fusion.OutputStatistics;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.Graph;
@@ -10,7 +11,6 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.ops.ActivationAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -39,7 +39,7 @@ public final class CrossLayerEqualization {
   public record Result(Graph graph, int pairs) {}
 
   public static Result apply(Graph g) {
-    Map<String, NdArray> constants = new LinkedHashMap<>(g.constants());
+    GraphEditor editor = new GraphEditor(g);
     List<Node> nodes = new ArrayList<>(g.nodes());
     Map<String, Integer> readers = new HashMap<>();
     Map<String, Integer> producer = new HashMap<>();
@@ -58,8 +58,8 @@ public final class CrossLayerEqualization {
         continue;
       }
       Node l1 = nodes.get(i);
-      NdArray w1 = floatWeight(constants, l1);
-      NdArray w2 = floatWeight(constants, l2);
+      NdArray w1 = floatWeight(editor, l1);
+      NdArray w2 = floatWeight(editor, l2);
       if (w1 == null || w2 == null || w1.rank() != 4 || w2.rank() != 4 || !homogeneous(l1)) {
         continue;
       }
@@ -71,12 +71,16 @@ public final class CrossLayerEqualization {
         continue;
       }
       double[] s = scales(w1, w2, groups);
-      nodes.set(i, scaleOutputs(l1, w1, s, constants));
-      nodes.set(j, scaleInputs(l2, w2, s, groups, constants));
+      nodes.set(i, scaleOutputs(l1, w1, s, editor));
+      nodes.set(j, scaleInputs(l2, w2, s, groups, editor));
       pairs++;
     }
-    Graph out = new Graph(nodes, constants, g.inputs(), g.outputs(), g.opset());
-    return new Result(dev.vfuse.exec.Program.withReferencedConstants(out), pairs);
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i) != g.nodes().get(i)) {
+        editor.replace(List.of(g.nodes().get(i)), nodes.get(i));
+      }
+    }
+    return new Result(editor.build(), pairs);
   }
 
   private static boolean isConv(Node n) {
@@ -92,14 +96,14 @@ public final class CrossLayerEqualization {
     return f == null || f instanceof Activation.Relu || f instanceof Activation.LeakyRelu;
   }
 
-  private static NdArray floatWeight(Map<String, NdArray> constants, Node n) {
-    NdArray w = constants.get(n.input(1));
+  private static NdArray floatWeight(GraphEditor constants, Node n) {
+    NdArray w = constants.constant(n.input(1));
     if (w == null || w.type != ElementType.FLOAT32) {
       return null;
     }
-    NdArray b = n.inputs().size() > 2 && !n.input(2).isEmpty() ? constants.get(n.input(2)) : null;
+    NdArray b = n.inputs().size() > 2 && !n.input(2).isEmpty() ? constants.constant(n.input(2)) : null;
     boolean biasOk = n.inputs().size() <= 2 || n.input(2).isEmpty() || (b != null && b.f != null);
-    NdArray t = n.inputs().size() > 4 && !n.input(4).isEmpty() ? constants.get(n.input(4)) : null;
+    NdArray t = n.inputs().size() > 4 && !n.input(4).isEmpty() ? constants.constant(n.input(4)) : null;
     boolean tapsOk = n.inputs().size() <= 4 || n.input(4).isEmpty() || (t != null && t.f != null);
     return biasOk && tapsOk ? w : null;
   }
@@ -129,14 +133,14 @@ public final class CrossLayerEqualization {
     return s;
   }
 
-  private static Node scaleOutputs(Node n, NdArray w, double[] s, Map<String, NdArray> constants) {
+  private static Node scaleOutputs(Node n, NdArray w, double[] s, GraphEditor editor) {
     List<String> inputs = new ArrayList<>(n.inputs());
-    inputs.set(1, put(constants, n.name() + ".weight_cle", divideRows(w, s)));
+    inputs.set(1, editor.addConstant(n.name() + ".weight_cle", divideRows(w, s)));
     if (inputs.size() > 2 && !inputs.get(2).isEmpty()) {
-      inputs.set(2, put(constants, n.name() + ".bias_cle", divideRows(constants.get(inputs.get(2)), s)));
+      inputs.set(2, editor.addConstant(n.name() + ".bias_cle", divideRows(editor.constant(inputs.get(2)), s)));
     }
     if (inputs.size() > 4 && !inputs.get(4).isEmpty()) {
-      inputs.set(4, put(constants, n.name() + ".shift_taps_cle", divideRows(constants.get(inputs.get(4)), s)));
+      inputs.set(4, editor.addConstant(n.name() + ".shift_taps_cle", divideRows(editor.constant(inputs.get(4)), s)));
     }
     Attributes a = n.attributes();
     float[] mean = OutputStatistics.mean(n);
@@ -156,7 +160,7 @@ public final class CrossLayerEqualization {
     return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), a);
   }
 
-  private static Node scaleInputs(Node n, NdArray w, double[] s, int groups, Map<String, NdArray> constants) {
+  private static Node scaleInputs(Node n, NdArray w, double[] s, int groups, GraphEditor editor) {
     int cg = w.shape[1];
     int taps = w.shape[2] * w.shape[3];
     int kg = w.shape[0] / groups;
@@ -167,7 +171,7 @@ public final class CrossLayerEqualization {
       out[i] = (float) (w.f[i] * s[in]);
     }
     List<String> inputs = new ArrayList<>(n.inputs());
-    inputs.set(1, put(constants, n.name() + ".weight_cle_in", NdArray.ofFloats(w.shape.clone(), out)));
+    inputs.set(1, editor.addConstant(n.name() + ".weight_cle_in", NdArray.ofFloats(w.shape.clone(), out)));
     return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), n.attributes());
   }
 
@@ -179,14 +183,5 @@ public final class CrossLayerEqualization {
       out[i] = (float) (a.f[i] / s[i / per]);
     }
     return NdArray.ofFloats(a.shape.clone(), out);
-  }
-
-  private static String put(Map<String, NdArray> constants, String hint, NdArray value) {
-    String name = hint;
-    for (int i = 1; constants.containsKey(name); i++) {
-      name = hint + "_" + i;
-    }
-    constants.put(name, value);
-    return name;
   }
 }

@@ -3,6 +3,7 @@ package dev.vfuse.quant;
 import dev.vfuse.ModelFormatException;
 import dev.vfuse.Quantization.BiasCorrection;
 import dev.vfuse.ir.Attributes;
+import dev.vfuse.fusion.GraphEditor;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Node;
@@ -48,7 +49,9 @@ public final class ModelQuantizer {
       fused = cle.graph();
       equalized = cle.pairs();
     }
-    WeightQuantizer.Result plain = WeightQuantizer.quantize(fused, false, true);
+    // Uncorrected int8: the result for NONE, the base of EMPIRICAL, the comparison of an evaluation.
+    WeightQuantizer.Result plain = correction == BiasCorrection.ANALYTICAL && evaluation.isEmpty() ? null
+        : WeightQuantizer.quantize(fused, false, true);
     Graph corrected;
     List<QuantizedLayer> layers;
     switch (correction) {
@@ -137,16 +140,14 @@ public final class ModelQuantizer {
 
   /** {@code g} with bias_k += delta_k on each layer named in {@code deltas} (C += delta/β for a Gemm). */
   private static Graph withBiasDeltas(Graph g, Map<String, double[]> deltas) {
-    Map<String, NdArray> constants = new LinkedHashMap<>(g.constants());
-    List<Node> nodes = new ArrayList<>();
+    GraphEditor editor = new GraphEditor(g);
     for (Node n : g.nodes()) {
       double[] d = deltas.get(n.name());
       if (d == null) {
-        nodes.add(n);
         continue;
       }
       boolean gemm = n.opType().equals("Gemm");
-      NdArray old = n.inputs().size() > 2 && !n.input(2).isEmpty() ? constants.get(n.input(2)) : null;
+      NdArray old = n.inputs().size() > 2 && !n.input(2).isEmpty() ? g.constants().get(n.input(2)) : null;
       Attributes attributes = n.attributes();
       double beta = 1;
       if (gemm && old == null) {
@@ -160,19 +161,15 @@ public final class ModelQuantizer {
       for (int k = 0; k < d.length; k++) {
         bias[k] = (float) ((old == null ? 0 : (double) old.f[k]) + d[k] / beta);
       }
-      String name = n.name() + ".bias_empirical";
-      for (int i = 1; constants.containsKey(name); i++) {
-        name = n.name() + ".bias_empirical_" + i;
-      }
-      constants.put(name, NdArray.ofFloats(old == null ? new int[] {d.length} : old.shape.clone(), bias));
       List<String> inputs = new ArrayList<>(n.inputs());
       while (inputs.size() < 3) {
         inputs.add("");
       }
-      inputs.set(2, name);
-      nodes.add(new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), attributes));
+      inputs.set(2, editor.addConstant(n.name() + ".bias_empirical",
+          NdArray.ofFloats(old == null ? new int[] {d.length} : old.shape.clone(), bias)));
+      editor.replace(List.of(n), new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), attributes));
     }
-    return dev.vfuse.exec.Program.withReferencedConstants(new Graph(nodes, constants, g.inputs(), g.outputs(), g.opset()));
+    return editor.build();
   }
 
   /**

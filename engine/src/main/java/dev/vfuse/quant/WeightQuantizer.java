@@ -1,6 +1,7 @@
 package dev.vfuse.quant;
 
 import dev.vfuse.ElementType;
+import dev.vfuse.fusion.GraphEditor;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
@@ -8,7 +9,6 @@ import dev.vfuse.ir.Node;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.ops.OpRegistry;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +43,7 @@ public final class WeightQuantizer {
   private final InputStatistics stats;
   private final boolean analytical;
   private final boolean exactBorders;
-  private final Map<String, NdArray> constants;
+  private final GraphEditor editor;
   private final List<QuantizedLayer> layers = new ArrayList<>();
 
   private WeightQuantizer(Graph g, boolean analytical, boolean exactBorders) {
@@ -51,7 +51,7 @@ public final class WeightQuantizer {
     this.stats = analytical ? InputStatistics.of(g) : null;
     this.analytical = analytical;
     this.exactBorders = exactBorders;
-    this.constants = new LinkedHashMap<>(g.constants());
+    this.editor = new GraphEditor(g);
   }
 
   /**
@@ -66,12 +66,13 @@ public final class WeightQuantizer {
   /** {@link #quantize(Graph, boolean, boolean)} of the layers {@code which} accepts only. */
   static Result quantize(Graph fused, boolean analytical, boolean exactBorders, java.util.function.Predicate<Node> which) {
     WeightQuantizer q = new WeightQuantizer(fused, analytical, exactBorders);
-    List<Node> nodes = new ArrayList<>();
     for (Node n : fused.nodes()) {
-      nodes.add(which.test(n) ? q.rewrite(n) : n);
+      Node rewritten = which.test(n) ? q.rewrite(n) : n;
+      if (rewritten != n) {
+        q.editor.replace(List.of(n), rewritten);
+      }
     }
-    Graph out = new Graph(nodes, q.constants, fused.inputs(), fused.outputs(), fused.opset());
-    return new Result(dev.vfuse.exec.Program.withReferencedConstants(out), List.copyOf(q.layers));
+    return new Result(q.editor.build(), List.copyOf(q.layers));
   }
 
   /** Whether {@code n} is a layer this pass quantizes in {@code g}. */
@@ -143,12 +144,7 @@ public final class WeightQuantizer {
   }
 
   private String add(String hint, NdArray value) {
-    String name = hint;
-    for (int i = 1; constants.containsKey(name); i++) {
-      name = hint + "_" + i;
-    }
-    constants.put(name, value);
-    return name;
+    return editor.addConstant(hint, value);
   }
 
   /** A bias correction to apply to a node, or the reason there is none. */
