@@ -10,6 +10,7 @@ import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PositionOffsets;
 
 /**
  * A convolution (or transposed convolution) that fusion passes have rewritten: operator
@@ -22,7 +23,8 @@ import dev.vfuse.kernel.Kernels;
  *       conv. For a Conv it is T[k, 0, r, s] = Σ_{c ∈ group(k)} W[k, c, r, s]·shift_c; for a
  *       ConvTranspose T[0, k, r, s] = Σ_{c ∈ group(k)} W[c, k, r, s]·shift_c. At bind time the
  *       per-position offsets are the same convolution applied to an all-ones image with weights T,
- *       so a border output receives the shift through exactly the taps that reach the input.
+ *       so a border output receives the shift through exactly the taps that reach the input
+ *       ({@link ShiftTapOffsets}, which keeps one row per set of in-range kernel rows).
  *       Weight quantization's bias correction uses the same input for its border term, and may
  *       store it as int8 per channel (dequantized here).
  * </ul>
@@ -56,13 +58,15 @@ final class FusedConvOp implements Op {
       ConvTransposeGeometry g = convTranspose.geometry(in);
       int[] outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
       checkResidual(residual, outShape);
-      float[] offsets = taps == null ? null : offsets(taps, g.k(), g, null);
+      PositionOffsets offsets = taps == null ? null
+          : ShiftTapOffsets.convTranspose(shiftTaps(taps, g.k(), new int[] {1, g.k(), g.r(), g.s()}), g);
       return PreparedConvs.convTranspose(in, g, outShape, offsets, activation, 3, kernels);
     }
     ConvGeometry g = conv.geometry(in);
     int[] outShape = Window.outputShape(g.n(), g.k(), g.p(), g.q(), in[1].rank() - 2);
     checkResidual(residual, outShape);
-    float[] offsets = taps == null ? null : offsets(taps, g.k(), null, g);
+    PositionOffsets offsets = taps == null ? null
+        : ShiftTapOffsets.conv(shiftTaps(taps, g.k(), new int[] {g.k(), 1, g.r(), g.s()}), g);
     return PreparedConvs.conv(in, g, outShape, offsets, activation, 3, kernels);
   }
 
@@ -75,32 +79,15 @@ final class FusedConvOp implements Op {
     }
   }
 
-  /** The per-position offsets [K, P, Q]: the convolution of an all-ones image with the shift taps. */
-  private static float[] offsets(Value taps, int k, ConvTransposeGeometry t, ConvGeometry c) {
+  /**
+   * The shift taps as floats ([K·R·S], one channel after another), once their shape is checked;
+   * int8 taps are dequantized per channel.
+   */
+  private static float[] shiftTaps(Value taps, int k, int[] shape) {
     NdArray w = taps.requireKnown("shift_taps");
-    float[] tapValues = w.type == ElementType.INT8 ? w.q.dequantize(Int8Weights.rows(k, w.size() / k)) : w.f;
-    Kernels reference = new dev.vfuse.reference.ReferenceKernels();
-    if (c != null) {
-      if (!java.util.Arrays.equals(w.shape, new int[] {k, 1, c.r(), c.s()})) {
-        throw new ShapeException("shift_taps must have shape [" + k + ", 1, " + c.r() + ", " + c.s() + "]");
-      }
-      ConvGeometry one = new ConvGeometry(1, 1, c.h(), c.w(), k, c.r(), c.s(), c.strideH(), c.strideW(),
-          c.dilationH(), c.dilationW(), c.padTop(), c.padLeft(), c.padBottom(), c.padRight(), 1);
-      float[] ones = new float[c.h() * c.w()];
-      java.util.Arrays.fill(ones, 1f);
-      float[] out = new float[k * one.p() * one.q()];
-      reference.conv2d(one, ones, tapValues, null, out);
-      return out;
+    if (!java.util.Arrays.equals(w.shape, shape)) {
+      throw new ShapeException("shift_taps must have shape " + Shapes.str(shape));
     }
-    if (!java.util.Arrays.equals(w.shape, new int[] {1, k, t.r(), t.s()})) {
-      throw new ShapeException("shift_taps must have shape [1, " + k + ", " + t.r() + ", " + t.s() + "]");
-    }
-    ConvTransposeGeometry one = new ConvTransposeGeometry(1, 1, t.h(), t.w(), k, t.r(), t.s(), t.strideH(), t.strideW(),
-        t.dilationH(), t.dilationW(), t.padTop(), t.padLeft(), t.padBottom(), t.padRight(), t.outputPadH(), t.outputPadW(), 1);
-    float[] ones = new float[t.h() * t.w()];
-    java.util.Arrays.fill(ones, 1f);
-    float[] out = new float[k * one.p() * one.q()];
-    reference.convTranspose2d(one, ones, tapValues, null, out);
-    return out;
+    return w.type == ElementType.INT8 ? w.q.dequantize(Int8Weights.rows(k, w.size() / k)) : w.f;
   }
 }

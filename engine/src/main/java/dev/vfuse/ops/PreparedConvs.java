@@ -7,6 +7,7 @@ import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Kernels;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 
 /**
@@ -33,7 +34,7 @@ final class PreparedConvs {
   /**
    * @param residualInput index of the residual input in {@code in}, or −1 for none
    */
-  static Bound conv(Value[] in, ConvGeometry g, int[] outShape, float[] offsets, Activation activation,
+  static Bound conv(Value[] in, ConvGeometry g, int[] outShape, PositionOffsets offsets, Activation activation,
       int residualInput, Kernels kernels) {
     Value b = Inputs.optional(in, 2);
     boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;
@@ -53,7 +54,7 @@ final class PreparedConvs {
   }
 
   /** {@link #conv} for a transposed convolution. */
-  static Bound convTranspose(Value[] in, ConvTransposeGeometry g, int[] outShape, float[] offsets,
+  static Bound convTranspose(Value[] in, ConvTransposeGeometry g, int[] outShape, PositionOffsets offsets,
       Activation activation, int residualInput, Kernels kernels) {
     Value b = Inputs.optional(in, 2);
     boolean hasResidual = residualInput >= 0 && Inputs.optional(in, residualInput) != null;

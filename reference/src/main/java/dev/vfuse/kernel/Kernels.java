@@ -39,13 +39,14 @@ public interface Kernels extends FoldArithmetic {
    * (may be null) are fixed, for repeated runs; the arrays must not change afterwards. The default
    * runs {@link #conv2d(ConvGeometry, float[], float[], float[], ConvEpilogue, float[])} each time.
    */
-  default PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets, Activation activation) {
+  default PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, PositionOffsets offsets,
+      Activation activation) {
     return PreparedConv.direct(this, g, weight, bias, offsets, activation);
   }
 
   /** {@link #prepareConv2d} for a transposed convolution. */
-  default PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
-      Activation activation) {
+  default PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
     return PreparedConv.direct(this, g, weight, bias, offsets, activation);
   }
 
@@ -56,7 +57,7 @@ public interface Kernels extends FoldArithmetic {
    * differs from the dequantized form by one rounding more than a float reduction; it must keep
    * the weights as int8, which is the point. The default dequantizes on every run.
    */
-  default PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, float[] offsets,
+  default PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, PositionOffsets offsets,
       Activation activation) {
     Int8Weights.Layout layout = Int8Weights.conv(g);
     return new PreparedConv.Direct((x, e, y) -> conv2d(g, x, weight.dequantize(layout), bias, e, y), offsets,
@@ -65,7 +66,7 @@ public interface Kernels extends FoldArithmetic {
 
   /** {@link #prepareConv2dInt8} for a transposed convolution (layout {@link Int8Weights#convTranspose}). */
   default PreparedConv prepareConvTranspose2dInt8(ConvTransposeGeometry g, Int8Weights weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     Int8Weights.Layout layout = Int8Weights.convTranspose(g);
     return new PreparedConv.Direct((x, e, y) -> convTranspose2d(g, x, weight.dequantize(layout), bias, e, y),
         offsets, activation);

@@ -28,14 +28,14 @@ public interface PreparedConv {
    * The unprepared form: each run calls the backend's conv2d with the epilogue, on the calling
    * thread, with no scratch. Backends use it for the shapes they do not prepare.
    */
-  static PreparedConv direct(Kernels kernels, ConvGeometry g, float[] weight, float[] bias, float[] offsets,
-      Activation activation) {
+  static PreparedConv direct(Kernels kernels, ConvGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
     return new Direct((x, e, y) -> kernels.conv2d(g, x, weight, bias, e, y), offsets, activation);
   }
 
   /** {@link #direct} for a transposed convolution. */
-  static PreparedConv direct(Kernels kernels, ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
-      Activation activation) {
+  static PreparedConv direct(Kernels kernels, ConvTransposeGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
     return new Direct((x, e, y) -> kernels.convTranspose2d(g, x, weight, bias, e, y), offsets, activation);
   }
 
@@ -46,7 +46,7 @@ public interface PreparedConv {
   }
 
   /** The form {@link #direct} returns. */
-  record Direct(EpilogueCall call, float[] offsets, Activation activation) implements PreparedConv {
+  record Direct(EpilogueCall call, PositionOffsets offsets, Activation activation) implements PreparedConv {
     @Override
     public int scratchPerWorker() {
       return 0;

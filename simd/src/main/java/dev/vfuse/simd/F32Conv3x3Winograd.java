@@ -3,6 +3,7 @@ package dev.vfuse.simd;
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
 import java.util.Objects;
@@ -175,13 +176,13 @@ final class F32Conv3x3Winograd implements PreparedConv {
   /** When channels are in lanes: lane j of a kernel row goes to M row j (offsets j·POINTS·nr). */
   private final int[] channelRows;
   private final float[] bias;
-  private final float[] offsets;
+  private final PositionOffsets offsets;
   private final Activation activation;
   private final int vFloats, mFloats, phaseFloats, lineFloats;
   private final int scratchPerWorker;
 
   private F32Conv3x3Winograd(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     this.species = species;
     this.bits = species.vectorBitSize();
     this.lanes = species.length();
@@ -226,7 +227,7 @@ final class F32Conv3x3Winograd implements PreparedConv {
    * bias ([K]), offsets ([K, P, Q]) and activation may each be null and are kept by reference.
    */
   static PreparedConv prepare(VectorSpecies<Float> sp, ConvGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     Objects.requireNonNull(sp, "species");
     Objects.requireNonNull(weight, "weight");
     if (!supports(g)) {
@@ -427,7 +428,7 @@ final class F32Conv3x3Winograd implements PreparedConv {
           joinRow(s, src + done / TILE, stride, y, dst + done, len - done);
         }
         if (epilogue) {
-          F32Epilogue.apply(species, y, dst, len, bias != null, b, offsets, (ko * p + row) * q + q0, residual, dst,
+          F32Epilogue.apply(species, y, dst, len, bias != null, b, offsets, ko, row * q + q0, residual, dst,
               activation);
         }
       }

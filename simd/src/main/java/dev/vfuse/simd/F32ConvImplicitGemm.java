@@ -4,6 +4,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
@@ -126,7 +127,7 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private final int vectors;
   private final int nr;
   private final float[] bias;
-  private final float[] offsets;
+  private final PositionOffsets offsets;
   private final Activation activation;
   private final int kg;
   private final int reduction;
@@ -151,7 +152,7 @@ final class F32ConvImplicitGemm implements PreparedConv {
   private final int scratchPerWorker;
 
   private F32ConvImplicitGemm(VectorSpecies<Float> species, ConvGeometry g, float[] weight, Int8Weights int8,
-      float[] bias, float[] offsets, Activation activation) {
+      float[] bias, PositionOffsets offsets, Activation activation) {
     this.g = g;
     this.species = species;
     this.vectors = vectorsPerRow(g, species.length());
@@ -206,13 +207,13 @@ final class F32ConvImplicitGemm implements PreparedConv {
 
   /** Any stride, kernel, dilation, padding and groups. */
   static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     return new F32ConvImplicitGemm(species, g, weight, null, bias, offsets, activation);
   }
 
   /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#conv}, kept as int8. */
   static PreparedConv prepareInt8(VectorSpecies<Float> species, ConvGeometry g, Int8Weights weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     return new F32ConvImplicitGemm(species, g, null, weight, bias, offsets, activation);
   }
 
@@ -413,7 +414,7 @@ final class F32ConvImplicitGemm implements PreparedConv {
       int out = p * Q + q;
       int k0 = group * kg + row0;
       F32Epilogue.applyRows(species, tile, tileOff + c, nr, y, yBase + row0 * positions + out, positions, rows, run,
-          bias, k0, offsets, k0 * positions + out, residual, activation);
+          bias, k0, offsets, out, residual, activation);
       c += run;
     }
   }

@@ -4,6 +4,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
 import java.util.Objects;
@@ -70,13 +71,13 @@ final class F32ConvTranspose {
    * (the weight is copied into its transposed layout; bias and offsets are read at run time).
    */
   static PreparedConv prepare(VectorSpecies<Float> sp, ConvTransposeGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     return new Prepared(sp, g, weight, null, bias, offsets, activation);
   }
 
   /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#convTranspose}, kept as int8. */
   static PreparedConv prepareInt8(VectorSpecies<Float> sp, ConvTransposeGeometry g, Int8Weights weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     return new Prepared(sp, g, null, weight, bias, offsets, activation);
   }
 
@@ -88,7 +89,7 @@ final class F32ConvTranspose {
     private final byte[] int8T; // the same layout, int8, or null
     private final float[] scales; // [K] for int8, or null
     private final float[] bias;
-    private final float[] offsets;
+    private final PositionOffsets offsets;
     private final Activation activation;
     private final int cg, kg, rs, gemmRowsPerGroup;
     private final int channelsPerTask, channelBlocks;
@@ -100,7 +101,7 @@ final class F32ConvTranspose {
     private final int[] wLo, wHi;
 
     Prepared(VectorSpecies<Float> sp, ConvTransposeGeometry g, float[] weight, Int8Weights int8, float[] bias,
-        float[] offsets, Activation activation) {
+        PositionOffsets offsets, Activation activation) {
       this.sp = Objects.requireNonNull(sp, "species");
       this.gemm = new F32GemmPacked(sp);
       this.g = g;
@@ -253,7 +254,7 @@ final class F32ConvTranspose {
           int k = kFirst + kk;
           int yTile = (image * K + k) * pq + tileOff;
           F32Epilogue.apply(sp, y, yTile, tileLen, bias != null, bias == null ? 0f : bias[k],
-              offsets, k * pq + tileOff, residual, yTile, activation);
+              offsets, k, tileOff, residual, yTile, activation);
         }
       }
     }

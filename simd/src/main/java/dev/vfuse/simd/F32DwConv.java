@@ -4,6 +4,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -96,7 +97,7 @@ public final class F32DwConv implements PreparedConv {
   private final byte[] int8;
   private final float[] scales;
   private final float[] bias;
-  private final float[] offsets;
+  private final PositionOffsets offsets;
   private final Activation activation;
 
   /** Taps per output (R·S) and each tap's distance into the phase planes, in (r, s) order. */
@@ -121,7 +122,7 @@ public final class F32DwConv implements PreparedConv {
   private final int extFloats;
 
   private F32DwConv(VectorSpecies<Float> species, ConvGeometry g, float[] weight, Int8Weights int8, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     this.species = species;
     this.n = g.n();
     this.c = g.c();
@@ -191,7 +192,7 @@ public final class F32DwConv implements PreparedConv {
    * arrays are kept, not copied: they must not change afterwards.
    */
   public static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     if (!supports(g)) {
       throw new IllegalArgumentException("not a depthwise convolution: " + g);
     }
@@ -200,7 +201,7 @@ public final class F32DwConv implements PreparedConv {
 
   /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#conv}, kept as int8. */
   public static PreparedConv prepareInt8(VectorSpecies<Float> species, ConvGeometry g, Int8Weights weight,
-      float[] bias, float[] offsets, Activation activation) {
+      float[] bias, PositionOffsets offsets, Activation activation) {
     if (!supports(g)) {
       throw new IllegalArgumentException("not a depthwise convolution: " + g);
     }
@@ -271,7 +272,7 @@ public final class F32DwConv implements PreparedConv {
           default -> throw new IllegalArgumentException("unsupported species " + species);
         }
         if (epilogue) {
-          F32Epilogue.apply(species, y, yBand, rows * q, false, 0f, offsets, oc * plane + p0 * q, residual, yBand,
+          F32Epilogue.apply(species, y, yBand, rows * q, false, 0f, offsets, oc, p0 * q, residual, yBand,
               activation);
         }
       }

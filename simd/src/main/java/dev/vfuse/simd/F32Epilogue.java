@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
+import dev.vfuse.kernel.PositionOffsets;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  *   v = y[yOff + i] + bias                    (skipped when hasBias is false)
- *   v = v + offsets[offOff + i]               if offsets != null
+ *   v = v + offsets.at(channel, p, q)         if offsets != null, (p, q) = divmod(position + i, Q)
  *   v = v + residual[resOff + i]              if residual != null
  *   y[yOff + i] = activation(v)               if activation != null
  * </pre>
@@ -25,6 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Tanh, whose scalar definitions use {@link Math#exp} and {@link Math#tanh}, run afterwards in
  * {@link F64ExpActivation}, in double lanes, within 1 ulp of them. Kernels call it on a tile they
  * have just written, while it is still in cache.
+ *
+ * <p>A run may cross output rows, and each row of {@link PositionOffsets} is stored on its own, so
+ * with offsets the run is cut at row ends and each piece runs the vector loop on its stored row.
  *
  * <p>The activations are inlined into each loop as a branch on an int kind, with the float
  * semantics of {@link Activation#apply}: compare-and-blend clamps (so NaN and −0.0 behave as the
@@ -44,29 +48,53 @@ final class F32Epilogue {
 
   private F32Epilogue() {}
 
-  /** Applies the epilogue to y[yOff … yOff + len) in place. */
+  /**
+   * Applies the epilogue to y[yOff … yOff + len) in place: positions [position, position + len) of
+   * output channel {@code channel}, whose plane is flat (position = p·Q + q).
+   */
   static void apply(VectorSpecies<Float> sp, float[] y, int yOff, int len, boolean hasBias, float bias,
-      float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
-    apply(sp, y, yOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, activation);
+      PositionOffsets offsets, int channel, int position, float[] residual, int resOff, Activation activation) {
+    apply(sp, y, yOff, y, yOff, len, hasBias, bias, offsets, channel, position, residual, resOff, activation);
   }
 
   /**
    * y[yOff + i] = epilogue(src[srcOff + i]) for i in [0, len): a kernel's accumulator tile stored
    * into the output with the epilogue on the way. {@code src} may be {@code y} at the same offset.
+   * Element i is position + i of output channel {@code channel}, which selects its offset.
    */
   static void apply(VectorSpecies<Float> sp, float[] src, int srcOff, float[] y, int yOff, int len, boolean hasBias,
-      float bias, float[] offsets, int offOff, float[] residual, int resOff, Activation activation) {
+      float bias, PositionOffsets offsets, int channel, int position, float[] residual, int resOff,
+      Activation activation) {
     int act = kind(activation);
     float actA = parameterA(activation);
     float actB = parameterB(activation);
+    if (offsets == null) {
+      applyRun(sp, src, srcOff, y, yOff, len, hasBias, bias, null, 0, residual, resOff, act, actA, actB);
+    } else {
+      int width = offsets.width();
+      for (int done = 0; done < len; ) {
+        int p = (position + done) / width;
+        int q = position + done - p * width;
+        int piece = Math.min(width - q, len - done);
+        applyRun(sp, src, srcOff + done, y, yOff + done, piece, hasBias, bias, offsets.rows(),
+            offsets.rowBase(channel, p) + q, residual, resOff + done, act, actA, actB);
+        done += piece;
+      }
+    }
+    if (activation != null && act == NONE) {
+      F64ExpActivation.apply(sp, activation instanceof Activation.Tanh, y, yOff, len);
+    }
+  }
+
+  /** The vector loop of {@link #apply} for the species' width; offsets, if any, at offOff + i. */
+  private static void applyRun(VectorSpecies<Float> sp, float[] src, int srcOff, float[] y, int yOff, int len,
+      boolean hasBias, float bias, float[] offsets, int offOff, float[] residual, int resOff, int act, float actA,
+      float actB) {
     switch (sp.vectorBitSize()) {
       case 512 -> apply512(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
       case 256 -> apply256(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
       case 128 -> apply128(src, srcOff, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act, actA, actB);
       default -> throw new IllegalArgumentException("unsupported species " + sp);
-    }
-    if (activation != null && act == NONE) {
-      F64ExpActivation.apply(sp, activation instanceof Activation.Tanh, y, yOff, len);
     }
   }
 
@@ -266,27 +294,33 @@ final class F32Epilogue {
 
 
   /**
-   * The epilogue on a block of rows (output channels) at once, as a kernel stores its register
-   * tile: for row in [0, rows) and i in [0, len),
-   * y[yOff + row·yStride + i] = epilogue(src[srcOff + row·srcStride + i]) with bias[biasOff + row]
-   * (bias may be null), offsets at offOff + row·yStride + i, and the residual at the output's own
-   * index. One call per tile instead of one per row: for short reductions the store is a large
-   * part of the work.
+   * The epilogue on a block of rows (output channels channel … channel + rows − 1) at once, as a
+   * kernel stores its register tile: for row in [0, rows) and i in [0, len),
+   * y[yOff + row·yStride + i] = epilogue(src[srcOff + row·srcStride + i]) with bias[channel + row]
+   * (bias may be null), the offset of position + i of channel + row, and the residual at the
+   * output's own index. One call per tile instead of one per row: for short reductions the store
+   * is a large part of the work.
    */
   static void applyRows(VectorSpecies<Float> sp, float[] src, int srcOff, int srcStride, float[] y, int yOff,
-      int yStride, int rows, int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual,
-      Activation activation) {
+      int yStride, int rows, int len, float[] bias, int channel, PositionOffsets offsets, int position,
+      float[] residual, Activation activation) {
     int act = kind(activation);
     float actA = parameterA(activation);
     float actB = parameterB(activation);
-    switch (sp.vectorBitSize()) {
-      case 512 -> rows512(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          act, actA, actB);
-      case 256 -> rows256(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          act, actA, actB);
-      case 128 -> rows128(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff, residual,
-          act, actA, actB);
-      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    if (offsets == null) {
+      applyRowsRun(sp, src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, channel, null, 0, 0, residual, act,
+          actA, actB);
+    } else {
+      int width = offsets.width();
+      int channelStride = offsets.classes() * width; // rowBase(k + 1, p) − rowBase(k, p)
+      for (int done = 0; done < len; ) {
+        int p = (position + done) / width;
+        int q = position + done - p * width;
+        int piece = Math.min(width - q, len - done);
+        applyRowsRun(sp, src, srcOff + done, srcStride, y, yOff + done, yStride, rows, piece, bias, channel,
+            offsets.rows(), offsets.rowBase(channel, p) + q, channelStride, residual, act, actA, actB);
+        done += piece;
+      }
     }
     if (activation != null && act == NONE) {
       for (int row = 0; row < rows; row++) {
@@ -295,9 +329,24 @@ final class F32Epilogue {
     }
   }
 
+  /** The vector loop of {@link #applyRows} for the species' width; row's offsets at offOff + row·offStride + i. */
+  private static void applyRowsRun(VectorSpecies<Float> sp, float[] src, int srcOff, int srcStride, float[] y,
+      int yOff, int yStride, int rows, int len, float[] bias, int biasOff, float[] offsets, int offOff, int offStride,
+      float[] residual, int act, float actA, float actB) {
+    switch (sp.vectorBitSize()) {
+      case 512 -> rows512(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff,
+          offStride, residual, act, actA, actB);
+      case 256 -> rows256(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff,
+          offStride, residual, act, actA, actB);
+      case 128 -> rows128(src, srcOff, srcStride, y, yOff, yStride, rows, len, bias, biasOff, offsets, offOff,
+          offStride, residual, act, actA, actB);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+  }
+
   private static void rows512(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
-      float actB) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, int offStride, float[] residual, int act,
+      float actA, float actB) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
     final FloatVector zero = FloatVector.zero(sp);
@@ -313,7 +362,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at));
@@ -343,7 +392,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i, m));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));
@@ -368,8 +417,8 @@ final class F32Epilogue {
 
 
   private static void rows256(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
-      float actB) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, int offStride, float[] residual, int act,
+      float actA, float actB) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
     final FloatVector zero = FloatVector.zero(sp);
@@ -385,7 +434,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at));
@@ -415,7 +464,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i, m));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));
@@ -440,8 +489,8 @@ final class F32Epilogue {
 
 
   private static void rows128(float[] src, int srcOff, int srcStride, float[] y, int yOff, int yStride, int rows,
-      int len, float[] bias, int biasOff, float[] offsets, int offOff, float[] residual, int act, float actA,
-      float actB) {
+      int len, float[] bias, int biasOff, float[] offsets, int offOff, int offStride, float[] residual, int act,
+      float actA, float actB) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
     final FloatVector zero = FloatVector.zero(sp);
@@ -457,7 +506,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at));
@@ -487,7 +536,7 @@ final class F32Epilogue {
           v = v.add(bias[biasOff + row]);
         }
         if (offsets != null) {
-          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * yStride + i, m));
+          v = v.add(FloatVector.fromArray(sp, offsets, offOff + row * offStride + i, m));
         }
         if (residual != null) {
           v = v.add(FloatVector.fromArray(sp, residual, at, m));

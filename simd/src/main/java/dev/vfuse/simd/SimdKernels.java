@@ -8,6 +8,7 @@ import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.PreparedGemm;
 import dev.vfuse.reference.ReferenceKernels;
@@ -279,7 +280,7 @@ public final class SimdKernels extends ReferenceKernels {
    * applied to each tile as it is stored.
    */
   @Override
-  public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, float[] offsets,
+  public PreparedConv prepareConv2d(ConvGeometry g, float[] weight, float[] bias, PositionOffsets offsets,
       Activation activation) {
     if (F32DwConv.supports(g)) {
       return F32DwConv.prepare(species, g, weight, bias, offsets, activation);
@@ -296,7 +297,7 @@ public final class SimdKernels extends ReferenceKernels {
    * {@link F32ConvImplicitGemm} on int8 panels, whose sums are scaled per channel before the bias.
    */
   @Override
-  public PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, float[] offsets,
+  public PreparedConv prepareConv2dInt8(ConvGeometry g, Int8Weights weight, float[] bias, PositionOffsets offsets,
       Activation activation) {
     if (F32DwConv.supports(g)) {
       return F32DwConv.prepareInt8(species, g, weight, bias, offsets, activation);
@@ -339,15 +340,15 @@ public final class SimdKernels extends ReferenceKernels {
 
   /** {@link F32ConvTranspose}: the weight transposed once here, GEMM + col2im per tile, epilogue on the tile. */
   @Override
-  public PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias, float[] offsets,
-      Activation activation) {
+  public PreparedConv prepareConvTranspose2d(ConvTransposeGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
     return F32ConvTranspose.prepare(species, g, weight, bias, offsets, activation);
   }
 
   /** {@link F32ConvTranspose} with the int8 weight transposed once, dequantized by each task's GEMM as it packs it. */
   @Override
   public PreparedConv prepareConvTranspose2dInt8(ConvTransposeGeometry g, Int8Weights weight, float[] bias,
-      float[] offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation) {
     return F32ConvTranspose.prepareInt8(species, g, weight, bias, offsets, activation);
   }
 

@@ -8,6 +8,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
@@ -153,7 +154,7 @@ class F32Conv3x3WinogradTest {
     float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
     rnd = FloatData.random(c.species().vectorBitSize(), c.label().hashCode(), g.hashCode(), e.toString().hashCode());
     float[] bias = e.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = e.offsets() ? FloatData.floats(rnd, g.k() * g.p() * g.q(), 0) : null;
+    PositionOffsets offsets = e.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = e.residual() ? FloatData.floats(rnd, outSize, 0) : null;
 
     float[] expected = FloatData.sentinels(outSize);

@@ -7,6 +7,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,7 +80,8 @@ class F32ConvImplicitGemmTest {
     return cases.stream();
   }
 
-  private static PreparedConv prepare(Case c, float[] w, float[] bias, float[] offsets, Activation activation) {
+  private static PreparedConv prepare(Case c, float[] w, float[] bias, PositionOffsets offsets,
+      Activation activation) {
     return F32ConvImplicitGemm.prepare(c.species(), c.g(), w, bias, offsets, activation);
   }
 
@@ -93,7 +95,7 @@ class F32ConvImplicitGemmTest {
     float[] x = FloatData.floats(rnd, (int) g.inputSize(), 0);
     float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
     float[] bias = c.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = c.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    PositionOffsets offsets = c.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = c.residual() ? FloatData.floats(rnd, size, 0) : null;
 
     float[] expected = FloatData.sentinels(size);

@@ -7,6 +7,7 @@ import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
@@ -85,7 +86,7 @@ class F32ConvTransposeInt8Test {
     Int8Weights.Layout layout = Int8Weights.convTranspose(g);
     Int8Weights q = PreparedConvCheck.weights(rnd, layout, zeroChannel);
     float[] bias = e.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = e.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    PositionOffsets offsets = e.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = e.residual() ? FloatData.floats(rnd, size, 0) : null;
 
     float[] expected = FloatData.sentinels(size);

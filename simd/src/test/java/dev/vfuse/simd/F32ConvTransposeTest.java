@@ -8,6 +8,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
@@ -121,7 +122,7 @@ class F32ConvTransposeTest {
     float[] x = FloatData.floats(rnd, inSize, 0);
     float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
     float[] bias = e.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = e.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    PositionOffsets offsets = e.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = e.residual() ? FloatData.floats(rnd, size, 0) : null;
 
     float[] expected = FloatData.sentinels(size);

@@ -8,6 +8,7 @@ import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
@@ -121,7 +122,7 @@ class F32DwConvPreparedTest {
     float[] x = FloatData.floats(rnd, (int) g.inputSize(), 0);
     float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
     float[] bias = c.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = c.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    PositionOffsets offsets = c.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = c.residual() ? FloatData.floats(rnd, size, 0) : null;
     float[] xIn = x.clone();
     float[] wIn = w.clone();

@@ -3,6 +3,7 @@ package dev.vfuse.simd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.PositionOffsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -13,7 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link F32Epilogue#apply} is bit-identical to bias add, offsets, residual and
  * {@link Activation#apply} done one float operation at a time (Sigmoid and Tanh within 1 ulp), for every activation, on every
- * width, for runs around the vector length at unaligned offsets, with NaN, ±0 and ±∞ mixed in.
+ * width, for runs around the vector length at unaligned offsets, with NaN, ±0 and ±∞ mixed in. The
+ * offset rows are shorter than a vector and the runs start mid-row, so runs cross rows, some of
+ * which share a row class.
  */
 class F32EpilogueTest {
 
@@ -43,10 +46,11 @@ class F32EpilogueTest {
       boolean withResidual, Activation act) {
     SplittableRandom r = new SplittableRandom(len * 977L + sp.vectorBitSize());
     int yOff = 3;
-    int offOff = 5;
+    int channel = 1;
+    int position = POSITION;
     int resOff = 1;
     float[] y = random(r, yOff + len + 4);
-    float[] offsets = withOffsets ? random(r, offOff + len) : null;
+    PositionOffsets offsets = withOffsets ? offsets(r, sp, channel + 1, position + len) : null;
     float[] residual = withResidual ? random(r, resOff + len) : null;
     float bias = (float) r.nextDouble(-2, 2);
     float[] expected = y.clone();
@@ -56,14 +60,15 @@ class F32EpilogueTest {
         v += bias;
       }
       if (offsets != null) {
-        v += offsets[offOff + i];
+        int at = position + i;
+        v += offsets.at(channel, at / offsets.width(), at % offsets.width());
       }
       if (residual != null) {
         v += residual[resOff + i];
       }
       expected[yOff + i] = act == null ? v : act.apply(v);
     }
-    F32Epilogue.apply(sp, y, yOff, len, hasBias, bias, offsets, offOff, residual, resOff, act);
+    F32Epilogue.apply(sp, y, yOff, len, hasBias, bias, offsets, channel, position, residual, resOff, act);
     String context = String.format("%s len=%d bias=%s offsets=%s residual=%s %s", sp, len, hasBias, withOffsets,
         withResidual, act);
     if (FloatData.ulpActivation(act)) {
@@ -71,6 +76,19 @@ class F32EpilogueTest {
     } else {
       assertThat(y).as(context).containsExactly(expected);
     }
+  }
+
+  /** Where the runs start in their channel's plane: mid-row, as {@link #offsets} sizes the rows. */
+  private static final int POSITION = 3;
+
+  /**
+   * Random offsets (specials included) for channels [0, channels) and positions [0, positions), in
+   * rows of L/2 + 3 for L lanes, so a run from {@link #POSITION} crosses rows.
+   */
+  private static PositionOffsets offsets(SplittableRandom r, VectorSpecies<Float> sp, int channels, int positions) {
+    int width = sp.length() / 2 + 3;
+    int height = Math.ceilDiv(positions, width);
+    return FloatData.withRepeatedRows(r, channels, height, width, random(r, channels * height * width));
   }
 
   private static float[] random(SplittableRandom r, int n) {
@@ -92,16 +110,18 @@ class F32EpilogueTest {
     int srcStride = len + 2;
     int yStride = len + 5;
     float[] src = random(r, 1 + rows * srcStride);
-    float[] bias = hasBias ? random(r, 2 + rows) : null;
-    float[] offsets = withOffsets ? random(r, 4 + rows * yStride) : null;
+    int channel = 2;
+    float[] bias = hasBias ? random(r, channel + rows) : null;
+    PositionOffsets offsets = withOffsets ? offsets(r, sp, channel + rows, POSITION + len) : null;
     float[] residual = withResidual ? random(r, 7 + rows * yStride) : null;
     float[] y = random(r, 7 + rows * yStride);
     float[] expected = y.clone();
     for (int row = 0; row < rows; row++) {
       F32Epilogue.apply(sp, src, 1 + row * srcStride, expected, 7 + row * yStride, len, hasBias,
-          hasBias ? bias[2 + row] : 0f, offsets, 4 + row * yStride, residual, 7 + row * yStride, act);
+          hasBias ? bias[channel + row] : 0f, offsets, channel + row, POSITION, residual, 7 + row * yStride, act);
     }
-    F32Epilogue.applyRows(sp, src, 1, srcStride, y, 7, yStride, rows, len, bias, 2, offsets, 4, residual, act);
+    F32Epilogue.applyRows(sp, src, 1, srcStride, y, 7, yStride, rows, len, bias, channel, offsets, POSITION, residual,
+        act);
     assertThat(y).as("%s len=%d bias=%s offsets=%s residual=%s %s", sp, len, hasBias, withOffsets, withResidual, act)
         .containsExactly(expected);
   }

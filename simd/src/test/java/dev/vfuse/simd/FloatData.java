@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.vfuse.kernel.PositionOffsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -55,6 +56,27 @@ final class FloatData {
           : (float) (rnd.nextDouble() * 16 - 8);
     }
     return x;
+  }
+
+  /** Offsets [k, p, q] of values uniform in [−8, 8), about half the rows repeating an earlier one. */
+  static PositionOffsets offsets(SplittableRandom rnd, int k, int p, int q) {
+    return withRepeatedRows(rnd, k, p, q, Arrays.copyOf(floats(rnd, k * p * q, 0), k * p * q));
+  }
+
+  /**
+   * The dense map [k, p, q] after about half its rows were overwritten, in every channel, by an
+   * earlier row: kernels then meet row classes shared by several output rows, not one class a row.
+   */
+  static PositionOffsets withRepeatedRows(SplittableRandom rnd, int k, int p, int q, float[] dense) {
+    for (int row = 1; row < p; row++) {
+      if (rnd.nextBoolean()) {
+        int earlier = rnd.nextInt(row);
+        for (int ch = 0; ch < k; ch++) {
+          System.arraycopy(dense, (ch * p + earlier) * q, dense, (ch * p + row) * q, q);
+        }
+      }
+    }
+    return PositionOffsets.compress(k, p, q, dense);
   }
 
   /** An output buffer of n elements plus slack, all {@link #SENTINEL}. */

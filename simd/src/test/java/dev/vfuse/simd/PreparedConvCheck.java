@@ -7,6 +7,7 @@ import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Arrays;
@@ -64,7 +65,7 @@ final class PreparedConvCheck {
     Int8Weights.Layout layout = Int8Weights.conv(g);
     Int8Weights q = weights(rnd, layout, zeroChannel);
     float[] bias = e.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
-    float[] offsets = e.offsets() ? FloatData.floats(rnd, g.k() * plane, 0) : null;
+    PositionOffsets offsets = e.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
     float[] residual = e.residual() ? FloatData.floats(rnd, size, 0) : null;
 
     float[] expected = FloatData.sentinels(size);
@@ -145,5 +146,10 @@ final class PreparedConvCheck {
   /** |a| elementwise, or null. */
   static float[] abs(float[] a) {
     return a == null ? null : ReductionTolerance.abs(a);
+  }
+
+  /** |offsets| elementwise, or null. */
+  static PositionOffsets abs(PositionOffsets offsets) {
+    return offsets == null ? null : ReductionTolerance.abs(offsets);
   }
 }

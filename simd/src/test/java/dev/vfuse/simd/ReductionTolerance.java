@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.vfuse.kernel.PositionOffsets;
 import java.util.function.IntPredicate;
 
 /**
@@ -67,5 +68,10 @@ final class ReductionTolerance {
       y[i] = Math.abs(x[i]);
     }
     return y;
+  }
+
+  /** |offsets| elementwise, a copy with the same row classes. */
+  static PositionOffsets abs(PositionOffsets o) {
+    return new PositionOffsets(o.channels(), o.height(), o.width(), o.classes(), o.rowClass(), abs(o.rows()));
   }
 }
