@@ -102,7 +102,7 @@ public final class Model implements AutoCloseable {
     QuantizationReport quantization = null;
     Quantization q = options.quantization();
     if (q != null) {
-      ModelQuantizer.Result r = ModelQuantizer.quantize(runnable, q.biasCorrection(), q.equalize(),
+      ModelQuantizer.Result r = ModelQuantizer.quantize(runnable, q.biasCorrection(), q.rounding(), q.equalize(),
           samples(graph.inputs(), q.calibration(), "calibration"), samples(graph.inputs(), q.evaluation(), "evaluation"),
           kernels);
       runnable = r.graph();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /**
  * The options every command that loads a model shares: {@code --backend}, {@code --no-fuse},
  * {@code --threads}, {@code --verify-fusion}, and int8 quantization ({@code --quantize int8},
- * {@code --bias-correction}, {@code --calibration DIR}, {@code --equalize}).
+ * {@code --bias-correction}, {@code --rounding}, {@code --calibration DIR}, {@code --equalize}).
  */
 public final class EngineOptions {
   private static final ModelOptions DEFAULTS = ModelOptions.defaults();
@@ -42,9 +42,14 @@ public final class EngineOptions {
           + "Default: analytical.")
   String biasCorrection = "analytical";
 
+  @Option(names = "--rounding", paramLabel = "nearest|gptq",
+      description = "With --quantize: nearest rounds each weight; gptq chooses the values that move each Conv's and "
+          + "Gemm's output on the --calibration inputs least (GPTQ). Default: nearest.")
+  String rounding = "nearest";
+
   @Option(names = "--calibration", paramLabel = "DIR",
-      description = "With --bias-correction empirical: a folder of .npy inputs (one per sample for a one-input model; "
-          + "else one subfolder per sample holding NAME.npy for each input).")
+      description = "With --bias-correction empirical or --rounding gptq: a folder of .npy inputs (one per sample for "
+          + "a one-input model; else one subfolder per sample holding NAME.npy for each input).")
   Path calibration;
 
   @Option(names = "--equalize", description = "With --quantize: cross-layer equalization of Conv→ReLU→Conv pairs first.")
@@ -83,7 +88,7 @@ public final class EngineOptions {
 
   /** Whether loading needs the model's inputs first, to bind calibration files. */
   private boolean calibrates() {
-    return quantize != null && biasCorrection.equalsIgnoreCase("empirical");
+    return quantize != null && (biasCorrection.equalsIgnoreCase("empirical") || rounding.equalsIgnoreCase("gptq"));
   }
 
   private Quantization quantization(java.util.List<dev.vfuse.ValueInfo> inputs) {
@@ -96,18 +101,27 @@ public final class EngineOptions {
     } catch (IllegalArgumentException e) {
       throw new UsageException("--bias-correction must be none, analytical or empirical, got " + biasCorrection);
     }
+    Quantization.Rounding r;
+    try {
+      r = Quantization.Rounding.valueOf(rounding.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--rounding must be nearest or gptq, got " + rounding);
+    }
     if (c == Quantization.BiasCorrection.EMPIRICAL && calibration == null) {
       throw new UsageException("--bias-correction empirical needs --calibration DIR");
+    }
+    if (r == Quantization.Rounding.GPTQ && calibration == null) {
+      throw new UsageException("--rounding gptq needs --calibration DIR");
     }
     if (calibration != null && !java.nio.file.Files.isDirectory(calibration)) {
       throw new UsageException("--calibration " + calibration + " is not a folder");
     }
-    if (c == Quantization.BiasCorrection.EMPIRICAL && inputs == null) {
+    if (calibrates() && inputs == null) {
       return null; // checked; the samples are bound once the model's inputs are known
     }
-    java.util.List<java.util.Map<String, dev.vfuse.Tensor>> samples = c == Quantization.BiasCorrection.EMPIRICAL
+    java.util.List<java.util.Map<String, dev.vfuse.Tensor>> samples = calibrates()
         ? Bindings.samples(calibration, inputs) : java.util.List.of();
-    return new Quantization(c, equalize, samples, evaluation);
+    return new Quantization(c, r, equalize, samples, evaluation);
   }
 
   /**
@@ -132,7 +146,7 @@ public final class EngineOptions {
   /** Like {@code backend=simd threads=1 fuse=on}, for headers and the latency line. */
   String describe() {
     return "backend=" + backend.toLowerCase(Locale.ROOT) + " threads=" + threads + " fuse=" + (noFuse ? "off" : "on")
-        + (quantize == null ? "" : " weights=int8 bias-correction=" + biasCorrection.toLowerCase(Locale.ROOT)
-            + (equalize ? " equalize" : ""));
+        + (quantize == null ? "" : " weights=int8 rounding=" + rounding.toLowerCase(Locale.ROOT) + " bias-correction="
+            + biasCorrection.toLowerCase(Locale.ROOT) + (equalize ? " equalize" : ""));
   }
 }

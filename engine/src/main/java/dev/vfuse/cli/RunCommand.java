@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code vfuse run MODEL.onnx --input X.npy [--input NAME=X.npy ...] [--output Y.npy ...]
  * [--backend reference|simd] [--no-fuse] [--threads T] [--repeat R] [--report FILE.json] [--verify-fusion]
- * [--quantize int8 [--bias-correction none|analytical|empirical] [--calibration DIR] [--equalize]]}.
+ * [--quantize int8 [--bias-correction none|analytical|empirical] [--rounding nearest|gptq] [--calibration DIR]
+ * [--equalize]]}.
  *
  * <p>Loads the model, binds the inputs ({@link Bindings}), runs it once, or with {@code --repeat R}
  * once to warm up and R times timed, prints each output's name, shape and a summary, and writes

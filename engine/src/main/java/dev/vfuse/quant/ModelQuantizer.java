@@ -2,6 +2,7 @@ package dev.vfuse.quant;
 
 import dev.vfuse.ModelFormatException;
 import dev.vfuse.Quantization.BiasCorrection;
+import dev.vfuse.Quantization.Rounding;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.fusion.GraphEditor;
 import dev.vfuse.ir.Graph;
@@ -38,20 +39,21 @@ public final class ModelQuantizer {
   private ModelQuantizer() {}
 
   /**
-   * @param calibration samples (inputs in graph order) for empirical correction
+   * @param calibration samples (inputs in graph order) for empirical correction and GPTQ rounding
    * @param evaluation samples on which to measure errors, possibly none
    */
-  public static Result quantize(Graph fused, BiasCorrection correction, boolean equalize, List<NdArray[]> calibration,
-      List<NdArray[]> evaluation, Kernels kernels) throws ModelFormatException {
+  public static Result quantize(Graph fused, BiasCorrection correction, Rounding rounding, boolean equalize,
+      List<NdArray[]> calibration, List<NdArray[]> evaluation, Kernels kernels) throws ModelFormatException {
     int equalized = 0;
     if (equalize) {
       CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(fused);
       fused = cle.graph();
       equalized = cle.pairs();
     }
+    GptqRounding.Rounded rounded = rounding == Rounding.GPTQ ? GptqRounding.round(fused, calibration, kernels) : null;
     // Uncorrected int8: the result for NONE, the base of EMPIRICAL, the comparison of an evaluation.
     WeightQuantizer.Result plain = correction == BiasCorrection.ANALYTICAL && evaluation.isEmpty() ? null
-        : WeightQuantizer.quantize(fused, false, true);
+        : WeightQuantizer.quantize(fused, false, true, rounded);
     Graph corrected;
     List<QuantizedLayer> layers;
     switch (correction) {
@@ -60,7 +62,7 @@ public final class ModelQuantizer {
         layers = plain.layers();
       }
       case ANALYTICAL -> {
-        WeightQuantizer.Result r = WeightQuantizer.quantize(fused, true, true);
+        WeightQuantizer.Result r = WeightQuantizer.quantize(fused, true, true, rounded);
         corrected = r.graph();
         layers = r.layers();
       }
@@ -83,7 +85,7 @@ public final class ModelQuantizer {
       layers = evaluate(fused, plain.graph(), corrected, layers, evaluation, kernels, model);
     }
     QuantizationReport report = new QuantizationReport(correction.name().toLowerCase(java.util.Locale.ROOT),
-        equalized, bytes(fused), bytes(corrected), layers, evaluation.size(), model[0], model[1], model[2], model[3]);
+        rounding.name().toLowerCase(java.util.Locale.ROOT), equalized, bytes(fused), bytes(corrected), layers, evaluation.size(), model[0], model[1], model[2], model[3]);
     return new Result(corrected, report);
   }
 

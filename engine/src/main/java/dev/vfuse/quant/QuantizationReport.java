@@ -8,6 +8,7 @@ import java.util.Locale;
  * output error against float before and after correction, when measured) and for the whole model.
  *
  * @param biasCorrection none, analytical or empirical
+ * @param rounding nearest or gptq
  * @param equalizedPairs conv pairs cross-layer equalization rescaled before quantizing (0 when off)
  * @param floatWeightBytes bytes of all the constants of the fused float model
  * @param quantizedWeightBytes bytes of all the constants after quantization (int8 weights, scales,
@@ -19,7 +20,7 @@ import java.util.Locale;
  * @param outputMaxAbsUncorrected largest |int8 − float| over the outputs, without correction
  * @param outputMaxAbsCorrected the same with the correction
  */
-public record QuantizationReport(String biasCorrection, int equalizedPairs, long floatWeightBytes, long quantizedWeightBytes,
+public record QuantizationReport(String biasCorrection, String rounding, int equalizedPairs, long floatWeightBytes, long quantizedWeightBytes,
     List<QuantizedLayer> layers, int evaluatedInputs, double outputErrorUncorrected, double outputErrorCorrected,
     double outputMaxAbsUncorrected, double outputMaxAbsCorrected) {
 
@@ -36,9 +37,10 @@ public record QuantizationReport(String biasCorrection, int equalizedPairs, long
   /** A few lines for people. */
   public String summary() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "int8 weights: %d layers, %.2f MB -> %.2f MB (%.3fx); bias correction %s on %d of them; %d pairs equalized%n",
-        layers.size(), floatWeightBytes / 1e6, quantizedWeightBytes / 1e6, memoryRatio(), biasCorrection,
-        correctedLayers(), equalizedPairs));
+    b.append(String.format(Locale.ROOT, "int8 weights: %d layers, %.2f MB -> %.2f MB (%.3fx); rounding %s%s; bias correction %s on %d of them; %d pairs equalized%n",
+        layers.size(), floatWeightBytes / 1e6, quantizedWeightBytes / 1e6, memoryRatio(), rounding,
+        rounding.equals("nearest") ? "" : " on " + layers.stream().filter(l -> !l.rounding().equals("nearest")).count(),
+        biasCorrection, correctedLayers(), equalizedPairs));
     if (evaluatedInputs > 0) {
       b.append(String.format(Locale.ROOT, "output error vs float on %d input(s): relative RMS %.3e uncorrected, %.3e corrected; max |diff| %.3e, %.3e%n",
           evaluatedInputs, outputErrorUncorrected, outputErrorCorrected, outputMaxAbsUncorrected, outputMaxAbsCorrected));
@@ -49,13 +51,14 @@ public record QuantizationReport(String biasCorrection, int equalizedPairs, long
   /** The per-layer table. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%-40s %-13s %5s %21s %19s %10s %10s %10s  %s%n", "layer", "op", "K",
-        "weights [min, max]", "scale [min, max]", "bias shift", "err before", "err after", "correction"));
+    b.append(String.format(Locale.ROOT, "%-40s %-13s %5s %21s %19s %-8s %10s %10s %10s  %s%n", "layer", "op", "K",
+        "weights [min, max]", "scale [min, max]", "rounding", "bias shift", "err before", "err after", "correction"));
     for (QuantizedLayer l : layers) {
-      b.append(String.format(Locale.ROOT, "%-40s %-13s %5d [%9.3g, %9.3g] [%8.2e, %8.2e] %10.3e %10.3e %10.3e  %s%n",
+      b.append(String.format(Locale.ROOT, "%-40s %-13s %5d [%9.3g, %9.3g] [%8.2e, %8.2e] %-8s %10.3e %10.3e %10.3e  %s%s%n",
           l.name(), l.op() + (l.groups() > 1 ? " g" + l.groups() : ""), l.channels(), l.weightMin(), l.weightMax(),
-          l.scaleMin(), l.scaleMax(), l.biasShift(), l.errorBefore(), l.errorAfter(),
-          l.correction() + (l.uncorrectedReason() == null ? "" : " (" + l.uncorrectedReason() + ")")));
+          l.scaleMin(), l.scaleMax(), l.rounding(), l.biasShift(), l.errorBefore(), l.errorAfter(),
+          l.correction() + (l.uncorrectedReason() == null ? "" : " (" + l.uncorrectedReason() + ")"),
+          l.nearestReason() == null ? "" : "; rounding: " + l.nearestReason()));
     }
     return b.toString();
   }
@@ -65,6 +68,7 @@ public record QuantizationReport(String biasCorrection, int equalizedPairs, long
     StringBuilder b = new StringBuilder("{\n");
     b.append("  \"weights\": \"int8\",\n");
     b.append("  \"bias_correction\": ").append(str(biasCorrection)).append(",\n");
+    b.append("  \"rounding\": ").append(str(rounding)).append(",\n");
     b.append("  \"equalized_pairs\": ").append(equalizedPairs).append(",\n");
     b.append("  \"float_weight_bytes\": ").append(floatWeightBytes).append(",\n");
     b.append("  \"quantized_weight_bytes\": ").append(quantizedWeightBytes).append(",\n");
@@ -82,6 +86,8 @@ public record QuantizationReport(String biasCorrection, int equalizedPairs, long
           .append(", \"weight_min\": ").append(num(l.weightMin())).append(", \"weight_max\": ").append(num(l.weightMax()))
           .append(", \"scale_min\": ").append(num(l.scaleMin())).append(", \"scale_max\": ").append(num(l.scaleMax()))
           .append(", \"float_bytes\": ").append(l.floatBytes()).append(", \"int8_bytes\": ").append(l.int8Bytes())
+          .append(", \"rounding\": ").append(str(l.rounding()))
+          .append(", \"nearest_reason\": ").append(l.nearestReason() == null ? "null" : str(l.nearestReason()))
           .append(", \"correction\": ").append(str(l.correction()))
           .append(", \"uncorrected_reason\": ").append(l.uncorrectedReason() == null ? "null" : str(l.uncorrectedReason()))
           .append(", \"bias_shift\": ").append(num(l.biasShift()))

@@ -14,6 +14,8 @@ package dev.vfuse.quant;
  * @param scaleMax largest per-channel scale
  * @param floatBytes bytes of the float weights
  * @param int8Bytes bytes of the int8 weights and their scales
+ * @param rounding "nearest" or "gptq"
+ * @param nearestReason why GPTQ, when asked, left this layer at nearest rounding, or null
  * @param correction "none", "analytical", "analytical, exact at borders" or "empirical"
  * @param uncorrectedReason why the requested correction was not applied, or null
  * @param biasShift the largest |change| of an output channel's bias (interior positions)
@@ -23,16 +25,17 @@ package dev.vfuse.quant;
  * @param meanShiftAfter the same with the correction
  */
 public record QuantizedLayer(String name, String op, int groups, int channels, float weightMin, float weightMax,
-    float scaleMin, float scaleMax, long floatBytes, long int8Bytes, String correction, String uncorrectedReason,
+    float scaleMin, float scaleMax, long floatBytes, long int8Bytes, String rounding, String nearestReason,
+    String correction, String uncorrectedReason,
     double biasShift, double errorBefore, double errorAfter, double meanShiftBefore, double meanShiftAfter) {
 
   QuantizedLayer withCorrection(String c, String reason, double shift) {
     return new QuantizedLayer(name, op, groups, channels, weightMin, weightMax, scaleMin, scaleMax, floatBytes,
-        int8Bytes, c, reason, shift, errorBefore, errorAfter, meanShiftBefore, meanShiftAfter);
+        int8Bytes, rounding, nearestReason, c, reason, shift, errorBefore, errorAfter, meanShiftBefore, meanShiftAfter);
   }
 
   QuantizedLayer withErrors(double before, double after, double shiftBefore, double shiftAfter) {
     return new QuantizedLayer(name, op, groups, channels, weightMin, weightMax, scaleMin, scaleMax, floatBytes,
-        int8Bytes, correction, uncorrectedReason, biasShift, before, after, shiftBefore, shiftAfter);
+        int8Bytes, rounding, nearestReason, correction, uncorrectedReason, biasShift, before, after, shiftBefore, shiftAfter);
   }
 }

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Per-output-channel symmetric int8 weights for every Conv, ConvTranspose (depthwise and grouped
  * included) and Gemm with constant float weights, after fusion, so the folded weights are the ones
- * quantized; with data-free (analytical) bias correction when asked.
+ * quantized (rounded to nearest, or as {@link GptqRounding} chose); with data-free (analytical)
+ * bias correction when asked.
  *
  * <p>Quantizing moves layer outputs on average: E[W̃x] − E[Wx] = (W̃ − W)·E[x] (Nagel et al.,
  * "Data-Free Quantization Through Weight Equalization and Bias Correction", ICCV 2019). With E[x]
@@ -45,29 +46,31 @@ public final class WeightQuantizer {
   private final boolean exactBorders;
   private final GraphEditor editor;
   private final List<QuantizedLayer> layers = new ArrayList<>();
+  private final GptqRounding.Rounded rounded;
 
-  private WeightQuantizer(Graph g, boolean analytical, boolean exactBorders) {
+  private WeightQuantizer(Graph g, boolean analytical, boolean exactBorders, GptqRounding.Rounded rounded) {
     this.g = g;
     this.stats = analytical ? InputStatistics.of(g) : null;
     this.analytical = analytical;
     this.exactBorders = exactBorders;
+    this.rounded = rounded;
     this.editor = new GraphEditor(g);
   }
 
   /**
-   * Quantizes the weights of {@code fused}; with {@code analytical}, corrects the biases from the
-   * folded BatchNorms' statistics, exactly at borders when {@code exactBorders} (off only to
-   * measure what the border term is worth).
+   * Quantizes the weights of {@code fused} to nearest; with {@code analytical}, corrects the
+   * biases from the folded BatchNorms' statistics, exactly at borders when {@code exactBorders}
+   * (off only to measure what the border term is worth).
    */
   public static Result quantize(Graph fused, boolean analytical, boolean exactBorders) {
-    return quantize(fused, analytical, exactBorders, n -> true);
+    return quantize(fused, analytical, exactBorders, null);
   }
 
-  /** {@link #quantize(Graph, boolean, boolean)} of the layers {@code which} accepts only. */
-  static Result quantize(Graph fused, boolean analytical, boolean exactBorders, java.util.function.Predicate<Node> which) {
-    WeightQuantizer q = new WeightQuantizer(fused, analytical, exactBorders);
+  /** {@link #quantize(Graph, boolean, boolean)} with the layers {@code rounded} holds taking its values. */
+  static Result quantize(Graph fused, boolean analytical, boolean exactBorders, GptqRounding.Rounded rounded) {
+    WeightQuantizer q = new WeightQuantizer(fused, analytical, exactBorders, rounded);
     for (Node n : fused.nodes()) {
-      Node rewritten = which.test(n) ? q.rewrite(n) : n;
+      Node rewritten = q.rewrite(n);
       if (rewritten != n) {
         q.editor.replace(List.of(n), rewritten);
       }
@@ -104,10 +107,12 @@ public final class WeightQuantizer {
       case "ConvTranspose" -> Int8Weights.convTranspose(w.shape[0], w.shape[1] * groups, groups, taps);
       default -> Int8Weights.gemm(transB, transB ? w.shape[0] : w.shape[1], transB ? w.shape[1] : w.shape[0]);
     };
-    Int8Weights q = Int8Weights.quantize(w.f, layout);
+    Int8Weights gptq = rounded == null ? null : rounded.weights().get(n.name());
+    Int8Weights q = gptq != null ? gptq : Int8Weights.quantize(w.f, layout);
     List<String> inputs = new ArrayList<>(n.inputs());
     inputs.set(1, add(n.name() + ".weight_int8", NdArray.ofInt8(w.shape.clone(), q)));
-    QuantizedLayer layer = describe(n, op, groups, w, q);
+    QuantizedLayer layer = describe(n, op, groups, w, q, gptq != null ? "gptq" : "nearest",
+        rounded == null || gptq != null ? null : rounded.nearestWhy().get(n.name()));
     Node out = new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), n.attributes());
     if (analytical) {
       InputStatistics.Moments m = stats.moments(n.input(0));
@@ -128,7 +133,8 @@ public final class WeightQuantizer {
     return out;
   }
 
-  private QuantizedLayer describe(Node n, String op, int groups, NdArray w, Int8Weights q) {
+  private QuantizedLayer describe(Node n, String op, int groups, NdArray w, Int8Weights q, String rounding,
+      String nearestReason) {
     float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < w.size(); i++) {
       lo = Math.min(lo, w.f[i]);
@@ -140,7 +146,7 @@ public final class WeightQuantizer {
       sHi = Math.max(sHi, s);
     }
     return new QuantizedLayer(n.name(), op, groups, q.scales().length, lo, hi, sLo, sHi, 4L * w.size(), q.bytes(),
-        "none", null, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        rounding, nearestReason, "none", null, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
   }
 
   private String add(String hint, NdArray value) {

@@ -219,7 +219,7 @@ class VfuseCliTest {
     Path report = dir.resolve("r.json");
     Run r = vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8", "--report", report.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("weights=int8 bias-correction=analytical", "int8 weights: 2 layers",
+    assertThat(r.out()).contains("weights=int8 rounding=nearest bias-correction=analytical", "int8 weights: 2 layers",
         "output error vs float on 1 input(s)", "2 int8 layers");
     String json = Files.readString(report);
     assertThat(json).startsWith("{\n\"fusion\": {").contains("\"quantization\": {", "\"bias_correction\": \"analytical\"",

@@ -44,8 +44,8 @@ class EmpiricalBiasCorrectionTest {
       calibration.add(new NdArray[] {NdArray.ofFloats(new int[] {1, 3, 9, 8}, x)});
     }
     SimdKernels kernels = new SimdKernels();
-    Graph corrected = ModelQuantizer.quantize(g, BiasCorrection.EMPIRICAL, false, calibration, List.of(), kernels).graph();
-    Graph none = ModelQuantizer.quantize(g, BiasCorrection.NONE, false, calibration, List.of(), kernels).graph();
+    Graph corrected = ModelQuantizer.quantize(g, BiasCorrection.EMPIRICAL, dev.vfuse.Quantization.Rounding.NEAREST, false, calibration, List.of(), kernels).graph();
+    Graph none = ModelQuantizer.quantize(g, BiasCorrection.NONE, dev.vfuse.Quantization.Rounding.NEAREST, false, calibration, List.of(), kernels).graph();
     for (String layer : List.of("c1", "c2", "c3")) {
       double[] f = linearMeans(g, layer, calibration, kernels);
       double[] q = linearMeans(corrected, layer, calibration, kernels);

@@ -1,0 +1,278 @@
+package dev.vfuse.quant;
+
+import dev.vfuse.ModelFormatException;
+import dev.vfuse.ir.Graph;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.ir.Node;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Int8Weights;
+import dev.vfuse.kernel.Kernels;
+import dev.vfuse.ops.ConvGeometries;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * GPTQ rounding (Frantar et al., "GPTQ: Accurate Post-Training Quantization for Generative
+ * Pre-trained Transformers", ICLR 2023, after Optimal Brain Quantization): int8 values chosen so
+ * that each layer's output on the calibration inputs moves least, not each weight.
+ *
+ * <p>For one output channel with float weights w over the layer's F inputs (a conv's Cg·R·S taps
+ * of its group, a Gemm's K features) and H = Σ x xᵀ over the calibration positions (im2col rows,
+ * padding read as 0), the output error of rounded weights w̃ is (w̃ − w)ᵀ H (w̃ − w). The inputs
+ * are rounded one at a time, and after rounding input j the weights not yet rounded move by
+ *
+ * <pre>
+ *   w_m −= (w_j − w̃_j) / U_jj · U_jm        (m > j; H⁻¹ = UᵀU, U upper triangular)
+ * </pre>
+ *
+ * which is the least-squares answer to the error just made. Scales stay max|w|/127 of the float
+ * weights (the {@link Int8Weights} contract) and values are clamped to ±127. As in GPTQ, H gets
+ * 1% of its mean diagonal added, so an input the calibration never exercises (all zero) is rounded
+ * to nearest instead of receiving arbitrary feedback; with uncorrelated inputs H is diagonal and
+ * the result is exactly nearest rounding.
+ *
+ * <p>H is accumulated on the float model's inputs to each layer (the layers run in order, each on
+ * the float outputs before it), from at most {@link #POSITIONS} positions per layer spread evenly
+ * over the calibration, as XᵀX on the backend's GEMM, in double across chunks. Layers with more
+ * than {@link #MAX_INPUTS} inputs per output channel (H and its factorization grow as F² and F³)
+ * and ConvTranspose layers keep nearest rounding; the report says so.
+ */
+final class GptqRounding {
+  /** Largest F a layer may have: H is F² doubles, its factorization 2F³/3 flops. */
+  static final int MAX_INPUTS = 1152;
+  /** Positions (im2col rows) per layer and group that H is measured on. */
+  static final int POSITIONS = 32768;
+  private static final double DAMPENING = 0.01;
+  private static final int CHUNK = 512;
+
+  /** Int8 weights for the layers rounded by GPTQ, and why the others were not. */
+  record Rounded(Map<String, Int8Weights> weights, Map<String, String> nearestWhy) {}
+
+  private GptqRounding() {}
+
+  /** Rounds every quantizable layer of {@code fused} it can on the {@code calibration} inputs. */
+  static Rounded round(Graph fused, List<NdArray[]> calibration, Kernels kernels) throws ModelFormatException {
+    Map<String, Int8Weights> weights = new HashMap<>();
+    Map<String, String> why = new HashMap<>();
+    Lockstep.run(List.of(fused), calibration, kernels, (layer, inputs, linear) -> {
+      NdArray w = fused.constants().get(layer.input(1));
+      String refusal = refusal(layer, w, inputs[0]);
+      if (refusal != null) {
+        why.put(layer.name(), refusal);
+        return;
+      }
+      boolean gemm = layer.opType().equals("Gemm");
+      weights.put(layer.name(), gemm ? gemm(layer, w, inputs[0], kernels) : conv(layer, w, inputs[0], kernels));
+    });
+    return new Rounded(weights, why);
+  }
+
+  /**
+   * Why a layer keeps nearest rounding, or null: ConvTranspose, too many inputs per output channel,
+   * or fewer calibration rows than inputs (H would be singular but for the dampening, and GPTQ
+   * would fit the calibration instead of the data).
+   */
+  private static String refusal(Node layer, NdArray w, NdArray[] xs) {
+    if (layer.opType().equals("ConvTranspose")) {
+      return "GPTQ covers Conv and Gemm; ConvTranspose rounds to nearest";
+    }
+    boolean gemm = layer.opType().equals("Gemm");
+    int inputs = gemm ? (layer.attributes().getInt("transB", 0) != 0 ? w.shape[1] : w.shape[0]) : w.size() / w.shape[0];
+    if (inputs > MAX_INPUTS) {
+      return inputs + " inputs per output channel, over GPTQ's " + MAX_INPUTS + ": nearest";
+    }
+    long rows = 0;
+    for (NdArray x : xs) {
+      if (gemm) {
+        rows += x.size() / inputs;
+      } else {
+        ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
+        rows += (long) g.n() * g.p() * g.q();
+      }
+    }
+    return rows < inputs ? "calibration gives " + rows + " rows for " + inputs + " inputs: nearest" : null;
+  }
+
+  /** A conv, group by group: H from the im2col rows of each group's input channels. */
+  private static Int8Weights conv(Node layer, NdArray w, NdArray[] xs, Kernels kernels) {
+    int k = w.shape[0];
+    int f = w.size() / k;
+    Int8Weights.Layout layout = Int8Weights.rows(k, f);
+    Int8Weights nearest = Int8Weights.quantize(w.f, layout);
+    byte[] values = nearest.values().clone();
+    int groups = layer.attributes().getInt("group", 1);
+    long total = 0;
+    for (NdArray x : xs) {
+      ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
+      total += (long) g.n() * g.p() * g.q();
+    }
+    long step = Math.max(1, (total + POSITIONS - 1) / POSITIONS);
+    for (int group = 0; group < groups; group++) {
+      double[] h = new double[f * f];
+      float[] rows = new float[CHUNK * f];
+      int filled = 0;
+      long position = 0;
+      for (NdArray x : xs) {
+        ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
+        int plane = g.p() * g.q();
+        for (int n = 0; n < g.n(); n++) {
+          for (int pq = 0; pq < plane; pq++, position++) {
+            if (position % step != 0) {
+              continue;
+            }
+            im2col(g, x.f, n, group, pq / g.q(), pq % g.q(), rows, filled * f);
+            if (++filled == CHUNK) {
+              accumulate(h, rows, filled, f, kernels);
+              filled = 0;
+            }
+          }
+        }
+      }
+      accumulate(h, rows, filled, f, kernels);
+      int perGroup = k / groups;
+      feedback(w.f, nearest.scales(), values, h, f, group * perGroup, (group + 1) * perGroup, i -> i, f);
+    }
+    return new Int8Weights(values, nearest.scales());
+  }
+
+  /** A Gemm (transA = 0): H from the rows of A; output unit j's weights are column j of op(B). */
+  private static Int8Weights gemm(Node layer, NdArray w, NdArray[] as, Kernels kernels) {
+    boolean transB = layer.attributes().getInt("transB", 0) != 0;
+    int kDim = transB ? w.shape[1] : w.shape[0];
+    int nDim = transB ? w.shape[0] : w.shape[1];
+    Int8Weights nearest = Int8Weights.quantize(w.f, Int8Weights.gemm(transB, nDim, kDim));
+    byte[] values = nearest.values().clone();
+    double[] h = new double[kDim * kDim];
+    float[] rows = new float[CHUNK * kDim];
+    int filled = 0;
+    for (NdArray a : as) {
+      int m = a.size() / kDim;
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(a.f, i * kDim, rows, filled * kDim, kDim);
+        if (++filled == CHUNK) {
+          accumulate(h, rows, filled, kDim, kernels);
+          filled = 0;
+        }
+      }
+    }
+    accumulate(h, rows, filled, kDim, kernels);
+    // Element l of unit j sits at j·K + l (transB) or l·N + j.
+    for (int j = 0; j < nDim; j++) {
+      int unit = j;
+      feedback(w.f, nearest.scales(), values, h, kDim, j, j + 1, l -> transB ? unit * kDim + l : l * nDim + unit, 0);
+    }
+    return new Int8Weights(values, nearest.scales());
+  }
+
+  /** Row (n, output position (p, q)) of the im2col matrix of {@code group}: [Cg, R, S], 0 where the window pads. */
+  private static void im2col(ConvGeometry g, float[] x, int n, int group, int p, int q, float[] rows, int at) {
+    int cg = g.c() / g.groups();
+    int i = at;
+    for (int c = 0; c < cg; c++) {
+      int plane = ((n * g.c()) + group * cg + c) * g.h() * g.w();
+      for (int r = 0; r < g.r(); r++) {
+        int y = p * g.strideH() - g.padTop() + r * g.dilationH();
+        for (int s = 0; s < g.s(); s++) {
+          int xx = q * g.strideW() - g.padLeft() + s * g.dilationW();
+          rows[i++] = y < 0 || y >= g.h() || xx < 0 || xx >= g.w() ? 0f : x[plane + y * g.w() + xx];
+        }
+      }
+    }
+  }
+
+  /** h += XᵀX of the first {@code count} rows of X (F wide), on the backend's GEMM. */
+  private static void accumulate(double[] h, float[] rows, int count, int f, Kernels kernels) {
+    if (count == 0) {
+      return;
+    }
+    float[] product = new float[f * f];
+    kernels.gemm(true, false, f, f, count, 1f, rows, 0, f, rows, 0, f, 0f, product, 0, f);
+    for (int i = 0; i < product.length; i++) {
+      h[i] += product[i];
+    }
+  }
+
+  /** Index of input l of the output unit being rounded, in the weight array. */
+  private interface Position {
+    int of(int l);
+  }
+
+  /**
+   * GPTQ on output units [from, to), which share H (F × F): unit u's input l is at
+   * {@code position.of(l) + u·rowStride} in {@code w} and {@code values}; its scale is scales[u].
+   */
+  private static void feedback(float[] w, float[] scales, byte[] values, double[] h, int f, int from, int to,
+      Position position, int rowStride) {
+    double[][] u = inverseUpperFactor(h, f);
+    double[] rest = new double[f];
+    for (int unit = from; unit < to; unit++) {
+      double scale = scales[unit];
+      if (scale == 0) {
+        continue;
+      }
+      int base = unit * rowStride;
+      for (int l = 0; l < f; l++) {
+        rest[l] = w[base + position.of(l)];
+      }
+      for (int j = 0; j < f; j++) {
+        double q = Math.max(-Int8Weights.LEVELS, Math.min(Int8Weights.LEVELS, Math.rint(rest[j] / scale)));
+        values[base + position.of(j)] = (byte) q;
+        double error = (rest[j] - q * scale) / u[j][j];
+        double[] row = u[j];
+        for (int m = j + 1; m < f; m++) {
+          rest[m] -= error * row[m];
+        }
+      }
+    }
+  }
+
+  /**
+   * U with (H + λI)⁻¹ = UᵀU, U upper triangular: H = R·Rᵀ with R upper (Cholesky from the last
+   * row up), then U = R⁻¹, since (R·Rᵀ)⁻¹ = R⁻ᵀ·R⁻¹. An input no position exercised (zero row
+   * and column) gets λ alone and no coupling.
+   */
+  private static double[][] inverseUpperFactor(double[] h, int f) {
+    double trace = 0;
+    for (int i = 0; i < f; i++) {
+      trace += h[i * f + i];
+    }
+    double lambda = trace > 0 ? DAMPENING * trace / f : 1;
+    double[][] a = new double[f][f];
+    for (int i = 0; i < f; i++) {
+      for (int j = 0; j < f; j++) {
+        a[i][j] = h[i * f + j];
+      }
+      a[i][i] += lambda;
+    }
+    // R upper with A = R Rᵀ: column j of R from the last one down to the first.
+    double[][] r = new double[f][f];
+    for (int j = f - 1; j >= 0; j--) {
+      double d = a[j][j];
+      for (int m = j + 1; m < f; m++) {
+        d -= r[j][m] * r[j][m];
+      }
+      r[j][j] = Math.sqrt(Math.max(d, lambda * 1e-6));
+      for (int i = j - 1; i >= 0; i--) {
+        double s = a[i][j];
+        for (int m = j + 1; m < f; m++) {
+          s -= r[i][m] * r[j][m];
+        }
+        r[i][j] = s / r[j][j];
+      }
+    }
+    // U = R⁻¹, upper triangular, by back substitution column by column.
+    double[][] u = new double[f][f];
+    for (int j = 0; j < f; j++) {
+      u[j][j] = 1 / r[j][j];
+      for (int i = j - 1; i >= 0; i--) {
+        double s = 0;
+        for (int m = i + 1; m <= j; m++) {
+          s += r[i][m] * u[m][j];
+        }
+        u[i][j] = -s / r[i][i];
+      }
+    }
+    return u;
+  }
+}
