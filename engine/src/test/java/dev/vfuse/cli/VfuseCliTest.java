@@ -240,6 +240,13 @@ class VfuseCliTest {
         "empirical", "--calibration", cal.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("bias correction empirical on 2 of them");
+
+    Path report = dir.resolve("gptq.json");
+    Run g = vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8", "--rounding", "gptq",
+        "--calibration", cal.toString(), "--report", report.toString());
+    assertThat(g.code()).as(g.err()).isZero();
+    assertThat(g.out()).contains("weights=int8 rounding=gptq bias-correction=analytical", "rounding gptq on ");
+    assertThat(Files.readString(report)).contains("\"rounding\": \"gptq\"", "\"name\": \"conv1\"");
   }
 
   @Test
@@ -251,6 +258,10 @@ class VfuseCliTest {
         "--bias-correction", "magic"), 2, "--bias-correction must be none, analytical or empirical");
     assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
         "--bias-correction", "empirical"), 2, "--bias-correction empirical needs --calibration DIR");
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--rounding", "stochastic"), 2, "--rounding must be nearest or gptq, got stochastic");
+    assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
+        "--rounding", "gptq"), 2, "--rounding gptq needs --calibration DIR");
     assertOneLineError(vfuse("run", model.toString(), "--input", xFile.toString(), "--quantize", "int8",
         "--bias-correction", "empirical", "--calibration", dir.resolve("nowhere").toString()), 2, "is not a folder");
     Path empty = Files.createDirectories(dir.resolve("empty"));
