@@ -40,8 +40,8 @@ public record Quantization(BiasCorrection biasCorrection, Rounding rounding, boo
     /**
      * GPTQ (Frantar et al., ICLR 2023): the values that move each layer's output on the
      * calibration inputs least, each weight's rounding error fed onto the weights not yet rounded
-     * through the layer's input second moments. Conv and Gemm layers with at most 1152 inputs per
-     * output channel; the others round to nearest (the report says why).
+     * through the layer's input second moments. Layers with at most 1152 inputs per output channel
+     * and at least as many calibration rows; the others round to nearest (the report says why).
      */
     GPTQ
   }

@@ -43,8 +43,8 @@ public final class EngineOptions {
   String biasCorrection = "analytical";
 
   @Option(names = "--rounding", paramLabel = "nearest|gptq",
-      description = "With --quantize: nearest rounds each weight; gptq chooses the values that move each Conv's and "
-          + "Gemm's output on the --calibration inputs least (GPTQ). Default: nearest.")
+      description = "With --quantize: nearest rounds each weight; gptq chooses the values that move each layer's "
+          + "output on the --calibration inputs least (GPTQ). Default: nearest.")
   String rounding = "nearest";
 
   @Option(names = "--calibration", paramLabel = "DIR",

@@ -3,8 +3,9 @@ package dev.vfuse.ops;
 import dev.vfuse.ElementType;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.ConvTransposeGeometry;
 
-/** The geometry a Conv node's attributes give for an input and weight shape, for passes outside this package. */
+/** The geometry a Conv or ConvTranspose node's attributes give for an input and weight shape, for passes outside this package. */
 public final class ConvGeometries {
   private ConvGeometries() {}
 
@@ -14,5 +15,11 @@ public final class ConvGeometries {
    */
   public static ConvGeometry conv(Attributes attributes, int[] x, int[] w) {
     return new ConvOp(attributes).geometry(new Value[] {Value.of(ElementType.FLOAT32, x), Value.of(ElementType.FLOAT32, w)});
+  }
+
+  /** The geometry of a ConvTranspose (ONNX or vfuse domain), as {@link #conv} for a Conv. */
+  public static ConvTransposeGeometry convTranspose(Attributes attributes, int[] x, int[] w) {
+    return new ConvTransposeOp(attributes).geometry(
+        new Value[] {Value.of(ElementType.FLOAT32, x), Value.of(ElementType.FLOAT32, w)});
   }
 }

@@ -5,6 +5,7 @@ import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Node;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Int8Weights;
 import dev.vfuse.kernel.Kernels;
 import dev.vfuse.ops.ConvGeometries;
@@ -17,9 +18,9 @@ import java.util.Map;
  * Pre-trained Transformers", ICLR 2023, after Optimal Brain Quantization): int8 values chosen so
  * that each layer's output on the calibration inputs moves least, not each weight.
  *
- * <p>For one output channel with float weights w over the layer's F inputs (a conv's Cg·R·S taps
- * of its group, a Gemm's K features) and H = Σ x xᵀ over the calibration positions (im2col rows,
- * padding read as 0), the output error of rounded weights w̃ is (w̃ − w)ᵀ H (w̃ − w). The inputs
+ * <p>For one output channel with float weights w over the layer's F inputs (a conv's or
+ * ConvTranspose's Cg·R·S taps of its group, a Gemm's K features) and H = Σ x xᵀ over the
+ * calibration's output positions (the input each tap brings to that position, 0 where none), the output error of rounded weights w̃ is (w̃ − w)ᵀ H (w̃ − w). The inputs
  * are rounded one at a time, and after rounding input j the weights not yet rounded move by
  *
  * <pre>
@@ -36,7 +37,7 @@ import java.util.Map;
  * the float outputs before it), from at most {@link #POSITIONS} positions per layer spread evenly
  * over the calibration, as XᵀX on the backend's GEMM, in double across chunks. Layers with more
  * than {@link #MAX_INPUTS} inputs per output channel (H and its factorization grow as F² and F³)
- * and ConvTranspose layers keep nearest rounding; the report says so.
+ * keep nearest rounding; the report says so.
  */
 final class GptqRounding {
   /** Largest F a layer may have: H is F² doubles, its factorization 2F³/3 flops. */
@@ -62,34 +63,42 @@ final class GptqRounding {
         why.put(layer.name(), refusal);
         return;
       }
-      boolean gemm = layer.opType().equals("Gemm");
-      weights.put(layer.name(), gemm ? gemm(layer, w, inputs[0], kernels) : conv(layer, w, inputs[0], kernels));
+      weights.put(layer.name(), switch (layer.opType()) {
+        case "Gemm" -> gemm(layer, w, inputs[0], kernels);
+        case "ConvTranspose" -> convTranspose(layer, w, inputs[0], kernels);
+        default -> conv(layer, w, inputs[0], kernels);
+      });
     });
     return new Rounded(weights, why);
   }
 
   /**
-   * Why a layer keeps nearest rounding, or null: ConvTranspose, too many inputs per output channel,
-   * or fewer calibration rows than inputs (H would be singular but for the dampening, and GPTQ
-   * would fit the calibration instead of the data).
+   * Why a layer keeps nearest rounding, or null: too many inputs per output channel, or fewer
+   * calibration rows than inputs (H would be singular but for the dampening, and GPTQ would fit
+   * the calibration instead of the data).
    */
   private static String refusal(Node layer, NdArray w, NdArray[] xs) {
-    if (layer.opType().equals("ConvTranspose")) {
-      return "GPTQ covers Conv and Gemm; ConvTranspose rounds to nearest";
-    }
-    boolean gemm = layer.opType().equals("Gemm");
-    int inputs = gemm ? (layer.attributes().getInt("transB", 0) != 0 ? w.shape[1] : w.shape[0]) : w.size() / w.shape[0];
+    int inputs = switch (layer.opType()) {
+      case "Gemm" -> layer.attributes().getInt("transB", 0) != 0 ? w.shape[1] : w.shape[0];
+      case "ConvTranspose" -> w.size() / w.shape[1] / layer.attributes().getInt("group", 1);
+      default -> w.size() / w.shape[0];
+    };
     if (inputs > MAX_INPUTS) {
       return inputs + " inputs per output channel, over GPTQ's " + MAX_INPUTS + ": nearest";
     }
     long rows = 0;
     for (NdArray x : xs) {
-      if (gemm) {
-        rows += x.size() / inputs;
-      } else {
-        ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
-        rows += (long) g.n() * g.p() * g.q();
-      }
+      rows += switch (layer.opType()) {
+        case "Gemm" -> x.size() / inputs;
+        case "ConvTranspose" -> {
+          ConvTransposeGeometry g = ConvGeometries.convTranspose(layer.attributes(), x.shape, w.shape);
+          yield (long) g.n() * g.p() * g.q();
+        }
+        default -> {
+          ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
+          yield (long) g.n() * g.p() * g.q();
+        }
+      };
     }
     return rows < inputs ? "calibration gives " + rows + " rows for " + inputs + " inputs: nearest" : null;
   }
@@ -98,42 +107,115 @@ final class GptqRounding {
   private static Int8Weights conv(Node layer, NdArray w, NdArray[] xs, Kernels kernels) {
     int k = w.shape[0];
     int f = w.size() / k;
-    Int8Weights.Layout layout = Int8Weights.rows(k, f);
-    Int8Weights nearest = Int8Weights.quantize(w.f, layout);
+    Int8Weights nearest = Int8Weights.quantize(w.f, Int8Weights.rows(k, f));
     byte[] values = nearest.values().clone();
     int groups = layer.attributes().getInt("group", 1);
-    long total = 0;
-    for (NdArray x : xs) {
-      ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
-      total += (long) g.n() * g.p() * g.q();
+    Positions[] samples = new Positions[xs.length];
+    for (int i = 0; i < xs.length; i++) {
+      ConvGeometry g = ConvGeometries.conv(layer.attributes(), xs[i].shape, w.shape);
+      float[] x = xs[i].f;
+      samples[i] = new Positions(g.n(), g.p(), g.q(), (n, group, p, q, rows, at) -> im2col(g, x, n, group, p, q, rows, at));
     }
-    long step = Math.max(1, (total + POSITIONS - 1) / POSITIONS);
+    int perGroup = k / groups;
     for (int group = 0; group < groups; group++) {
-      double[] h = new double[f * f];
-      float[] rows = new float[CHUNK * f];
-      int filled = 0;
-      long position = 0;
-      for (NdArray x : xs) {
-        ConvGeometry g = ConvGeometries.conv(layer.attributes(), x.shape, w.shape);
-        int plane = g.p() * g.q();
-        for (int n = 0; n < g.n(); n++) {
-          for (int pq = 0; pq < plane; pq++, position++) {
-            if (position % step != 0) {
-              continue;
-            }
-            im2col(g, x.f, n, group, pq / g.q(), pq % g.q(), rows, filled * f);
-            if (++filled == CHUNK) {
-              accumulate(h, rows, filled, f, kernels);
-              filled = 0;
-            }
-          }
-        }
-      }
-      accumulate(h, rows, filled, f, kernels);
-      int perGroup = k / groups;
+      double[] h = hessian(samples, group, f, kernels);
       feedback(w.f, nearest.scales(), values, h, f, group * perGroup, (group + 1) * perGroup, i -> i, f);
     }
     return new Int8Weights(values, nearest.scales());
+  }
+
+  /**
+   * A ConvTranspose (weights [C, K/g, R, S]), group by group: output channel k of group g reads
+   * input channel c of the group through tap (r, s) at output (p, q) when p = i·strideH − padTop +
+   * r·dilationH for an input row i (likewise columns); its weights are W[c, k mod K/g, r, s].
+   */
+  private static Int8Weights convTranspose(Node layer, NdArray w, NdArray[] xs, Kernels kernels) {
+    int groups = layer.attributes().getInt("group", 1);
+    int c = w.shape[0];
+    int kg = w.shape[1];
+    int taps = w.size() / (c * kg);
+    int cg = c / groups;
+    int f = cg * taps;
+    Int8Weights nearest = Int8Weights.quantize(w.f, Int8Weights.convTranspose(c, kg * groups, groups, taps));
+    byte[] values = nearest.values().clone();
+    Positions[] samples = new Positions[xs.length];
+    for (int i = 0; i < xs.length; i++) {
+      ConvTransposeGeometry g = ConvGeometries.convTranspose(layer.attributes(), xs[i].shape, w.shape);
+      float[] x = xs[i].f;
+      samples[i] = new Positions(g.n(), g.p(), g.q(),
+          (n, group, p, q, rows, at) -> transposedColumn(g, x, n, group, p, q, rows, at));
+    }
+    for (int group = 0; group < groups; group++) {
+      double[] h = hessian(samples, group, f, kernels);
+      int first = group * cg;
+      for (int kk = 0; kk < kg; kk++) {
+        int unit = kk;
+        // Input l = (c', r, s) of output channel (group, kk) is W[first + c', kk, r, s].
+        feedback(w.f, nearest.scales(), values, h, f, group * kg + kk, group * kg + kk + 1,
+            l -> ((first + l / taps) * kg + unit) * taps + l % taps, 0);
+      }
+    }
+    return new Int8Weights(values, nearest.scales());
+  }
+
+  /** Writes the F inputs that output (n, p, q) of a group reads into rows[at …]. */
+  private interface Column {
+    void write(int n, int group, int p, int q, float[] rows, int at);
+  }
+
+  /** The output positions of one calibration sample ([n, p, q]) and what each reads. */
+  private record Positions(int batch, int height, int width, Column column) {}
+
+  /**
+   * H = Σ x xᵀ of {@code group} over at most {@link #POSITIONS} output positions, every step-th
+   * of all the samples' positions in order.
+   */
+  private static double[] hessian(Positions[] samples, int group, int f, Kernels kernels) {
+    long total = 0;
+    for (Positions s : samples) {
+      total += (long) s.batch() * s.height() * s.width();
+    }
+    long step = Math.max(1, (total + POSITIONS - 1) / POSITIONS);
+    double[] h = new double[f * f];
+    float[] rows = new float[CHUNK * f];
+    int filled = 0;
+    long position = 0;
+    for (Positions s : samples) {
+      int plane = s.height() * s.width();
+      for (int n = 0; n < s.batch(); n++) {
+        for (int pq = 0; pq < plane; pq++, position++) {
+          if (position % step != 0) {
+            continue;
+          }
+          s.column().write(n, group, pq / s.width(), pq % s.width(), rows, filled * f);
+          if (++filled == CHUNK) {
+            accumulate(h, rows, filled, f, kernels);
+            filled = 0;
+          }
+        }
+      }
+    }
+    accumulate(h, rows, filled, f, kernels);
+    return h;
+  }
+
+  /** What output (n, p, q) of a ConvTranspose receives from each [c', r, s] of {@code group}: x or 0. */
+  private static void transposedColumn(ConvTransposeGeometry g, float[] x, int n, int group, int p, int q, float[] rows,
+      int at) {
+    int cg = g.c() / g.groups();
+    int i = at;
+    for (int c = 0; c < cg; c++) {
+      int plane = ((n * g.c()) + group * cg + c) * g.h() * g.w();
+      for (int r = 0; r < g.r(); r++) {
+        int restY = p + g.padTop() - r * g.dilationH();
+        int y = restY >= 0 && restY % g.strideH() == 0 ? restY / g.strideH() : -1;
+        for (int s = 0; s < g.s(); s++) {
+          int restX = q + g.padLeft() - s * g.dilationW();
+          int xx = restX >= 0 && restX % g.strideW() == 0 ? restX / g.strideW() : -1;
+          rows[i++] = y < 0 || y >= g.h() || xx < 0 || xx >= g.w() ? 0f : x[plane + y * g.w() + xx];
+        }
+      }
+    }
   }
 
   /** A Gemm (transA = 0): H from the rows of A; output unit j's weights are column j of op(B). */

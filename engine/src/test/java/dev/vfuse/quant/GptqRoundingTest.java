@@ -55,6 +55,36 @@ class GptqRoundingTest {
     assertThat(gptqError).isLessThan(0.7 * nearestError);
   }
 
+  @ParameterizedTest(name = "C={0} K={1} groups={2} {3}x{3} stride {4} pad {5}")
+  @CsvSource({"12, 8, 1, 4, 2, 1", "8, 8, 2, 3, 2, 1", "8, 6, 1, 2, 2, 0"})
+  void convTransposeOutputMovesLessThanWithNearestRounding(int c, int k, int groups, int r, int stride, int pad)
+      throws Exception {
+    SplittableRandom random = new SplittableRandom(c * 13L + k + groups * 5L + r);
+    float[] w = new float[c * (k / groups) * r * r];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (random.nextGaussian() * (random.nextInt(12) == 0 ? 3 : 1));
+    }
+    Map<String, NdArray> constants = new LinkedHashMap<>();
+    constants.put("w", NdArray.ofFloats(new int[] {c, k / groups, r, r}, w));
+    Map<String, Object> a = new HashMap<>();
+    a.put("kernel_shape", new long[] {r, r});
+    a.put("pads", new long[] {pad, pad, pad, pad});
+    a.put("strides", new long[] {stride, stride});
+    a.put("group", (long) groups);
+    Graph g = new Graph(List.of(new Node("up", "ConvTranspose", "", List.of("x", "w"), List.of("y"), new Attributes(a))),
+        constants, List.of(new ValueInfo("x", ElementType.FLOAT32, List.of(), List.of())),
+        List.of(new ValueInfo("y", ElementType.FLOAT32, List.of(), List.of())), 13);
+    double[][] mix = mixing(c, 3, random);
+    GptqRounding.Rounded rounded = GptqRounding.round(g, correlated(mix, 6, 10, random), kernels);
+    assertThat(rounded.weights()).containsKey("up");
+    List<NdArray[]> evaluation = correlated(mix, 4, 10, random);
+    double nearestError = outputError(g, WeightQuantizer.quantize(g, false, true).graph(), evaluation);
+    double gptqError = outputError(g, WeightQuantizer.quantize(g, false, true, rounded).graph(), evaluation);
+    System.out.printf("ConvTranspose C=%d K=%d groups=%d %dx%d stride %d: output MSE gptq / nearest = %.3f%n", c, k,
+        groups, r, r, stride, gptqError / nearestError);
+    assertThat(gptqError).isLessThan(0.7 * nearestError);
+  }
+
   @Test
   void uncorrelatedInputsGiveNearestRoundingExactly() throws Exception {
     // Each position has one non-zero channel: Σ x xᵀ is diagonal, so no error is fed anywhere.
