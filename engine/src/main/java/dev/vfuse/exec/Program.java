@@ -149,6 +149,57 @@ public final class Program {
     return evaluate(n, create(n, opset), in, kernels, ModelFormatException::new);
   }
 
+  /**
+   * Binds one node once for inputs of the shapes of {@code example}, its first input's contents
+   * left open, so that it runs on many first inputs of that shape: load-time tools that run a conv
+   * on many samples then pack its weights once instead of once per sample.
+   */
+  public static Reusable bindReusable(Node n, int opset, NdArray[] example, Kernels kernels) throws ModelFormatException {
+    Value[] in = new Value[example.length];
+    in[0] = Value.of(example[0].type, example[0].shape);
+    for (int i = 1; i < in.length; i++) {
+      in[i] = example[i] == null ? null : Value.known(example[i]);
+    }
+    return new Reusable(n, bind(n, create(n, opset), in, kernels, ModelFormatException::new), example[0].shape.clone());
+  }
+
+  /** A node bound by {@link #bindReusable}. */
+  public static final class Reusable {
+    private final Node node;
+    private final Bound bound;
+    private final int[] firstShape;
+    private final Workspace workspace;
+
+    private Reusable(Node node, Bound bound, int[] firstShape) {
+      this.node = node;
+      this.bound = bound;
+      this.firstShape = firstShape;
+      this.workspace = Workspace.serial(bound.scratchPerWorker());
+    }
+
+    /** Whether {@link #run} takes a first input of this shape. */
+    public boolean accepts(NdArray first) {
+      return java.util.Arrays.equals(first.shape, firstShape);
+    }
+
+    /** The node's outputs, fresh, for inputs whose later entries are the ones it was bound with. */
+    public NdArray[] run(NdArray[] inputs, Kernels kernels) throws ModelFormatException {
+      if (!accepts(inputs[0])) {
+        throw new IllegalArgumentException("bound for a first input of shape " + java.util.Arrays.toString(firstShape));
+      }
+      NdArray[] out = new NdArray[bound.outputTypes().length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = NdArray.allocate(bound.outputTypes()[i], bound.outputShapes()[i]);
+      }
+      try {
+        bound.compute().run(inputs, out, kernels, workspace);
+      } catch (ShapeException e) {
+        throw new ModelFormatException(node.name(), node.opType() + ": " + e.getMessage(), null);
+      }
+      return out;
+    }
+  }
+
   /** How a failure while evaluating a node is reported: at load it is a model fault, at plan time an input fault. */
   @FunctionalInterface
   interface NodeError<E extends Exception> {

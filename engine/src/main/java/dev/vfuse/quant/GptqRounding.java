@@ -343,17 +343,23 @@ final class GptqRounding {
         r[i][j] = s / r[j][j];
       }
     }
-    // U = R⁻¹, upper triangular, by back substitution column by column.
+    // U = R⁻¹, upper triangular, row by row from the last: row i is −(Σ_{m>i} R[i][m]·U[m]) / R[i][i]
+    // off the diagonal, summed as whole rows so that every access runs along a row.
     double[][] u = new double[f][f];
-    for (int j = 0; j < f; j++) {
-      u[j][j] = 1 / r[j][j];
-      for (int i = j - 1; i >= 0; i--) {
-        double s = 0;
-        for (int m = i + 1; m <= j; m++) {
-          s += r[i][m] * u[m][j];
+    for (int i = f - 1; i >= 0; i--) {
+      double[] row = u[i];
+      for (int m = i + 1; m < f; m++) {
+        double coefficient = r[i][m];
+        double[] below = u[m];
+        for (int j = m; j < f; j++) {
+          row[j] -= coefficient * below[j];
         }
-        u[i][j] = -s / r[i][i];
       }
+      double inverse = 1 / r[i][i];
+      for (int j = i + 1; j < f; j++) {
+        row[j] *= inverse;
+      }
+      row[i] = inverse;
     }
     return u;
   }

@@ -72,10 +72,15 @@ final class Lockstep {
         NdArray[][] linear = new NdArray[v][s];
         NdArray[][] inputs = new NdArray[v][s];
         for (int a = 0; a < v; a++) {
-          Node n = variants.get(a).nodes().get(i);
+          Node n = linearPart(variants.get(a).nodes().get(i));
+          Program.Reusable bound = null; // the weights packed once for all samples of one shape
           for (int b = 0; b < s; b++) {
-            inputs[a][b] = values.get(a).get(b).get(n.input(0));
-            linear[a][b] = eval(linearPart(n), variants.get(a), values.get(a).get(b), kernels)[0];
+            NdArray[] in = arguments(n, variants.get(a), values.get(a).get(b));
+            if (bound == null || !bound.accepts(in[0])) {
+              bound = Program.bindReusable(n, variants.get(a).opset(), in, kernels);
+            }
+            inputs[a][b] = in[0];
+            linear[a][b] = bound.run(in, kernels)[0];
           }
         }
         hook.layer(n0, inputs, linear);
@@ -119,6 +124,11 @@ final class Lockstep {
 
   private static NdArray[] eval(Node n, Graph g, Map<String, NdArray> values, Kernels kernels)
       throws ModelFormatException {
+    return Program.evaluateNode(n, g.opset(), arguments(n, g, values), kernels);
+  }
+
+  /** n's inputs: computed values, else constants of g; null for omitted ones. */
+  private static NdArray[] arguments(Node n, Graph g, Map<String, NdArray> values) {
     NdArray[] in = new NdArray[n.inputs().size()];
     for (int i = 0; i < in.length; i++) {
       String name = n.input(i);
@@ -126,7 +136,7 @@ final class Lockstep {
         in[i] = values.containsKey(name) ? values.get(name) : g.constants().get(name);
       }
     }
-    return Program.evaluateNode(n, g.opset(), in, kernels);
+    return in;
   }
 
   /** The node without its residual input and activation: conv + bias + offsets. */
