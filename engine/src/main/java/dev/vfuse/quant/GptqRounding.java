@@ -20,8 +20,9 @@ import java.util.Map;
  *
  * <p>For one output channel with float weights w over the layer's F inputs (a conv's or
  * ConvTranspose's Cg·R·S taps of its group, a Gemm's K features) and H = Σ x xᵀ over the
- * calibration's output positions (the input each tap brings to that position, 0 where none), the output error of rounded weights w̃ is (w̃ − w)ᵀ H (w̃ − w). The inputs
- * are rounded one at a time, and after rounding input j the weights not yet rounded move by
+ * calibration's output positions (the input each tap brings to that position, 0 where none),
+ * the output error of rounded weights w̃ is (w̃ − w)ᵀ H (w̃ − w). The inputs are rounded one at
+ * a time, and after rounding input j the weights not yet rounded move by
  *
  * <pre>
  *   w_m −= (w_j − w̃_j) / U_jj · U_jm        (m > j; H⁻¹ = UᵀU, U upper triangular)
@@ -118,8 +119,8 @@ final class GptqRounding {
     }
     int perGroup = k / groups;
     for (int group = 0; group < groups; group++) {
-      double[] h = hessian(samples, group, f, kernels);
-      feedback(w.f, nearest.scales(), values, h, f, group * perGroup, (group + 1) * perGroup, i -> i, f);
+      double[][] u = inverseUpperFactor(hessian(samples, group, f, kernels), f);
+      feedback(w.f, nearest.scales(), values, u, group * perGroup, (group + 1) * perGroup, (unit, l) -> unit * f + l);
     }
     return new Int8Weights(values, nearest.scales());
   }
@@ -146,14 +147,12 @@ final class GptqRounding {
           (n, group, p, q, rows, at) -> transposedColumn(g, x, n, group, p, q, rows, at));
     }
     for (int group = 0; group < groups; group++) {
-      double[] h = hessian(samples, group, f, kernels);
+      double[][] u = inverseUpperFactor(hessian(samples, group, f, kernels), f);
       int first = group * cg;
-      for (int kk = 0; kk < kg; kk++) {
-        int unit = kk;
-        // Input l = (c', r, s) of output channel (group, kk) is W[first + c', kk, r, s].
-        feedback(w.f, nearest.scales(), values, h, f, group * kg + kk, group * kg + kk + 1,
-            l -> ((first + l / taps) * kg + unit) * taps + l % taps, 0);
-      }
+      int firstUnit = group * kg;
+      // Input l = (c', r, s) of output channel firstUnit + kk is W[first + c', kk, r, s].
+      feedback(w.f, nearest.scales(), values, u, firstUnit, firstUnit + kg,
+          (unit, l) -> ((first + l / taps) * kg + unit - firstUnit) * taps + l % taps);
     }
     return new Int8Weights(values, nearest.scales());
   }
@@ -239,11 +238,9 @@ final class GptqRounding {
       }
     }
     accumulate(h, rows, filled, kDim, kernels);
-    // Element l of unit j sits at j·K + l (transB) or l·N + j.
-    for (int j = 0; j < nDim; j++) {
-      int unit = j;
-      feedback(w.f, nearest.scales(), values, h, kDim, j, j + 1, l -> transB ? unit * kDim + l : l * nDim + unit, 0);
-    }
+    // Input l of unit j sits at j·K + l (transB) or l·N + j.
+    feedback(w.f, nearest.scales(), values, inverseUpperFactor(h, kDim), 0, nDim,
+        (unit, l) -> transB ? unit * kDim + l : l * nDim + unit);
     return new Int8Weights(values, nearest.scales());
   }
 
@@ -275,31 +272,30 @@ final class GptqRounding {
     }
   }
 
-  /** Index of input l of the output unit being rounded, in the weight array. */
+  /** Index in the weight array of input l of output unit (channel) {@code unit}. */
   private interface Position {
-    int of(int l);
+    int of(int unit, int l);
   }
 
   /**
-   * GPTQ on output units [from, to), which share H (F × F): unit u's input l is at
-   * {@code position.of(l) + u·rowStride} in {@code w} and {@code values}; its scale is scales[u].
+   * GPTQ on output units [from, to), which share H and so its factor U (F × F, from
+   * {@link #inverseUpperFactor}); unit u's scale is scales[u].
    */
-  private static void feedback(float[] w, float[] scales, byte[] values, double[] h, int f, int from, int to,
-      Position position, int rowStride) {
-    double[][] u = inverseUpperFactor(h, f);
+  private static void feedback(float[] w, float[] scales, byte[] values, double[][] u, int from, int to,
+      Position position) {
+    int f = u.length;
     double[] rest = new double[f];
     for (int unit = from; unit < to; unit++) {
       double scale = scales[unit];
       if (scale == 0) {
         continue;
       }
-      int base = unit * rowStride;
       for (int l = 0; l < f; l++) {
-        rest[l] = w[base + position.of(l)];
+        rest[l] = w[position.of(unit, l)];
       }
       for (int j = 0; j < f; j++) {
         double q = Math.max(-Int8Weights.LEVELS, Math.min(Int8Weights.LEVELS, Math.rint(rest[j] / scale)));
-        values[base + position.of(j)] = (byte) q;
+        values[position.of(unit, j)] = (byte) q;
         double error = (rest[j] - q * scale) / u[j][j];
         double[] row = u[j];
         for (int m = j + 1; m < f; m++) {
