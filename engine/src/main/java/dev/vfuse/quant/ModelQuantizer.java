@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Quantizes a fused graph's weights to int8, corrects the biases as asked, and measures the result
- * against float on evaluation inputs when there are any.
+ * Quantizes a fused graph's weights to int8 (rounded to nearest, or by {@link GptqRounding} on the
+ * calibration inputs), corrects the biases as asked, and measures the result against float on
+ * evaluation inputs when there are any.
  *
  * <p>Empirical correction (as AIMET's, layer by layer): the float graph and the int8 graph run side
  * by side on the calibration inputs ({@link Lockstep}); at each quantized layer, once every input
@@ -85,7 +86,8 @@ public final class ModelQuantizer {
       layers = evaluate(fused, plain.graph(), corrected, layers, evaluation, kernels, model);
     }
     QuantizationReport report = new QuantizationReport(correction.name().toLowerCase(java.util.Locale.ROOT),
-        rounding.name().toLowerCase(java.util.Locale.ROOT), equalized, bytes(fused), bytes(corrected), layers, evaluation.size(), model[0], model[1], model[2], model[3]);
+        rounding.name().toLowerCase(java.util.Locale.ROOT), equalized, bytes(fused), bytes(corrected), layers,
+        evaluation.size(), model[0], model[1], model[2], model[3]);
     return new Result(corrected, report);
   }
 
