@@ -23,9 +23,10 @@ import java.util.Map;
  * that is what empirical bias correction needs (each layer corrected on inputs that already carry
  * the corrections of the layers before it).
  *
- * <p>Variant 0 must be the float graph: its quantizable layers are the ones shown. Values are
- * dropped after their last reader, so memory is about the live activations of one
- * run times variants times samples.
+ * <p>Variant 0 must be the float graph: its quantizable layers are the ones shown. Each such layer
+ * is bound once per variant and input shape ({@link Program#bindReusable}), so its weights are
+ * packed once, not once per sample. Values are dropped after their last reader, so memory is
+ * about the live activations of one run times variants times samples.
  */
 final class Lockstep {
 
