@@ -46,6 +46,7 @@ final class GptqRounding {
   /** Positions (im2col rows) per layer and group that H is measured on. */
   static final int POSITIONS = 32768;
   private static final double DAMPENING = 0.01;
+  /** Rows per XᵀX product. */
   private static final int CHUNK = 512;
 
   /** Int8 weights for the layers rounded by GPTQ, and why the others were not. */
@@ -175,27 +176,20 @@ final class GptqRounding {
       total += (long) s.batch() * s.height() * s.width();
     }
     long step = Math.max(1, (total + POSITIONS - 1) / POSITIONS);
-    double[] h = new double[f * f];
-    float[] rows = new float[CHUNK * f];
-    int filled = 0;
-    long position = 0;
+    SecondMoments h = new SecondMoments(f, kernels);
+    long base = 0; // global index of the sample's first position; every step-th global index is taken
     for (Positions s : samples) {
       int plane = s.height() * s.width();
-      for (int n = 0; n < s.batch(); n++) {
-        for (int pq = 0; pq < plane; pq++, position++) {
-          if (position % step != 0) {
-            continue;
-          }
-          s.column().write(n, group, pq / s.width(), pq % s.width(), rows, filled * f);
-          if (++filled == CHUNK) {
-            accumulate(h, rows, filled, f, kernels);
-            filled = 0;
-          }
-        }
+      long count = (long) s.batch() * plane;
+      for (long at = (step - base % step) % step; at < count; at += step) {
+        int n = (int) (at / plane);
+        int pq = (int) (at % plane);
+        s.column().write(n, group, pq / s.width(), pq % s.width(), h.rows, h.nextRow());
+        h.added();
       }
+      base += count;
     }
-    accumulate(h, rows, filled, f, kernels);
-    return h;
+    return h.sum();
   }
 
   /** What output (n, p, q) of a ConvTranspose receives from each [c', r, s] of {@code group}: x or 0. */
@@ -224,22 +218,16 @@ final class GptqRounding {
     int nDim = transB ? w.shape[0] : w.shape[1];
     Int8Weights nearest = Int8Weights.quantize(w.f, Int8Weights.gemm(transB, nDim, kDim));
     byte[] values = nearest.values().clone();
-    double[] h = new double[kDim * kDim];
-    float[] rows = new float[CHUNK * kDim];
-    int filled = 0;
+    SecondMoments h = new SecondMoments(kDim, kernels);
     for (NdArray a : as) {
       int m = a.size() / kDim;
       for (int i = 0; i < m; i++) {
-        System.arraycopy(a.f, i * kDim, rows, filled * kDim, kDim);
-        if (++filled == CHUNK) {
-          accumulate(h, rows, filled, kDim, kernels);
-          filled = 0;
-        }
+        System.arraycopy(a.f, i * kDim, h.rows, h.nextRow(), kDim);
+        h.added();
       }
     }
-    accumulate(h, rows, filled, kDim, kernels);
     // Input l of unit j sits at j·K + l (transB) or l·N + j.
-    feedback(w.f, nearest.scales(), values, inverseUpperFactor(h, kDim), 0, nDim,
+    feedback(w.f, nearest.scales(), values, inverseUpperFactor(h.sum(), kDim), 0, nDim,
         (unit, l) -> transB ? unit * kDim + l : l * nDim + unit);
     return new Int8Weights(values, nearest.scales());
   }
@@ -260,15 +248,52 @@ final class GptqRounding {
     }
   }
 
-  /** h += XᵀX of the first {@code count} rows of X (F wide), on the backend's GEMM. */
-  private static void accumulate(double[] h, float[] rows, int count, int f, Kernels kernels) {
-    if (count == 0) {
-      return;
+  /**
+   * H = Σ x xᵀ of rows written into {@link #rows} one at a time: each chunk of {@link #CHUNK} rows
+   * adds XᵀX, computed on the backend's GEMM in float, to H in double.
+   */
+  private static final class SecondMoments {
+    final float[] rows;
+    private final int f;
+    private final Kernels kernels;
+    private final double[] h;
+    private final float[] product;
+    private int filled;
+
+    SecondMoments(int f, Kernels kernels) {
+      this.f = f;
+      this.kernels = kernels;
+      this.rows = new float[CHUNK * f];
+      this.h = new double[f * f];
+      this.product = new float[f * f];
     }
-    float[] product = new float[f * f];
-    kernels.gemm(true, false, f, f, count, 1f, rows, 0, f, rows, 0, f, 0f, product, 0, f);
-    for (int i = 0; i < product.length; i++) {
-      h[i] += product[i];
+
+    /** Where in {@link #rows} the next row goes; call {@link #added} once it is written. */
+    int nextRow() {
+      return filled * f;
+    }
+
+    void added() {
+      if (++filled == CHUNK) {
+        flush();
+      }
+    }
+
+    /** H over every row added. */
+    double[] sum() {
+      flush();
+      return h;
+    }
+
+    private void flush() {
+      if (filled == 0) {
+        return;
+      }
+      kernels.gemm(true, false, f, f, filled, 1f, rows, 0, f, rows, 0, f, 0f, product, 0, f);
+      for (int i = 0; i < product.length; i++) {
+        h[i] += product[i];
+      }
+      filled = 0;
     }
   }
 
