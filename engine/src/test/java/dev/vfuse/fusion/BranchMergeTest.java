@@ -1,7 +1,6 @@
 package dev.vfuse.fusion;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
@@ -9,6 +8,7 @@ import dev.vfuse.io.Npy;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Node;
+import dev.vfuse.models.Fixtures;
 import dev.vfuse.onnx.OnnxImporter;
 import dev.vfuse.reference.ReferenceKernels;
 import java.nio.file.Files;
@@ -321,9 +321,7 @@ class BranchMergeTest {
    */
   @Test
   void repvggBlocksBecomeOneConvPerBlockAndMatchTorch() throws Exception {
-    String root = System.getenv("VFUSE_FIXTURES");
-    Path dir = root == null ? null : Path.of(root, "repvgg_blocks");
-    assumeTrue(dir != null && Files.isRegularFile(dir.resolve("model.onnx")), "fixture repvgg_blocks not generated");
+    Path dir = Fixtures.torchDir("repvgg_blocks");
     Graph g = Program.foldConstants(OnnxImporter.read(Files.readAllBytes(dir.resolve("model.onnx"))).graph(),
         new ReferenceKernels());
     var result = new PassManager(FOLD_AND_MERGE).run(g);

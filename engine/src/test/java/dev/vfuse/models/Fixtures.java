@@ -15,6 +15,11 @@ import java.nio.file.Path;
 public final class Fixtures {
   private Fixtures() {}
 
+  /** Why a torch fixture can be missing, and the command that brings it (as scripts/fixtures.sh says). */
+  public static final String MISSING_FIXTURES = "scripts/fixtures.sh needs Debian's python3-torch, python3-torchvision"
+      + " and python3-onnx; install them with 'sudo apt-get install python3-torch python3-torchvision python3-onnx'"
+      + " and run the tests again";
+
   public static Path torchDir(String name) {
     String root = System.getenv("VFUSE_FIXTURES");
     Path dir = root == null ? null : Path.of(root, name);
@@ -22,7 +27,7 @@ public final class Fixtures {
     if (!present && System.getenv("CI") != null) {
       throw new IllegalStateException("fixture " + name + " missing under " + root + ": scripts/fixtures.sh must run before the tests in CI");
     }
-    assumeTrue(present, "fixture " + name + " not generated (run scripts/fixtures.sh)");
+    assumeTrue(present, "torch fixture " + name + " not generated: " + MISSING_FIXTURES);
     return dir;
   }
 
