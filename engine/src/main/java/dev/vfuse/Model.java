@@ -18,6 +18,7 @@ import dev.vfuse.simd.SimdKernels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,7 @@ public final class Model implements AutoCloseable {
   private final FusionReport fusionReport;
   private final QuantizationReport quantizationReport;
   private final long weightBytes;
+  private Warmup loadWarmup;
   private volatile boolean closed;
 
   private Model(ModelOptions options, String producer, Graph original, Executor executor, WorkerPool pool,
@@ -119,7 +121,11 @@ public final class Model implements AutoCloseable {
     Model model = new Model(options, imported.producer(), graph, executor, pool, report, quantization, weightBytes);
     try {
       model.planFixedShapes();
-    } catch (ModelFormatException | RuntimeException e) {
+      if (options.warmup() != null) {
+        model.loadWarmup = model.warmUp(model.syntheticInputs(), options.warmup());
+        LOG.log(System.Logger.Level.DEBUG, () -> "load-time warm-up: " + model.loadWarmup);
+      }
+    } catch (VfuseException | RuntimeException e) {
       pool.close();
       throw e;
     }
@@ -164,6 +170,55 @@ public final class Model implements AutoCloseable {
           : NdArray.ofLongs(t.shape(), t.longStorage());
     }
     return args;
+  }
+
+  /**
+   * Runs the model on {@code inputs} until its latency settles or {@code budget} is spent (after at
+   * least one run), and says what that took: see {@link Warmup}. Give an input like the ones that
+   * will follow (the same shapes: each input shape has its own plan).
+   */
+  public Warmup warmUp(Map<String, Tensor> inputs, java.time.Duration budget) throws VfuseException {
+    NdArray[] args = arguments(inputs(), inputs, "warm-up: ");
+    return Warmup.until(() -> {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      executor.run(args);
+    }, budget);
+  }
+
+  /** What the load-time warm-up of {@link ModelOptions#withWarmup} did, or empty without one. */
+  public java.util.Optional<Warmup> loadWarmup() {
+    return java.util.Optional.ofNullable(loadWarmup);
+  }
+
+  /**
+   * The inputs of a load-time warm-up: the declared shapes (a dynamic first axis at 1), floats of
+   * a fixed pattern in [−1, 1], int64 zeros.
+   */
+  private Map<String, Tensor> syntheticInputs() throws InvalidInputException {
+    Map<String, Tensor> feed = new LinkedHashMap<>();
+    for (ValueInfo info : inputs()) {
+      int[] shape = info.dims().stream().mapToInt(Integer::intValue).toArray();
+      if (shape.length > 0 && shape[0] < 0) {
+        shape[0] = 1;
+      }
+      if (Arrays.stream(shape).anyMatch(d -> d < 0)) {
+        throw new InvalidInputException("withWarmup needs fixed input shapes, and input '" + info.name() + "' is " + info
+            + ": warm up with Model.warmUp(inputs, budget) on a representative input instead");
+      }
+      int size = Shapes.size(shape);
+      if (info.elementType() == ElementType.FLOAT32) {
+        float[] values = new float[size];
+        for (int i = 0; i < size; i++) {
+          values[i] = (float) ((i * 0x9E3779B1L >>> 8 & 0xFFFF) / 32767.5 - 1.0);
+        }
+        feed.put(info.name(), Tensor.ofFloats(shape, values));
+      } else {
+        feed.put(info.name(), Tensor.ofLongs(shape, new long[size]));
+      }
+    }
+    return feed;
   }
 
   /** A model whose inputs all have fixed shapes is planned now, so shape faults are load faults. */

@@ -9,8 +9,11 @@ package dev.vfuse;
  * @param verifyFusion whether loading checks every fused layer against the layers it replaced,
  *     on probe inputs, and records the errors in the {@link Model#fusionReport() fusion report}
  * @param quantization int8 weight quantization, or null to keep float weights
+ * @param warmup how long loading may spend warming the model up ({@link #withWarmup}), or null for
+ *     no warm-up
  */
-public record ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion, Quantization quantization) {
+public record ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion, Quantization quantization,
+    java.time.Duration warmup) {
 
   public ModelOptions(Backend backend, boolean fuse, int threads) {
     this(backend, fuse, threads, false, null);
@@ -20,6 +23,10 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
     this(backend, fuse, threads, verifyFusion, null);
   }
 
+  public ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion, Quantization quantization) {
+    this(backend, fuse, threads, verifyFusion, quantization, null);
+  }
+
   public ModelOptions {
     if (backend == null) {
       throw new IllegalArgumentException("backend must not be null");
@@ -27,31 +34,47 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     }
+    if (warmup != null && warmup.isNegative()) {
+      throw new IllegalArgumentException("warmup must not be negative, got " + warmup);
+    }
   }
 
   /** The {@link Backend#selected() selected} backend (simd unless a system property says otherwise), fusion on, one thread. */
   public static ModelOptions defaults() {
-    return new ModelOptions(Backend.selected(), true, 1, false, null);
+    return new ModelOptions(Backend.selected(), true, 1, false, null, null);
   }
 
   public ModelOptions withBackend(Backend b) {
-    return new ModelOptions(b, fuse, threads, verifyFusion, quantization);
+    return new ModelOptions(b, fuse, threads, verifyFusion, quantization, warmup);
   }
 
   public ModelOptions withFuse(boolean f) {
-    return new ModelOptions(backend, f, threads, verifyFusion, quantization);
+    return new ModelOptions(backend, f, threads, verifyFusion, quantization, warmup);
   }
 
   public ModelOptions withThreads(int t) {
-    return new ModelOptions(backend, fuse, t, verifyFusion, quantization);
+    return new ModelOptions(backend, fuse, t, verifyFusion, quantization, warmup);
   }
 
   public ModelOptions withVerifyFusion(boolean v) {
-    return new ModelOptions(backend, fuse, threads, v, quantization);
+    return new ModelOptions(backend, fuse, threads, v, quantization, warmup);
   }
 
   /** Quantizes weights to int8 at load (null: float weights). */
   public ModelOptions withQuantization(Quantization q) {
-    return new ModelOptions(backend, fuse, threads, verifyFusion, q);
+    return new ModelOptions(backend, fuse, threads, verifyFusion, q, warmup);
+  }
+
+  /**
+   * Warms the model up at load, for at most {@code budget} (null: no warm-up): after planning, it
+   * runs the model on a fixed synthetic input (floats in [−1, 1], int64 zeros) until the latency
+   * settles ({@link Warmup}), so that the first run the caller makes is already at steady speed.
+   * The cost is that time at load: for resnet18 at 1 thread in a fresh JVM, 1–3 s (10–40 runs);
+   * {@link Model#loadWarmup()} says what it took. Every input must have a fixed shape, apart from
+   * a dynamic batch axis (the first), which is warmed up at 1; for other models call
+   * {@link Model#warmUp} with a representative input instead.
+   */
+  public ModelOptions withWarmup(java.time.Duration budget) {
+    return new ModelOptions(backend, fuse, threads, verifyFusion, quantization, budget);
   }
 }

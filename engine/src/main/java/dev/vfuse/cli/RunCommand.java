@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
  * [--equalize]]}.
  *
  * <p>Loads the model, binds the inputs ({@link Bindings}), runs it once, or with {@code --repeat R}
- * once to warm up and R times timed, prints each output's name, shape and a summary, and writes
- * the outputs given a file. The timed form prints one line
+ * warms it up ({@code --warmup}: by default until the latency settles, {@link dev.vfuse.Warmup})
+ * and runs it R times timed, prints each output's name, shape and a summary, and writes the
+ * outputs given a file. The timed form prints one line
  * {@code latency_ms backend=… threads=… fuse=… runs=R min=… median=… max=…}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VfuseCli.Version.class, sortOptions = false, usageHelpAutoWidth = true,
@@ -37,6 +38,7 @@ import picocli.CommandLine.Spec;
         "  vfuse run resnet18.onnx --input image.npy --output logits.npy",
         "  vfuse run model.onnx --input a=a.npy --input b=b.npy --output sum=s.npy",
         "  vfuse run resnet18.onnx --input image.npy --backend simd --repeat 20",
+        "  vfuse run resnet18.onnx --input image.npy --repeat 40 --warmup 5",
         "  vfuse run resnet18.onnx --input image.npy --quantize int8 --report r.json",
         "  vfuse run det.onnx --input page.npy --quantize int8 --bias-correction empirical --calibration pages/"})
 final class RunCommand implements Callable<Integer> {
@@ -61,14 +63,31 @@ final class RunCommand implements Callable<Integer> {
   Path report;
 
   @Option(names = "--repeat", paramLabel = "R",
-      description = "Run once to warm up, then R timed runs, and print a latency_ms line.")
+      description = "Warm up (see --warmup), then R timed runs, and print a latency_ms line.")
   Integer repeat;
+
+  @Option(names = "--warmup", paramLabel = "auto|N|Ss", defaultValue = "auto",
+      description = "With --repeat: runs before the timed ones. auto (default): until the latency settles "
+          + "(the JIT compiled nothing in the last 5 runs and their median is within 5% of the 5 before), at most 60 s; "
+          + "N: exactly N runs; a duration such as 10s: until it settles, at most that long.")
+  String warmup;
+
+  private static final java.time.Duration AUTO_WARMUP_BUDGET = java.time.Duration.ofSeconds(60);
 
   @Override
   public Integer call() throws IOException, VfuseException {
     engine.toModelOptions(); // usage errors before the model is read
     if (repeat != null && repeat < 1) {
       throw new UsageException("--repeat must be at least 1, got " + repeat);
+    }
+    Integer warmupRuns = null;
+    java.time.Duration warmupBudget = AUTO_WARMUP_BUDGET;
+    if (warmup.matches("\\d+")) {
+      warmupRuns = Integer.parseInt(warmup);
+    } else if (warmup.matches("\\d+(\\.\\d+)?s")) {
+      warmupBudget = java.time.Duration.ofMillis(Math.round(Double.parseDouble(warmup.substring(0, warmup.length() - 1)) * 1000));
+    } else if (!warmup.equals("auto")) {
+      throw new UsageException("--warmup takes auto, a run count or a duration in seconds such as 10s; got '" + warmup + "'");
     }
     PrintWriter out = spec.commandLine().getOut();
     Path cwd = Path.of("");
@@ -111,13 +130,22 @@ final class RunCommand implements Callable<Integer> {
       }
       out.flush();
 
-      Map<String, Tensor> results;
+      Map<String, Tensor> results = null;
       if (repeat == null) {
         long start = System.nanoTime();
         results = m.run(feed);
         out.println("ran in " + Summaries.ms(System.nanoTime() - start) + " ms");
       } else {
-        results = m.run(feed); // warm-up
+        if (warmupRuns != null) {
+          long start = System.nanoTime();
+          for (int i = 0; i < warmupRuns; i++) {
+            m.run(feed);
+          }
+          out.println("warmup " + warmupRuns + " runs in " + Summaries.ms(System.nanoTime() - start) + " ms");
+        } else {
+          out.println("warmup " + m.warmUp(feed, warmupBudget));
+        }
+        out.flush();
         long[] nanos = new long[repeat];
         for (int i = 0; i < repeat; i++) {
           long start = System.nanoTime();

@@ -288,6 +288,22 @@ class VfuseCliTest {
   }
 
   @Test
+  void repeatWarmsUpUntilSettledOrByCountOrWithinADuration() {
+    Run auto = vfuse("run", relu.toString(), "--input", xFile.toString(), "--repeat", "3");
+    assertThat(auto.code()).as(auto.err()).isZero();
+    assertThat(auto.out()).containsPattern(Pattern.compile(
+        "(?m)^warmup \\d+ runs in \\d+ ms, last median \\d+\\.\\d\\d ms, (settled|budget spent before the latency settled)$"));
+    Run counted = vfuse("run", relu.toString(), "--input", xFile.toString(), "--repeat", "3", "--warmup", "7");
+    assertThat(counted.code()).as(counted.err()).isZero();
+    assertThat(counted.out()).containsPattern(Pattern.compile("(?m)^warmup 7 runs in \\d+\\.\\d{3} ms$"));
+    Run timed = vfuse("run", relu.toString(), "--input", xFile.toString(), "--repeat", "3", "--warmup", "0.5s");
+    assertThat(timed.code()).as(timed.err()).isZero();
+    assertThat(timed.out()).contains("warmup ").contains("latency_ms ");
+    assertOneLineError(vfuse("run", relu.toString(), "--input", xFile.toString(), "--repeat", "3", "--warmup", "soon"), 2,
+        "--warmup takes auto, a run count or a duration in seconds such as 10s; got 'soon'");
+  }
+
+  @Test
   void twoInputsNeedNames() throws IOException {
     Path model = TinyModels.addRelu(dir);
     Path b = dir.resolve("b.npy");
