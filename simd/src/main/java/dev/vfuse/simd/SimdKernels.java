@@ -43,7 +43,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
  *   <li>{@link #convTranspose2d} and {@link #prepareConvTranspose2d}: {@link F32ConvTranspose}.
  *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm}, {@link F32DwConv}
- *       for depthwise, {@link F32Conv3x3Winograd} for 3×3 stride-1 layers where it wins (see
+ *       for depthwise, {@link F32Conv1x1} for pointwise (1×1, stride 1, unpadded, one group), {@link F32Conv3x3Winograd} for 3×3 stride-1 layers where it wins (see
  *       {@link #winogradWins}; its tolerance is its own, stated in its test).
  * </ul>
  *
@@ -281,8 +281,9 @@ public final class SimdKernels extends ReferenceKernels {
   // ---------------------------------------------------------------- conv2d
 
   /**
-   * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; 3×3 stride-1
-   * convolutions where it is faster {@link F32Conv3x3Winograd}; the others, grouped or not,
+   * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; pointwise ones
+   * (1×1, stride 1, unpadded, one group) {@link F32Conv1x1}, which reads the input in place; 3×3
+   * stride-1 convolutions where it is faster {@link F32Conv3x3Winograd}; the others, grouped or not,
    * {@link F32ConvImplicitGemm}: a GEMM on weights packed once here, B read
    * straight from a padded (and, at stride > 1, phase-split) copy of the input, the epilogue
    * applied to each tile as it is stored.
@@ -292,6 +293,9 @@ public final class SimdKernels extends ReferenceKernels {
       Activation activation) {
     if (F32DwConv.supports(g)) {
       return F32DwConv.prepare(species, g, weight, bias, offsets, activation);
+    }
+    if (F32Conv1x1.supports(g)) {
+      return F32Conv1x1.prepare(species, g, weight, bias, offsets, activation);
     }
     if (winograd && winogradWins(g)) {
       return F32Conv3x3Winograd.prepare(species, g, weight, bias, offsets, activation);

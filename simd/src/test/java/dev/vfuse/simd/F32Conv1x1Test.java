@@ -1,0 +1,107 @@
+package dev.vfuse.simd;
+
+import static dev.vfuse.simd.FloatData.bits;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.vfuse.kernel.ConvEpilogue;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.PositionOffsets;
+import dev.vfuse.kernel.PreparedConv;
+import dev.vfuse.reference.ReferenceKernels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link F32Conv1x1} against the reference within {@link ReductionTolerance} for C + the epilogue's
+ * adds, on one thread and two, at every width: plane sizes around the tiles (below one vector, one
+ * vector, between one and three, exactly three, three and a tail, several wide panels and a
+ * masked tail), output channels below, at and past the MR-row tile, one position per image (the
+ * GEMV path, with channel counts around its 4-vector block), batches, and each epilogue.
+ */
+class F32Conv1x1Test {
+  private static final ReferenceKernels REFERENCE = new ReferenceKernels();
+
+  record Case(VectorSpecies<Float> species, ConvGeometry g, PreparedConvCheck.Epilogue epilogue) {
+    @Override
+    public String toString() {
+      return bits(species) + " N=" + g.n() + " C=" + g.c() + " " + g.h() + "x" + g.w() + " K=" + g.k() + ", " + epilogue;
+    }
+  }
+
+  static Stream<Case> cases() {
+    List<Case> cases = new ArrayList<>();
+    int e = 0;
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      int l = sp.length();
+      int wide = F32Conv1x1.WIDE * l;
+      int[][] planes = {{1, l - 1}, {1, l}, {2, l}, {1, wide}, {1, wide + 1}, {7, 7}, {14, 14}, {3, 2 * wide + l + 3}};
+      int[] channels = {1, F32Conv1x1.MR - 1, F32Conv1x1.MR, F32Conv1x1.MR + 3, 2 * F32Conv1x1.MR + 5};
+      for (int[] hw : planes) {
+        for (int k : channels) {
+          int c = 1 + (hw[0] * 7 + k * 3) % 37;
+          int n = k % 2 == 0 ? 2 : 1;
+          cases.add(new Case(sp, ConvGeometry.of(n, c, hw[0], hw[1], k, 1, 1, 0, 1, 1),
+              PreparedConvCheck.EPILOGUES[e++ % PreparedConvCheck.EPILOGUES.length]));
+        }
+      }
+      int block = F32Conv1x1.GEMV_VECTORS * l;
+      for (int k : new int[] {1, l - 1, l + 1, block, block + 1, 2 * block + l + 3}) {
+        for (PreparedConvCheck.Epilogue epilogue : PreparedConvCheck.EPILOGUES) {
+          cases.add(new Case(sp, ConvGeometry.of(k % 2 + 1, 3 + k % 29, 1, 1, k, 1, 1, 0, 1, 1), epilogue));
+        }
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void matchesTheReference(Case t) {
+    ConvGeometry g = t.g();
+    PreparedConvCheck.Epilogue e = t.epilogue();
+    SplittableRandom rnd = FloatData.random(t.species().vectorBitSize(), g.hashCode(), e.hashCode());
+    int size = (int) g.outputSize();
+    float[] x = FloatData.floats(rnd, (int) g.inputSize(), 0);
+    float[] w = FloatData.floats(rnd, (int) g.weightSize(), 0);
+    float[] bias = e.bias() ? FloatData.floats(rnd, g.k(), 0) : null;
+    PositionOffsets offsets = e.offsets() ? FloatData.offsets(rnd, g.k(), g.p(), g.q()) : null;
+    float[] residual = e.residual() ? FloatData.floats(rnd, size, 0) : null;
+
+    float[] expected = FloatData.sentinels(size);
+    REFERENCE.conv2d(g, x, w, bias, new ConvEpilogue(offsets, residual, null), expected);
+    float[] absSum = FloatData.sentinels(size);
+    REFERENCE.conv2d(g, PreparedConvCheck.abs(x), PreparedConvCheck.abs(w), PreparedConvCheck.abs(bias),
+        new ConvEpilogue(PreparedConvCheck.abs(offsets), PreparedConvCheck.abs(residual), null), absSum);
+
+    PreparedConv linear = F32Conv1x1.prepare(t.species(), g, w, bias, offsets, null);
+    PreparedConv activated = e.activation() == null ? null
+        : F32Conv1x1.prepare(t.species(), g, w, bias, offsets, e.activation());
+    PreparedConvCheck.assertPrepared(t.toString(), linear, activated, e.activation(), x, residual, size, expected,
+        absSum, g.c() + e.roundings());
+  }
+
+  @Test
+  void takesPointwiseGeometryOnlyAndSimdKernelsRoutesItHere() {
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 1))).isTrue();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 2, 1))).as("dilation is moot at 1x1").isTrue();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 2, 0, 1, 1))).as("stride 2").isFalse();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 1, 1, 1))).as("padded").isFalse();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 2))).as("grouped").isFalse();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 3, 1, 1, 1, 1))).as("3x3").isFalse();
+    ConvGeometry g = ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 1);
+    assertThat(new SimdKernels().prepareConv2d(g, new float[24], null, null, null)).isInstanceOf(F32Conv1x1.class);
+    assertThat(F32Conv1x1.prepare(FloatVector.SPECIES_256, g, new float[24], null, null, null).scratchPerWorker())
+        .as("reads x in place, stores into y").isZero();
+    assertThatThrownBy(() -> F32Conv1x1.prepare(FloatVector.SPECIES_256,
+        ConvGeometry.of(1, 4, 5, 5, 6, 3, 1, 1, 1, 1), new float[216], null, null, null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a pointwise convolution");
+  }
+}
