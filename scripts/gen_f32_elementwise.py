@@ -3,11 +3,12 @@
 one copy per width (512, 256, 128 bits) made from the single template below, the copies differing
 only in their static final species. Edit this script, not the Java file, and rerun it:
 
-    python3 scripts/gen_f32_elementwise.py
+    python3 scripts/gen_f32_elementwise.py           # writes the Java file
+    python3 scripts/gen_f32_elementwise.py --check   # diff against it, exit 1 if it differs
 """
-import pathlib
+import genlib
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "simd/src/main/java/dev/vfuse/simd/F32Elementwise.java"
+OUT = genlib.SIMD / "F32Elementwise.java"
 WIDTHS = (512, 256, 128)
 
 HEADER = '''\
@@ -333,8 +334,7 @@ def main():
     for w in WIDTHS:
         parts.append(body.replace("$W", str(w)))
     parts.append("}\n")
-    OUT.write_text("".join(parts))
-    print("wrote", OUT)
+    genlib.emit({OUT: "".join(parts)})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""Writes simd/src/main/java/dev/vfuse/simd/F32ConvImplicitGemm.java: the implicit-GEMM convolution,
+whose register-tile loops exist once per (width, vectors a row, float or int8 weights) from the
+single template `kernel` below, the copies differing only in their static final species, the
+number of B vectors a tile row holds and how the MR weights of one l are broadcast. The hand-written
+rest of the class (geometry, packing, padded copy, tasks, store) is the text HEAD/MIDDLE below.
+Edit this script, not the Java file, and rerun it:
+
+    python3 scripts/gen_f32_conv_implicit_gemm.py           # writes the Java file
+    python3 scripts/gen_f32_conv_implicit_gemm.py --check   # diff against it, exit 1 if it differs
+"""
+import genlib
+
+OUT = genlib.SIMD / "F32ConvImplicitGemm.java"
+WIDTHS = (512, 256, 128)
+VECTORS = (2, 3)  # B vectors a tile row: F32ConvImplicitGemm.vectorsPerRow picks one
+MR = 8  # tile rows, F32ConvImplicitGemm.MR
+INT8_LOAD = 8  # bytes of one ByteVector.SPECIES_64 load of int8 weights
+
+
+def name(width, vectors, int8):
+    return "accumulate%dx%d%s" % (width, vectors, "Int8" if int8 else "")
+
+
+def lanes_of(width):
+    return width // 32
+
+
+def lanes_fields():
+    """LANE{W}_i: the shuffles broadcasting lane i, for the lanes one widened weight vector fills."""
+    out = []
+    for w in WIDTHS:
+        for i in range(min(lanes_of(w), INT8_LOAD)):
+            out.append("  private static final VectorShuffle<Float> LANE%d_%d = VectorShuffle.fromOp(S%d, j -> %d);\n"
+                       % (w, i, w, i))
+    return "".join(out)
+
+
+def dispatch(int8):
+    args = "len, aP, aIdx, scale, sIdx, xp, tapOffset, xIdx, xp, tileOff" if int8 else \
+        "len, aP, aIdx, xp, tapOffset, xIdx, xp, tileOff"
+    out = []
+    for w in WIDTHS:
+        for v in VECTORS:
+            out.append("      case %d * 4 + %d -> %s(%s);\n" % (w, v, name(w, v, int8), args))
+    return "".join(out)
+
+
+def kernel(width, vectors, int8):
+    """The register-tile loop: MR rows × `vectors` vectors of accumulators over the reduction, one
+    FMA per (row, vector) per l in row-major order, then the tile spilled row by row (times the
+    row's scale for int8 weights)."""
+    lanes = lanes_of(width)
+    rows = range(MR)
+    vecs = range(vectors)
+    o = []
+    if int8:
+        o.append("  /** {@link #accumulateInt8}'s loop, %d vectors a row, on the constant %d-bit species. */\n"
+                 % (vectors, width))
+        o.append("  private static void %s(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] x,\n"
+                 "      int[] tapOffset, int xBase, float[] tile, int tileOff) {\n" % name(width, vectors, int8))
+    else:
+        o.append("  /** {@link #accumulate}'s loop, %d vectors a row, on the constant %d-bit species. */\n"
+                 % (vectors, width))
+        o.append("  private static void %s(int len, float[] aP, int aIdx, float[] x, int[] tapOffset, int xBase,\n"
+                 "      float[] tile, int tileOff) {\n" % name(width, vectors, int8))
+    o.append("    final VectorSpecies<Float> sp = S%d;\n" % width)
+    o.append("    final int l1 = sp.length();\n")
+    for i in rows:
+        o.append("    FloatVector %s;\n" % ", ".join("acc%d%d = FloatVector.zero(sp)" % (i, v) for v in vecs))
+    o.append("    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {\n")
+    o.append("      int bi = xBase + tapOffset[l];\n")
+    for v in vecs:
+        o.append("      FloatVector b%d = FloatVector.fromArray(sp, x, %s);\n" % (v, "bi" if v == 0 else "bi + %d * l1" % v))
+    # int8: the MR bytes of l widened to floats, `per` weights a vector (all 8, or 4 at 128 bits).
+    per = min(lanes, INT8_LOAD)
+    if int8:
+        for first in range(0, MR, per):
+            off = "ai" if first == 0 else "ai + %d" % first
+            o.append("      FloatVector w%d%d = (FloatVector) ByteVector.fromArray(B64, aP, %s)"
+                     ".convertShape(VectorOperators.B2F, sp, 0);\n" % (first, first + per - 1, off))
+    for i in rows:
+        decl = "FloatVector av" if i == 0 else "av"
+        if int8:
+            first = i - i % per
+            src = "w%d%d.rearrange(LANE%d_%d)" % (first, first + per - 1, width, i % per)
+        else:
+            src = "FloatVector.broadcast(sp, aP[%s])" % ("ai" if i == 0 else "ai + %d" % i)
+        o.append("      %s = %s;\n" % (decl, src))
+        for v in vecs:
+            o.append("      acc%d%d = av.fma(b%d, acc%d%d);\n" % (i, v, v, i, v))
+    o.append("    }\n")
+    for i in rows:
+        for v in vecs:
+            k = i * vectors + v
+            off = "tileOff" if k == 0 else "tileOff + %d * l1" % k
+            scaled = ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i if int8 else ""
+            o.append("    acc%d%d%s.intoArray(tile, %s);\n" % (i, v, scaled, off))
+    o.append("  }\n")
+    return "".join(o)
+
+
+HEAD = r'''// GENERATED by scripts/gen_f32_conv_implicit_gemm.py; edit the script, not this file.
+package dev.vfuse.simd;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Int8Weights;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PositionOffsets;
+import dev.vfuse.kernel.PreparedConv;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * f32 convolution as an implicit GEMM over a padded, phase-split copy of the input: the
+ * micro-kernel reads its B operand straight from that copy, so no im2col matrix is built or packed.
+ *
+ * <p>Let xp be x with its padding written out (Hp = H + padTop + padBottom rows,
+ * Wp = W + padLeft + padRight columns) and split into sH·sW phases per channel: phase
+ * (a, b) holds padded rows a, a + sH, … and columns b, b + sW, … (Hq = ⌈Hp/sH⌉ rows of
+ * Wq = ⌈Wp/sW⌉ columns). Index output positions as j = p·Wq + q. Tap (c, r, s) of output (p, q)
+ * reads padded row p·sH + r·dH and column q·sW + s·dW, which is
+ *
+ * <pre>
+ *   xp[c·sH·sW·Hq·Wq + phase(r·dH mod sH, s·dW mod sW)·Hq·Wq + j + ⌊r·dH/sH⌋·Wq + ⌊s·dW/sW⌋]
+ * </pre>
+ *
+ * a fixed offset from j ({@code tapOffset[l]}, l = (c·R + r)·S + s): for a run of NR consecutive j
+ * the B panel of row l is two or three plain vector loads. At stride 1 there is one phase, the
+ * padded channel. Columns q ∈ [Q, Wq) are computed and dropped (their taps wrap into the next
+ * row): (Wq − Q)/Wq extra work, 3% for a 3×3 at 56 wide, 22% at 7 wide, against im2col's copy of
+ * every tap. Phases no tap reads (1×1 at stride 2 reads one of four) are not written.
+ *
+ * <p>Weights are packed once into panels of {@link #MR} output channels over the whole reduction
+ * (MR floats per l). A run first writes xp into the scratch (zeros included, as the scratch holds
+ * garbage), then runs tasks of (image, group, a range of NR-wide position panels, a block of
+ * channel panels). For each position panel, each channel panel accumulates the full reduction in
+ * registers (8 channels × 2 or 3 vectors, see {@link #vectorsPerRow}; float FMA), spills the tile,
+ * and stores the columns that are real outputs with the epilogue (bias, offsets, residual,
+ * activation) applied on the way by {@link F32Epilogue}.
+ *
+ * <p>Precision: one float FMA chain per output over the reduction L, then the bias add: within
+ * (L + 2)·2⁻²³·Σ|terms| of the reference. The order of operations for an output does not depend
+ * on the task split, so any thread count gives the same bits.
+ *
+ * <p>Int8 weights ({@link #prepareInt8}): the same panels hold the bytes q (a quarter of the
+ * memory, and of the weight traffic per position panel) and the panel's MR channel scales beside
+ * them. Per l, the int8 loop loads the MR bytes as one vector, widens them to floats (exact), and
+ * broadcasts each row's weight from it with a lane shuffle; the FMA chain is Σ q·x, and the spill
+ * multiplies each tile row by its channel's scale: y = scale·Σ q·x + bias, then the epilogue. That
+ * is one rounding more than the reference's reduction over the dequantized weights fl(q·scale);
+ * the weights are never held as floats. Measured at 512 bits, 1 thread, Zen 5 (a shared machine,
+ * so ranges): on resnet18's 3×3 64→64 56×56 (3-vector tile), broadcasting {@code (float) q[ai + i]}
+ * row by row (a scalar sign-extend, convert and broadcast each) took 1.3–1.55 ms against the float
+ * kernel's 1.05 ms, storing the widened vector and broadcasting from memory 1.25 ms, the lane
+ * shuffles 1.0–1.2 ms; 3×3 256→256 14×14 1.1 ms for both; 3×3 512→512 7×7 (2-vector tile: 8
+ * shuffles against 16 FMAs instead of 24) 1.5 ms against 1.26.
+ *
+ * <p>The register-tile loops ({@code accumulate{512,256,128}x{2,3}[Int8]}) are GENERATED by
+ * {@code scripts/gen_f32_conv_implicit_gemm.py} from one template whose parameters are the width,
+ * the vectors a tile row and float or int8 weights; the copies differ only in those. The whole
+ * file is that script's output: edit the script and rerun it.
+ */
+final class F32ConvImplicitGemm implements PreparedConv {
+
+  private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+  private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+  /**
+   * LANE{W}_i broadcasts lane i: the int8 kernels widen a panel's MR bytes of one l to floats in one
+   * vector (two of four lanes at 128 bits) and broadcast each channel's weight from it.
+   */
+$LANES
+  /**
+   * Output channels per register tile: 8 rows × 2 vectors = 16 accumulators (of 32 vector
+   * registers with AVX-512), 10 loads per 16 FMAs; 8 divides the channel counts of most CNN layers,
+   * where 6 wasted up to 12% on padded rows.
+   */
+  static final int MR = 8;
+
+  /**
+   * The 3-vector tile (24 accumulators, 11 loads per 24 FMAs) measured about 8% faster than the
+   * 2-vector one (16 accumulators) when positions are plentiful; the wider panel wastes more of
+   * the last panel of a small image. This factor weighs the two.
+   */
+  private static final double WIDE_TILE_SPEEDUP = 1.08;
+
+  /** 2 or 3 vectors a tile row: whichever computes the P·Wq positions in less estimated time. */
+  static int vectorsPerRow(ConvGeometry g, int lanes) {
+    int positions = g.p() * Math.ceilDiv(g.w() + g.padLeft() + g.padRight(), g.strideW());
+    double narrow = Math.ceilDiv(positions, 2 * lanes) * 2.0 * lanes;
+    double wide = Math.ceilDiv(positions, 3 * lanes) * 3.0 * lanes / WIDE_TILE_SPEEDUP;
+    return wide < narrow ? 3 : 2;
+  }
+
+  /**
+   * Floats of padded copy from which the copy is split over the threads: below it, one thread
+   * copies faster than a second one can be handed work.
+   */
+  private static final long PARALLEL_COPY = 1 << 18;
+
+  /** Bytes after the int8 panels: at 128 bits the second 8-byte load of an l reads 4 past it. */
+  private static final int INT8_SLACK = 8;
+
+  /** Position panels per task: 8 panels are 256 positions at 512 bits. */
+  static final int PANELS_PER_TASK = 8;
+
+  private final ConvGeometry g;
+  private final VectorSpecies<Float> species;
+  private final int vectors;
+  private final int nr;
+  private final float[] bias;
+  private final PositionOffsets offsets;
+  private final Activation activation;
+  private final int kg;
+  private final int reduction;
+  private final int channelPanels;
+  /** The packed panels, float or int8 (the other null), and for int8 the channel scales, MR a panel. */
+  private final float[] packedWeight;
+  private final byte[] packedInt8;
+  private final float[] packedScale;
+  private final int[] tapOffset;
+  /** Rows and columns of one phase plane, its size, and the floats of one channel's sH·sW phases. */
+  private final int hq;
+  private final int wq;
+  private final int phasePlane;
+  private final int channelStride;
+  /** Which phases (a·sW + b) some tap reads; the others are never written. */
+  private final boolean[] phaseUsed;
+  /** Position panels per image: P·Wq positions, in panels of NR. */
+  private final int positionPanels;
+  private final int chunks;
+  /** Floats of the padded input copy (all images) and of each worker's spill tile. */
+  private final int paddedInput;
+  private final int scratchPerWorker;
+
+  private F32ConvImplicitGemm(VectorSpecies<Float> species, ConvGeometry g, float[] weight, Int8Weights int8,
+      float[] bias, PositionOffsets offsets, Activation activation) {
+    this.g = g;
+    this.species = species;
+    this.vectors = vectorsPerRow(g, species.length());
+    this.nr = vectors * species.length();
+    this.bias = bias;
+    this.offsets = offsets;
+    this.activation = activation;
+    this.kg = g.outputChannelsPerGroup();
+    this.reduction = g.reductionLength();
+    this.channelPanels = Math.ceilDiv(kg, MR);
+    int sH = g.strideH(), sW = g.strideW();
+    this.hq = Math.ceilDiv(g.h() + g.padTop() + g.padBottom(), sH);
+    this.wq = Math.ceilDiv(g.w() + g.padLeft() + g.padRight(), sW);
+    this.phasePlane = hq * wq;
+    this.channelStride = Math.multiplyExact(sH * sW, phasePlane);
+    this.phaseUsed = new boolean[sH * sW];
+    this.tapOffset = new int[reduction];
+    int farthestTap = 0;
+    for (int c = 0, l = 0; c < g.inputChannelsPerGroup(); c++) {
+      for (int r = 0; r < g.r(); r++) {
+        for (int s = 0; s < g.s(); s++, l++) {
+          int h = r * g.dilationH();
+          int w = s * g.dilationW();
+          int phase = (h % sH) * sW + w % sW;
+          phaseUsed[phase] = true;
+          tapOffset[l] = c * channelStride + phase * phasePlane + (h / sH) * wq + w / sW;
+          farthestTap = Math.max(farthestTap, tapOffset[l]);
+        }
+      }
+    }
+    this.positionPanels = Math.ceilDiv(g.p() * wq, nr);
+    this.chunks = Math.ceilDiv(positionPanels, PANELS_PER_TASK);
+    // The last group of the last image starts at (N·C − Cg)·channelStride and its loads reach
+    // farthestTap + positionPanels·NR past that; zeroed slack after the copy covers what lies beyond.
+    long copy = (long) g.n() * g.c() * channelStride;
+    long reach = (long) (g.n() * g.c() - g.inputChannelsPerGroup()) * channelStride + farthestTap
+        + (long) positionPanels * nr;
+    this.paddedInput = Math.toIntExact(Math.max(copy, reach));
+    this.scratchPerWorker = Math.addExact(paddedInput, MR * nr);
+    int packedSize = Math.multiplyExact(g.groups() * channelPanels * MR, reduction);
+    if (int8 == null) {
+      this.packedWeight = new float[packedSize];
+      this.packedInt8 = null;
+      this.packedScale = null;
+    } else {
+      this.packedWeight = null;
+      this.packedInt8 = new byte[packedSize + INT8_SLACK];
+      this.packedScale = new float[g.groups() * channelPanels * MR];
+    }
+    packWeights(weight, int8);
+  }
+
+  /** Any stride, kernel, dilation, padding and groups. */
+  static PreparedConv prepare(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
+    return new F32ConvImplicitGemm(species, g, weight, null, bias, offsets, activation);
+  }
+
+  /** {@link #prepare} with int8 weights in the layout of {@link Int8Weights#conv}, kept as int8. */
+  static PreparedConv prepareInt8(VectorSpecies<Float> species, ConvGeometry g, Int8Weights weight, float[] bias,
+      PositionOffsets offsets, Activation activation) {
+    return new F32ConvImplicitGemm(species, g, null, weight, bias, offsets, activation);
+  }
+
+  /**
+   * W[g·Kg + panel·MR + i, l] at (g·panels + panel)·MR·L + l·MR + i, from the float weights or from
+   * the int8 ones (then the channel's scale at (g·panels + panel)·MR + i); rows past Kg stay zero.
+   */
+  private void packWeights(float[] weight, Int8Weights int8) {
+    for (int group = 0; group < g.groups(); group++) {
+      for (int panel = 0; panel < channelPanels; panel++) {
+        int row0 = (group * channelPanels + panel) * MR;
+        int base = row0 * reduction;
+        for (int i = 0; i < MR && panel * MR + i < kg; i++) {
+          int channel = group * kg + panel * MR + i;
+          int src = channel * reduction;
+          if (int8 == null) {
+            for (int l = 0; l < reduction; l++) {
+              packedWeight[base + l * MR + i] = weight[src + l];
+            }
+          } else {
+            packedScale[row0 + i] = int8.scales()[channel];
+            for (int l = 0; l < reduction; l++) {
+              packedInt8[base + l * MR + i] = int8.values()[src + l];
+            }
+          }
+        }
+      }
+    }
+  }
+
+
+  /**
+   * The padded copy is shared by all workers and lives at the start of the scratch, the spill
+   * tiles after it; the per-worker figure is what makes the total fit for any thread count.
+   */
+  @Override
+  public int scratchPerWorker() {
+    return scratchPerWorker;
+  }
+
+  @Override
+  public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    int images = g.n() * g.c();
+    int channelBlocks = channelBlocks(parallel.threads());
+    int tasks = g.n() * g.groups() * chunks * channelBlocks;
+    if (parallel.threads() == 1) {
+      for (int c = 0; c < images; c++) {
+        padChannel(x, c, scratch);
+      }
+      Arrays.fill(scratch, images * channelStride, paddedInput, 0f);
+      for (int t = 0; t < tasks; t++) {
+        task(t, channelBlocks, residual, y, scratch, paddedInput);
+      }
+    } else {
+      if ((long) images * channelStride >= PARALLEL_COPY) {
+        parallel.forEach(images, (c, worker) -> padChannel(x, c, scratch));
+      } else {
+        for (int c = 0; c < images; c++) {
+          padChannel(x, c, scratch);
+        }
+      }
+      Arrays.fill(scratch, images * channelStride, paddedInput, 0f);
+      parallel.forEach(tasks, (t, worker) -> task(t, channelBlocks, residual, y, scratch,
+          paddedInput + worker * MR * nr));
+    }
+  }
+
+  /** Channel blocks per (image, group, chunk): 1 unless the chunks alone leave threads idle. */
+  private int channelBlocks(int threads) {
+    int tasks = g.n() * g.groups() * chunks;
+    if (threads == 1 || tasks >= 4 * threads) {
+      return 1;
+    }
+    return Math.min(channelPanels, Math.ceilDiv(4 * threads, tasks));
+  }
+
+  /**
+   * Writes the used phases of channel {@code nc} (image·C + channel) of xp: phase (a, b) holds
+   * padded rows a, a + sH, … and columns b, b + sW, … of the channel, zero where that is padding.
+   * At stride 1 the one phase is the padded channel itself, written row by row.
+   */
+  private void padChannel(float[] x, int nc, float[] xp) {
+    int H = g.h(), W = g.w(), sH = g.strideH(), sW = g.strideW();
+    int src = nc * H * W;
+    for (int a = 0; a < sH; a++) {
+      for (int b = 0; b < sW; b++) {
+        if (!phaseUsed[a * sW + b]) {
+          continue;
+        }
+        int dst = nc * channelStride + (a * sW + b) * phasePlane;
+        // Phase columns k whose input column k·sW + b − padLeft lies in [0, W): [k0, k1).
+        int k0 = Math.min(wq, Math.ceilDiv(g.padLeft() - b, sW));
+        int k1 = Math.max(k0, Math.min(wq, Math.ceilDiv(W + g.padLeft() - b, sW)));
+        int w0 = k0 * sW + b - g.padLeft();
+        for (int i = 0, row = dst; i < hq; i++, row += wq) {
+          int h = i * sH + a - g.padTop();
+          if (h < 0 || h >= H) {
+            Arrays.fill(xp, row, row + wq, 0f);
+            continue;
+          }
+          Arrays.fill(xp, row, row + k0, 0f);
+          int from = src + h * W + w0;
+          if (sW == 1) {
+            System.arraycopy(x, from, xp, row + k0, k1 - k0);
+          } else {
+            for (int k = k0, f = from; k < k1; k++, f += sW) {
+              xp[row + k] = x[f];
+            }
+          }
+          Arrays.fill(xp, row + k1, row + wq, 0f);
+        }
+      }
+    }
+  }
+
+  private void task(int t, int channelBlocks, float[] residual, float[] y, float[] scratch, int spill) {
+    int cb = t % channelBlocks;
+    t /= channelBlocks;
+    int chunk = t % chunks;
+    t /= chunks;
+    int group = t % g.groups();
+    int n = t / g.groups();
+    int perBlock = Math.ceilDiv(channelPanels, channelBlocks);
+    int panel0 = cb * perBlock;
+    int panel1 = Math.min(channelPanels, panel0 + perBlock);
+    int xBase = (n * g.c() + group * g.inputChannelsPerGroup()) * channelStride;
+    int positions = g.p() * g.q();
+    int yBase = (n * g.k() + group * kg) * positions;
+    int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
+    for (int pp = chunk * PANELS_PER_TASK; pp < pp1; pp++) {
+      int j0 = pp * nr;
+      for (int panel = panel0; panel < panel1; panel++) {
+        int row0 = (group * channelPanels + panel) * MR;
+        if (packedInt8 == null) {
+          accumulate(reduction, packedWeight, row0 * reduction, scratch, xBase + j0, spill);
+        } else {
+          accumulateInt8(reduction, packedInt8, row0 * reduction, packedScale, row0, scratch, xBase + j0, spill);
+        }
+        store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
+      }
+    }
+  }
+
+  /**
+   * acc(i, ·) = Σ_l A(i, l) · xp[xIdx + tapOffset[l] … + NR), for the MR channels of the panel at
+   * aIdx, spilled row by row (NR floats a row) to xp[tileOff …]: the worker's tile lives in the
+   * same scratch array, after the padded input.
+   *
+   * <p>One generated copy per width and tile on a {@code static final} species, as in
+   * {@link F32GemmPacked}.
+   */
+  private void accumulate(int len, float[] aP, int aIdx, float[] xp, int xIdx, int tileOff) {
+    switch (species.vectorBitSize() * 4 + vectors) {
+$DISPATCH_F32
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  /** {@link #accumulate} on int8 panels, each row spilled times its scale, scale[sIdx + i]. */
+  private void accumulateInt8(int len, byte[] aP, int aIdx, float[] scale, int sIdx, float[] xp, int xIdx,
+      int tileOff) {
+    switch (species.vectorBitSize() * 4 + vectors) {
+$DISPATCH_INT8
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  /**
+   * Stores the spilled tile's real outputs: column c is position j0 + c, i.e. output
+   * (p, q) = divmod(j0 + c, Wq), kept when q < Q and p < P; each run of kept columns goes through
+   * {@link F32Epilogue} into y.
+   */
+  private void store(float[] tile, int tileOff, int j0, int row0, int rows, int group, int yBase, float[] residual,
+      float[] y) {
+    int P = g.p(), Q = g.q();
+    int positions = P * Q;
+    for (int c = 0; c < nr; ) {
+      int j = j0 + c;
+      int p = j / wq;
+      int q = j - p * wq;
+      if (p >= P) {
+        return;
+      }
+      if (q >= Q) {
+        c += wq - q; // skip the dropped columns
+        continue;
+      }
+      int run = Math.min(nr - c, Q - q);
+      int out = p * Q + q;
+      int k0 = group * kg + row0;
+      F32Epilogue.applyRows(species, tile, tileOff + c, nr, y, yBase + row0 * positions + out, positions, rows, run,
+          bias, k0, offsets, out, residual, activation);
+      c += run;
+    }
+  }
+
+'''
+
+
+def source():
+    kernels = [kernel(w, v, int8) for int8 in (False, True) for w in WIDTHS for v in VECTORS]
+    head = HEAD.replace("$LANES\n", lanes_fields()).replace("$DISPATCH_F32\n", dispatch(False)) \
+        .replace("$DISPATCH_INT8\n", dispatch(True))
+    return head + "\n".join(kernels) + "\n}\n"
+
+
+if __name__ == "__main__":
+    genlib.emit({OUT: source()})
