@@ -6,11 +6,9 @@ only in their static final species. Edit this script, not the Java file, and rer
     python3 scripts/gen_f32_conv1x1.py            # writes the file
     python3 scripts/gen_f32_conv1x1.py --check    # exit 1 with a diff if the file differs
 """
-import difflib
-import pathlib
-import sys
+from genlib import SIMD, emit
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "simd/src/main/java/dev/vfuse/simd/F32Conv1x1.java"
+OUT = SIMD / "F32Conv1x1.java"
 WIDTHS = (512, 256, 128)
 MR = 8
 WIDE = 3  # vectors a row of the wide tile
@@ -380,18 +378,5 @@ def render():
     return text + "}\n"
 
 
-def main():
-    text = render()
-    if "--check" in sys.argv[1:]:
-        current = OUT.read_text() if OUT.exists() else ""
-        if current != text:
-            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                                       str(OUT), "generated"))
-            return 1
-        return 0
-    OUT.write_text(text)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    emit({OUT: render()})
