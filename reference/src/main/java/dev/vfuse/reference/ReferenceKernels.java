@@ -479,12 +479,17 @@ public class ReferenceKernels implements Kernels {
 
   @Override
   public boolean scaleBlocks(int n, float[] w, int block, double[] scale, float[] out) {
-    for (int i = 0; i < n; i++) {
-      double v = w[i] * scale[i / block];
-      if (Math.abs(v) > Float.MAX_VALUE) {
-        return false;
+    // Block by block rather than scale[i / block] per element: the same products, without a
+    // division per weight (this runs at load, on every weight, mostly before the JIT has compiled it).
+    for (int j = 0, blocks = Math.ceilDiv(n, block); j < blocks; j++) {
+      double s = scale[j];
+      for (int i = j * block, end = (int) Math.min(n, (long) (j + 1) * block); i < end; i++) {
+        double v = w[i] * s;
+        if (Math.abs(v) > Float.MAX_VALUE) {
+          return false;
+        }
+        out[i] = (float) v;
       }
-      out[i] = (float) v;
     }
     return true;
   }
