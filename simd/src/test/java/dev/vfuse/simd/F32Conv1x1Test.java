@@ -98,8 +98,9 @@ class F32Conv1x1Test {
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 3, 1, 1, 1, 1))).as("3x3").isFalse();
     ConvGeometry g = ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 1);
     assertThat(new SimdKernels().prepareConv2d(g, new float[24], null, null, null)).isInstanceOf(F32Conv1x1.class);
-    assertThat(F32Conv1x1.prepare(FloatVector.SPECIES_256, g, new float[24], null, null, null).scratchPerWorker())
-        .as("reads x in place, stores into y").isZero();
+    ConvGeometry whole = ConvGeometry.of(1, 4, 1, 2 * F32Conv1x1.WIDE * 8, 6, 1, 1, 0, 1, 1);
+    assertThat(F32Conv1x1.prepare(FloatVector.SPECIES_256, whole, new float[24], null, null, null).scratchPerWorker())
+        .as("whole wide panels read x in place and store into y").isZero();
     assertThatThrownBy(() -> F32Conv1x1.prepare(FloatVector.SPECIES_256,
         ConvGeometry.of(1, 4, 5, 5, 6, 3, 1, 1, 1, 1), new float[216], null, null, null))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a pointwise convolution");
