@@ -51,7 +51,6 @@ def kernel(width, vectors, int8):
     FMA per (row, vector) per l in row-major order, then the tile spilled row by row (times the
     row's scale for int8 weights)."""
     lanes = lanes_of(width)
-    rows = range(MR)
     vecs = range(vectors)
     o = []
     if int8:
@@ -66,8 +65,7 @@ def kernel(width, vectors, int8):
                  "      float[] tile, int tileOff) {\n" % name(width, vectors, int8))
     o.append("    final VectorSpecies<Float> sp = S%d;\n" % width)
     o.append("    final int l1 = sp.length();\n")
-    for i in rows:
-        o.append("    FloatVector %s;\n" % ", ".join("acc%d%d = FloatVector.zero(sp)" % (i, v) for v in vecs))
+    o.append(genlib.acc_zero(MR, vectors))
     o.append("    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {\n")
     o.append("      int bi = xBase + tapOffset[l];\n")
     for v in vecs:
@@ -79,23 +77,16 @@ def kernel(width, vectors, int8):
             off = "ai" if first == 0 else "ai + %d" % first
             o.append("      FloatVector w%d%d = (FloatVector) ByteVector.fromArray(B64, aP, %s)"
                      ".convertShape(VectorOperators.B2F, sp, 0);\n" % (first, first + per - 1, off))
-    for i in rows:
-        decl = "FloatVector av" if i == 0 else "av"
-        if int8:
-            first = i - i % per
-            src = "w%d%d.rearrange(LANE%d_%d)" % (first, first + per - 1, width, i % per)
-        else:
-            src = "FloatVector.broadcast(sp, aP[%s])" % ("ai" if i == 0 else "ai + %d" % i)
-        o.append("      %s = %s;\n" % (decl, src))
-        for v in vecs:
-            o.append("      acc%d%d = av.fma(b%d, acc%d%d);\n" % (i, v, v, i, v))
+    if int8:
+        o.append(genlib.broadcast_fma(MR, vectors, lambda i: "w%d%d.rearrange(LANE%d_%d)" % (
+            i - i % per, i - i % per + per - 1, width, i % per)))
+    else:
+        o.append(genlib.broadcast_fma(MR, vectors, lambda i: "FloatVector.broadcast(sp, aP[%s])" % (
+            "ai" if i == 0 else "ai + %d" % i)))
     o.append("    }\n")
-    for i in rows:
-        for v in vecs:
-            k = i * vectors + v
-            off = "tileOff" if k == 0 else "tileOff + %d * l1" % k
-            scaled = ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i if int8 else ""
-            o.append("    acc%d%d%s.intoArray(tile, %s);\n" % (i, v, scaled, off))
+    o.append(genlib.spill(MR, vectors, lambda k: "tileOff" if k == 0 else "tileOff + %d * l1" % k,
+                          (lambda i: ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i) if int8 else
+                          (lambda i: "")))
     o.append("  }\n")
     return "".join(o)
 
