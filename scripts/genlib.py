@@ -77,8 +77,10 @@ def spill(rows, vectors, offset, scaled=lambda i: "", indent="    "):
 FOR = re.compile(r"\$for W in ([0-9, ]+)\n")
 
 
-def expand(template):
-    """The template with each $for W … $endfor block written once per width (see the module doc)."""
+def expand(template, **per_width):
+    """The template with each $for W … $endfor block written once per width (see the module doc).
+    Keyword arguments are further per-width parameters: NAME={512: text, 256: text, 128: text}
+    stands for $NAME in a block."""
     out = []
     pos = 0
     for m in FOR.finditer(template):
@@ -86,12 +88,21 @@ def expand(template):
             raise ValueError("$for not at the start of a line: " + template[m.start():m.end()])
         end = template.index("$endfor\n", m.end())
         block = template[m.end():end]
-        widths = [w.strip() for w in m.group(1).split(",")]
+        widths = [int(w) for w in m.group(1).split(",")]
         out.append(template[pos:m.start()])
-        out.append("\n".join(block.replace("$W", w) for w in widths))
+        out.append("\n".join(substitute(block, w, per_width) for w in widths))
         pos = end + len("$endfor\n")
     out.append(template[pos:])
     text = "".join(out)
-    if "$W" in text or "$endfor" in text:
-        raise ValueError("$W or $endfor outside a $for block")
+    for name in ["W", "endfor"] + list(per_width):
+        if "$" + name in text:
+            raise ValueError("$%s outside a $for block" % name)
     return text
+
+
+def substitute(block, width, per_width):
+    """The block for one width: $NAME replaced by per_width[NAME][width] (longer names first), $W by
+    the width."""
+    for name in sorted(per_width, key=len, reverse=True):
+        block = block.replace("$" + name, per_width[name][width])
+    return block.replace("$W", str(width))
