@@ -81,8 +81,7 @@ def kernel(width, vectors, int8):
         o.append(genlib.broadcast_fma(MR, vectors, lambda i: "w%d%d.rearrange(LANE%d_%d)" % (
             i - i % per, i - i % per + per - 1, width, i % per)))
     else:
-        o.append(genlib.broadcast_fma(MR, vectors, lambda i: "FloatVector.broadcast(sp, aP[%s])" % (
-            "ai" if i == 0 else "ai + %d" % i)))
+        o.append(genlib.broadcast_fma(MR, vectors, genlib.broadcast_from("aP")))
     o.append("    }\n")
     o.append(genlib.spill(MR, vectors, lambda k: "tileOff" if k == 0 else "tileOff + %d * l1" % k,
                           (lambda i: ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i) if int8 else

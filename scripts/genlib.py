@@ -68,6 +68,18 @@ def broadcast_fma(rows, vectors, broadcast, indent="      "):
     return "".join(out)
 
 
+def broadcast_from(array):
+    """broadcast_fma's A operand read from a float array at ai + i (the panel's MR floats of one l)."""
+    return lambda i: "FloatVector.broadcast(sp, %s[%s])" % (array, "ai" if i == 0 else "ai + %d" % i)
+
+
+def tile_pieces(rows, vectors, array):
+    """$ACC_ZERO and $FMA for a template: the zeroed accumulators and the loop body after the B
+    vectors b{v} are loaded, A broadcast from array."""
+    return {"ACC_ZERO": acc_zero(rows, vectors).rstrip("\n"),
+            "FMA": broadcast_fma(rows, vectors, broadcast_from(array)).rstrip("\n")}
+
+
 def spill(rows, vectors, offset, scaled=lambda i: "", indent="    "):
     """acc{i}{v}[scaled(i)] stored to tile at offset(k), k = i·vectors + v the row-major vector index."""
     return "".join("%sacc%d%d%s.intoArray(tile, %s);\n" % (indent, i, v, scaled(i), offset(i * vectors + v))
@@ -79,8 +91,8 @@ FOR = re.compile(r"\$for W in ([0-9, ]+)\n")
 
 def expand(template, **per_width):
     """The template with each $for W … $endfor block written once per width (see the module doc).
-    Keyword arguments are further per-width parameters: NAME={512: text, 256: text, 128: text}
-    stands for $NAME in a block."""
+    Keyword arguments are further parameters of the blocks: NAME={512: text, 256: text, 128: text}
+    stands for $NAME in the copy of each width, NAME=text in every copy."""
     out = []
     pos = 0
     for m in FOR.finditer(template):
@@ -104,5 +116,6 @@ def substitute(block, width, per_width):
     """The block for one width: $NAME replaced by per_width[NAME][width] (longer names first), $W by
     the width."""
     for name in sorted(per_width, key=len, reverse=True):
-        block = block.replace("$" + name, per_width[name][width])
+        value = per_width[name]
+        block = block.replace("$" + name, value if isinstance(value, str) else value[width])
     return block.replace("$W", str(width))
