@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Writes simd/src/main/java/dev/vfuse/simd/F32ConvImplicitGemm.java: the implicit-GEMM convolution,
-whose register-tile loops exist once per (width, vectors a row, float or int8 weights) from the
-single template `kernel` below, the copies differing only in their static final species, the
-number of B vectors a tile row holds and how the MR weights of one l are broadcast. The hand-written
-rest of the class (geometry, packing, padded copy, tasks, store) is the text HEAD/MIDDLE below.
-Edit this script, not the Java file, and rerun it:
+"""Writes F32ConvImplicitGemm.java in simd/src/main/java/dev/vfuse/simd: the implicit-GEMM
+convolution. Its register-tile loops accumulate{W}x{V}[Int8] are written by `kernel` below, one
+template whose parameters are the width W (the static final species), the B vectors V a tile row
+holds (2 or 3) and float or int8 weights (int8: the MR bytes of one l widened to floats and each
+row's weight broadcast by a lane shuffle, the tile spilled times the channel scales). The rest of
+the class is the text HEAD, with the LANE shuffles and the two dispatch switches filled in.
 
-    python3 scripts/gen_f32_conv_implicit_gemm.py           # writes the Java file
-    python3 scripts/gen_f32_conv_implicit_gemm.py --check   # diff against it, exit 1 if it differs
+Edit this script, not the Java file, then run it: python3 scripts/gen_f32_conv_implicit_gemm.py
+(with --check it compares instead, see genlib.emit).
 """
 import genlib
 
@@ -51,8 +51,6 @@ def kernel(width, vectors, int8):
     FMA per (row, vector) per l in row-major order, then the tile spilled row by row (times the
     row's scale for int8 weights)."""
     lanes = lanes_of(width)
-    rows = range(MR)
-    vecs = range(vectors)
     o = []
     if int8:
         o.append("  /** {@link #accumulateInt8}'s loop, %d vectors a row, on the constant %d-bit species. */\n"
@@ -66,11 +64,10 @@ def kernel(width, vectors, int8):
                  "      float[] tile, int tileOff) {\n" % name(width, vectors, int8))
     o.append("    final VectorSpecies<Float> sp = S%d;\n" % width)
     o.append("    final int l1 = sp.length();\n")
-    for i in rows:
-        o.append("    FloatVector %s;\n" % ", ".join("acc%d%d = FloatVector.zero(sp)" % (i, v) for v in vecs))
+    o.append(genlib.acc_zero(MR, vectors))
     o.append("    for (int l = 0, ai = aIdx; l < len; l++, ai += MR) {\n")
     o.append("      int bi = xBase + tapOffset[l];\n")
-    for v in vecs:
+    for v in range(vectors):
         o.append("      FloatVector b%d = FloatVector.fromArray(sp, x, %s);\n" % (v, "bi" if v == 0 else "bi + %d * l1" % v))
     # int8: the MR bytes of l widened to floats, `per` weights a vector (all 8, or 4 at 128 bits).
     per = min(lanes, INT8_LOAD)
@@ -79,23 +76,13 @@ def kernel(width, vectors, int8):
             off = "ai" if first == 0 else "ai + %d" % first
             o.append("      FloatVector w%d%d = (FloatVector) ByteVector.fromArray(B64, aP, %s)"
                      ".convertShape(VectorOperators.B2F, sp, 0);\n" % (first, first + per - 1, off))
-    for i in rows:
-        decl = "FloatVector av" if i == 0 else "av"
-        if int8:
-            first = i - i % per
-            src = "w%d%d.rearrange(LANE%d_%d)" % (first, first + per - 1, width, i % per)
-        else:
-            src = "FloatVector.broadcast(sp, aP[%s])" % ("ai" if i == 0 else "ai + %d" % i)
-        o.append("      %s = %s;\n" % (decl, src))
-        for v in vecs:
-            o.append("      acc%d%d = av.fma(b%d, acc%d%d);\n" % (i, v, v, i, v))
+        o.append(genlib.broadcast_fma(MR, vectors, lambda i: "w%d%d.rearrange(LANE%d_%d)" % (
+            i - i % per, i - i % per + per - 1, width, i % per)))
+    else:
+        o.append(genlib.broadcast_fma(MR, vectors, genlib.broadcast_from("aP")))
     o.append("    }\n")
-    for i in rows:
-        for v in vecs:
-            k = i * vectors + v
-            off = "tileOff" if k == 0 else "tileOff + %d * l1" % k
-            scaled = ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i if int8 else ""
-            o.append("    acc%d%d%s.intoArray(tile, %s);\n" % (i, v, scaled, off))
+    scaled = (lambda i: ".mul(FloatVector.broadcast(sp, scale[sIdx + %d]))" % i) if int8 else (lambda i: "")
+    o.append(genlib.spill(MR, vectors, lambda k: "tileOff" if k == 0 else "tileOff + %d * l1" % k, scaled))
     o.append("  }\n")
     return "".join(o)
 
