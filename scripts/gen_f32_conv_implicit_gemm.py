@@ -124,7 +124,7 @@ import jdk.incubator.vector.VectorSpecies;
  * every tap. Phases no tap reads (1×1 at stride 2 reads one of four) are not written.
  *
  * <p>Weights are packed once into panels of {@link #MR} output channels over the whole reduction
- * (MR floats per l). A run first writes xp into the scratch (zeros included, as the scratch holds
+ * (MR floats per l), held in {@link WeightChunks} of whole panels. A run first writes xp into the scratch (zeros included, as the scratch holds
  * garbage), then runs tasks of (image, group, a range of NR-wide position panels, a block of
  * channel panels). For each position panel, each channel panel accumulates the full reduction in
  * registers (8 channels × 2 or 3 vectors, see {@link #vectorsPerRow}; float FMA), spills the tile,
@@ -209,9 +209,11 @@ $LANES
   private final int reduction;
   private final int channelPanels;
   /** The packed panels, float or int8 (the other null), and for int8 the channel scales, MR a panel. */
-  private final float[] packedWeight;
-  private final byte[] packedInt8;
+  /** The panels, {@link WeightChunks} of {@link #perChunk} panels: float, or int8 with their scales. */
+  private final float[][] packedWeight;
+  private final byte[][] packedInt8;
   private final float[] packedScale;
+  private final int perChunk;
   private final int[] tapOffset;
   /** Rows and columns of one phase plane, its size, and the floats of one channel's sH·sW phases. */
   private final int hq;
@@ -268,15 +270,17 @@ $LANES
         + (long) positionPanels * nr;
     this.paddedInput = Math.toIntExact(Math.max(copy, reach));
     this.scratchPerWorker = Math.addExact(paddedInput, MR * nr);
-    int packedSize = Math.multiplyExact(g.groups() * channelPanels * MR, reduction);
+    int panels = g.groups() * channelPanels;
+    int panelLength = Math.multiplyExact(MR, reduction);
+    this.perChunk = WeightChunks.perChunk(panelLength, int8 == null ? Float.BYTES : 1);
     if (int8 == null) {
-      this.packedWeight = new float[packedSize];
+      this.packedWeight = WeightChunks.floats(panels, perChunk, panelLength);
       this.packedInt8 = null;
       this.packedScale = null;
     } else {
       this.packedWeight = null;
-      this.packedInt8 = new byte[packedSize + INT8_SLACK];
-      this.packedScale = new float[g.groups() * channelPanels * MR];
+      this.packedInt8 = WeightChunks.bytes(panels, perChunk, panelLength, INT8_SLACK);
+      this.packedScale = new float[panels * MR];
     }
     packWeights(weight, int8);
   }
@@ -294,25 +298,29 @@ $LANES
   }
 
   /**
-   * W[g·Kg + panel·MR + i, l] at (g·panels + panel)·MR·L + l·MR + i, from the float weights or from
-   * the int8 ones (then the channel's scale at (g·panels + panel)·MR + i); rows past Kg stay zero.
+   * W[g·Kg + panel·MR + i, l] at l·MR + i of panel π = g·panels + panel (in chunk π / perChunk, at
+   * {@link #panelOffset}), from the float weights or from the int8 ones (then the channel's scale
+   * at π·MR + i); rows past Kg stay zero.
    */
   private void packWeights(float[] weight, Int8Weights int8) {
     for (int group = 0; group < g.groups(); group++) {
       for (int panel = 0; panel < channelPanels; panel++) {
-        int row0 = (group * channelPanels + panel) * MR;
-        int base = row0 * reduction;
+        int pi = group * channelPanels + panel;
+        int row0 = pi * MR;
+        int base = panelOffset(pi);
         for (int i = 0; i < MR && panel * MR + i < kg; i++) {
           int channel = group * kg + panel * MR + i;
           int src = channel * reduction;
           if (int8 == null) {
+            float[] chunk = packedWeight[pi / perChunk];
             for (int l = 0; l < reduction; l++) {
-              packedWeight[base + l * MR + i] = weight[src + l];
+              chunk[base + l * MR + i] = weight[src + l];
             }
           } else {
+            byte[] chunk = packedInt8[pi / perChunk];
             packedScale[row0 + i] = int8.scales()[channel];
             for (int l = 0; l < reduction; l++) {
-              packedInt8[base + l * MR + i] = int8.values()[src + l];
+              chunk[base + l * MR + i] = int8.values()[src + l];
             }
           }
         }
@@ -320,6 +328,10 @@ $LANES
     }
   }
 
+  /** Where panel {@code pi} starts in its chunk. */
+  private int panelOffset(int pi) {
+    return pi % perChunk * MR * reduction;
+  }
 
   /**
    * The padded copy is shared by all workers and lives at the start of the scratch, the spill
@@ -422,11 +434,12 @@ $LANES
     for (int pp = chunk * PANELS_PER_TASK; pp < pp1; pp++) {
       int j0 = pp * nr;
       for (int panel = panel0; panel < panel1; panel++) {
-        int row0 = (group * channelPanels + panel) * MR;
+        int pi = group * channelPanels + panel;
         if (packedInt8 == null) {
-          accumulate(reduction, packedWeight, row0 * reduction, scratch, xBase + j0, spill);
+          accumulate(reduction, packedWeight[pi / perChunk], panelOffset(pi), scratch, xBase + j0, spill);
         } else {
-          accumulateInt8(reduction, packedInt8, row0 * reduction, packedScale, row0, scratch, xBase + j0, spill);
+          accumulateInt8(reduction, packedInt8[pi / perChunk], panelOffset(pi), packedScale, pi * MR, scratch,
+              xBase + j0, spill);
         }
         store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
       }

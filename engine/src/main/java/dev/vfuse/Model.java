@@ -112,22 +112,27 @@ public final class Model implements AutoCloseable {
     }
     Program program = Program.compile(runnable);
     WorkerPool pool = new WorkerPool(options.threads());
-    Executor executor = new Executor(program, kernels, pool);
+    Executor executor;
+    try {
+      executor = executor(program, kernels, pool);
+    } catch (ModelFormatException | RuntimeException e) {
+      pool.close();
+      throw e;
+    }
     FusionReport report = fusion.report().withBefore(graph.opHistogram());
     if (options.verifyFusion()) {
       report = report.withChecks(FusionVerifier.verify(folded, fusion.graph(), report.entries(), new ReferenceKernels()));
     }
     long weightBytes = runnable.constants().values().stream().mapToLong(NdArray::bytes).sum();
     Model model = new Model(options, imported.producer(), graph, executor, pool, report, quantization, weightBytes);
-    try {
-      model.planFixedShapes();
-      if (options.warmup() != null) {
+    if (options.warmup() != null) {
+      try {
         model.loadWarmup = model.warmUp(model.syntheticInputs(), options.warmup());
-        LOG.log(System.Logger.Level.DEBUG, () -> "load-time warm-up: " + model.loadWarmup);
+      } catch (VfuseException | RuntimeException e) {
+        pool.close();
+        throw e;
       }
-    } catch (VfuseException | RuntimeException e) {
-      pool.close();
-      throw e;
+      LOG.log(System.Logger.Level.DEBUG, () -> "load-time warm-up: " + model.loadWarmup);
     }
     LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %d nodes (%d after folding) in %.1f ms, backend %s",
         graph.nodes().size(), fusion.graph().nodes().size(), (System.nanoTime() - start) / 1e6, kernels.name()));
@@ -221,20 +226,24 @@ public final class Model implements AutoCloseable {
     return feed;
   }
 
-  /** A model whose inputs all have fixed shapes is planned now, so shape faults are load faults. */
-  private void planFixedShapes() throws ModelFormatException {
-    List<ValueInfo> inputs = inputs();
+  /**
+   * A model whose inputs all have fixed shapes is planned now, so shape faults are load faults, and
+   * once: the executor then keeps each prepared weight in its packed form only (see {@link
+   * Executor#planned}). A model with a dynamic input is planned on each new input shape.
+   */
+  private static Executor executor(Program program, Kernels kernels, WorkerPool pool) throws ModelFormatException {
+    List<ValueInfo> inputs = program.inputs();
     int[][] shapes = new int[inputs.size()][];
     ElementType[] types = new ElementType[inputs.size()];
     for (int i = 0; i < shapes.length; i++) {
       if (inputs.get(i).dims().contains(-1)) {
-        return;
+        return new Executor(program, kernels, pool);
       }
       shapes[i] = inputs.get(i).dims().stream().mapToInt(Integer::intValue).toArray();
       types[i] = inputs.get(i).elementType();
     }
     try {
-      executor.prepare(shapes, types);
+      return Executor.planned(program, kernels, pool, shapes, types);
     } catch (InvalidInputException e) {
       throw new ModelFormatException(e.nodeName(), "the model is inconsistent at its declared input shapes: "
           + e.getMessage(), e);

@@ -12,13 +12,18 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs a {@link Program} on a backend. Plans are built on first use of each input shape and
- * cached (a model with fixed input shapes is planned once, at load); runs on different threads
- * share plans and take separate buffers.
+ * cached; runs on different threads share plans and take separate buffers.
+ *
+ * <p>An executor made by {@link #planned} for one set of input shapes (a model whose inputs all
+ * have fixed shapes) builds its plan at once and then lets the program go: the weights that the
+ * plan's kernels prepared (packed) are then held only in their packed form, one copy each, and no
+ * other shapes can be planned.
  */
 public final class Executor {
   /** Distinct input shapes kept planned; beyond this the cache starts over. */
   private static final int MAX_PLANS = 32;
 
+  /** Null once the executor is planned for its only input shapes. */
   private final Program program;
   private final Kernels kernels;
   private final Parallel parallel;
@@ -39,8 +44,22 @@ public final class Executor {
     this.parallel = parallel;
   }
 
-  public Program program() {
-    return program;
+  private Executor(Kernels kernels, Parallel parallel, Key key, Plan plan) {
+    this.program = null;
+    this.kernels = kernels;
+    this.parallel = parallel;
+    plans.put(key, plan);
+    this.last = plan;
+  }
+
+  /**
+   * An executor for inputs of exactly these shapes and types, planned now, that keeps no reference
+   * to {@code program}: what the plan's kernels consumed at plan time (the weights they packed) is
+   * not retained twice. Other shapes are refused with an {@link InvalidInputException}.
+   */
+  public static Executor planned(Program program, Kernels kernels, Parallel parallel, int[][] shapes,
+      ElementType[] types) throws InvalidInputException {
+    return new Executor(kernels, parallel, key(shapes, types), Plan.build(program, shapes, types, kernels));
   }
 
   /** Runs on inputs in the order of {@link Program#inputs()}, already checked against the declared shapes. */
@@ -80,6 +99,10 @@ public final class Executor {
   private Plan planFor(int[][] shapes, ElementType[] types) throws InvalidInputException {
     Key key = key(shapes, types);
     Plan plan = plans.get(key);
+    if (plan == null && program == null) {
+      throw new InvalidInputException(null, "the executor was planned once, for fixed input shapes, and cannot plan "
+          + Arrays.deepToString(shapes), null);
+    }
     if (plan == null) {
       plan = Plan.build(program, shapes, types, kernels);
       if (plans.size() >= MAX_PLANS) {

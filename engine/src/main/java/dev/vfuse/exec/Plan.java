@@ -30,22 +30,34 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * buffers and scratch (an {@link Arena}) from a pool, so steady-state runs allocate nothing but
  * their outputs. Each step declares the scratch its kernel needs per worker thread; an arena holds
  * the largest of them times the thread count, shared by the steps one after another.
+ *
+ * <p>Weights: a value known at plan time (a constant, or computed from constants and shapes) that
+ * no step reads at run time (every step that takes it consumed it at bind time, see
+ * {@link Bound#preparedInputs}) and that is no graph output is not kept by the plan: the prepared
+ * kernel holds the only copy it needs (packed panels, Winograd's transformed weights). The plan
+ * keeps no reference to its {@link Program} either, so that an executor planned once for fixed
+ * shapes can let the program's own copies go.
  */
 final class Plan {
   private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker) {}
 
-  private final Program program;
+  private final int[] graphInputIds;
+  private final int[] graphOutputIds;
   private final List<Step> steps;
   private final ElementType[] types;
   private final int[][] shapes;
   private final NdArray[] known;
   private final int[] slotOf;
   private final int[] slotCapacity;
+  /** Values known at plan time that the plan does not keep (consumed by prepared kernels). */
+  private final boolean[] dropped;
   private final ConcurrentLinkedQueue<Arena> pool = new ConcurrentLinkedQueue<>();
 
   private Plan(Program program, List<Step> steps, ElementType[] types, int[][] shapes, NdArray[] known, int[] slotOf,
-      int[] slotCapacity) {
-    this.program = program;
+      int[] slotCapacity, boolean[] dropped) {
+    this.graphInputIds = program.graphInputIds;
+    this.graphOutputIds = program.graphOutputIds;
+    this.dropped = dropped;
     this.steps = steps;
     this.types = types;
     this.shapes = shapes;
@@ -70,6 +82,7 @@ final class Plan {
       shapes[p.graphInputIds[i]] = inputShapes[i];
     }
     List<Step> steps = new ArrayList<>();
+    boolean[] readAtRun = new boolean[n];
     for (int s = 0; s < p.nodes.size(); s++) {
       Node node = p.nodes.get(s);
       int[] ins = p.nodeInputs[s];
@@ -116,7 +129,22 @@ final class Plan {
           }
         }
       }
+      for (int i = 0; i < ins.length; i++) {
+        if (ins[i] >= 0 && !contains(b.preparedInputs(), i)) {
+          readAtRun[ins[i]] = true;
+        }
+      }
       steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker()));
+    }
+    for (int id : p.graphOutputIds) {
+      readAtRun[id] = true;
+    }
+    boolean[] dropped = new boolean[n];
+    for (int id = 0; id < n; id++) {
+      if (known[id] != null && !readAtRun[id]) {
+        known[id] = null;
+        dropped[id] = true;
+      }
     }
     for (int i = 0; i < p.graphOutputIds.length; i++) {
       ValueInfo declared = p.outputs().get(i);
@@ -126,10 +154,20 @@ final class Plan {
             + " but the model declares rank " + declared.rank(), null);
       }
     }
-    return assignSlots(p, steps, types, shapes, known);
+    return assignSlots(p, steps, types, shapes, known, dropped);
   }
 
-  private static Plan assignSlots(Program p, List<Step> steps, ElementType[] types, int[][] shapes, NdArray[] known) {
+  private static boolean contains(int[] values, int value) {
+    for (int v : values) {
+      if (v == value) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Plan assignSlots(Program p, List<Step> steps, ElementType[] types, int[][] shapes, NdArray[] known,
+      boolean[] dropped) {
     int n = p.valueCount;
     int[] lastUse = new int[n];
     Arrays.fill(lastUse, -1);
@@ -188,7 +226,8 @@ final class Plan {
         }
       }
     }
-    return new Plan(p, List.copyOf(steps), types, shapes, known, slotOf, capacity.stream().mapToInt(Integer::intValue).toArray());
+    return new Plan(p, List.copyOf(steps), types, shapes, known, slotOf, capacity.stream().mapToInt(Integer::intValue).toArray(),
+        dropped);
   }
 
   /** Runs the plan on inputs already checked against it; returns the graph outputs as fresh arrays. */
@@ -198,8 +237,8 @@ final class Plan {
       arena = new Arena(parallel);
     }
     try {
-      for (int i = 0; i < program.graphInputIds.length; i++) {
-        arena.values[program.graphInputIds[i]] = graphInputs[i];
+      for (int i = 0; i < graphInputIds.length; i++) {
+        arena.values[graphInputIds[i]] = graphInputs[i];
       }
       for (int s = 0; s < steps.size(); s++) {
         Step step = steps.get(s);
@@ -216,14 +255,17 @@ final class Plan {
           throw new VfuseException(step.node().name(), "internal error in " + step.node().describe() + ": " + e, e);
         }
       }
-      NdArray[] out = new NdArray[program.graphOutputIds.length];
+      NdArray[] out = new NdArray[graphOutputIds.length];
       for (int i = 0; i < out.length; i++) {
-        out[i] = arena.values[program.graphOutputIds[i]].copy();
+        out[i] = arena.values[graphOutputIds[i]].copy();
       }
       return out;
     } finally {
-      for (int id : program.graphInputIds) {
+      for (int id : graphInputIds) {
         arena.values[id] = null;
+      }
+      for (NdArray[] in : arena.stepInputs) {
+        Arrays.fill(in, null); // the caller's inputs are not kept past the run
       }
       pool.offer(arena);
     }
@@ -260,7 +302,7 @@ final class Plan {
 
   /** True when these graph inputs have exactly the types and shapes this plan was built for. */
   boolean accepts(NdArray[] graphInputs) {
-    int[] ids = program.graphInputIds;
+    int[] ids = graphInputIds;
     if (graphInputs.length != ids.length) {
       return false;
     }
@@ -304,7 +346,7 @@ final class Plan {
         slots[i] = new float[slotCapacity[i]];
       }
       for (int id = 0; id < values.length; id++) {
-        if (values[id] != null || shapes[id] == null || isGraphInput(id)) {
+        if (values[id] != null || shapes[id] == null || dropped[id] || isGraphInput(id)) {
           continue;
         }
         values[id] = slotOf[id] >= 0 ? NdArray.ofFloats(shapes[id], slots[slotOf[id]]) : NdArray.allocate(types[id], shapes[id]);
@@ -323,7 +365,7 @@ final class Plan {
     }
 
     private boolean isGraphInput(int id) {
-      for (int g : program.graphInputIds) {
+      for (int g : graphInputIds) {
         if (g == id) {
           return true;
         }

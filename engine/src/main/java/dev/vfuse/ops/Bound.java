@@ -9,9 +9,15 @@ import dev.vfuse.kernel.Kernels;
  * computation, and the scratch each worker thread needs while it runs. {@link Compute#run}
  * receives arrays whose shapes are exactly those bound; their backing arrays may be longer
  * (reused buffers).
+ *
+ * <p>{@code preparedInputs} lists the inputs (by index) that binding consumed and {@link Compute#run}
+ * never reads: constant weights a backend packed into its prepared kernel. The plan passes null for
+ * them and keeps no reference of its own, so that the packed copy is the only one.
  */
 public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute compute, NdArray[] knownOutputs,
-    int scratchPerWorker) {
+    int scratchPerWorker, int[] preparedInputs) {
+
+  private static final int[] NONE = new int[0];
 
   @FunctionalInterface
   public interface Compute {
@@ -19,18 +25,26 @@ public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute com
   }
 
   public static Bound single(ElementType type, int[] shape, Compute compute) {
-    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null, 0);
+    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null, 0, NONE);
   }
 
   /** One float32 output computed with {@code scratchPerWorker} floats of scratch per worker thread. */
   public static Bound withScratch(int[] shape, int scratchPerWorker, Compute compute) {
-    return new Bound(new ElementType[] {ElementType.FLOAT32}, new int[][] {shape}, compute, null, scratchPerWorker);
+    return new Bound(new ElementType[] {ElementType.FLOAT32}, new int[][] {shape}, compute, null, scratchPerWorker, NONE);
   }
 
   /** Outputs known from input shapes alone (Shape): they become constants of the plan. */
   public static Bound known(NdArray value) {
     return new Bound(new ElementType[] {value.type}, new int[][] {value.shape}, (i, o, k, ws) -> LongMoves.copy(value, o[0]),
-        new NdArray[] {value}, 0);
+        new NdArray[] {value}, 0, NONE);
+  }
+
+  /**
+   * This binding with inputs {@code indices} marked as consumed at bind time: its compute must not
+   * read them (it receives null in their place).
+   */
+  public Bound withPreparedInputs(int... indices) {
+    return new Bound(outputTypes, outputShapes, compute, knownOutputs, scratchPerWorker, indices.clone());
   }
 
   /** Same shape and type as the input, computed elementwise. */

@@ -63,7 +63,7 @@ final class GemmOp implements Op {
     if (c == null || beta == 0f) {
       if (prepared != null) {
         return Bound.withScratch(out, scratch, (i, o, kr, ws) -> prepared.run(m, ta, al, i[0].f, lda, 0f, o[0].f,
-            ws.scratch(), PreparedConvs.threadsFor(flops, ws)));
+            ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1);
       }
       return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }
@@ -74,7 +74,7 @@ final class GemmOp implements Op {
     }
     int[] cs = Shapes.broadcastStrides(c.shape(), out);
     float be = beta;
-    return Bound.withScratch(out, scratch, (i, o, kr, ws) -> {
+    Bound bound = Bound.withScratch(out, scratch, (i, o, kr, ws) -> {
       float[] y = o[0].f;
       float[] cv = i[2].f;
       for (int r = 0; r < m; r++) {
@@ -88,5 +88,6 @@ final class GemmOp implements Op {
         kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
       }
     });
+    return prepared == null ? bound : bound.withPreparedInputs(1);
   }
 }

@@ -63,7 +63,7 @@ final class MatMulOp implements Op {
       int rows = batches * m;
       long flops = 2L * rows * n * k;
       return Bound.withScratch(declared, prepared.scratchPerWorker(rows), (i, o, kr, ws) -> prepared.run(rows, false,
-          1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws)));
+          1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1);
     }
     return Bound.single(ElementType.FLOAT32, declared, (i, o, kr, ws) -> {
       int[] idx = new int[batch.length];

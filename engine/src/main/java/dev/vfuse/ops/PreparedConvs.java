@@ -45,7 +45,8 @@ final class PreparedConvs {
           : kernels.prepareConv2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = g.flops();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
+          .withPreparedInputs(consumed(in, residualInput));
     }
     requireFloatWeights(in[1]);
     boolean hasBias = b != null;
@@ -65,12 +66,21 @@ final class PreparedConvs {
           : kernels.prepareConvTranspose2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = 2L * g.n() * g.c() * g.h() * g.w() * (g.k() / g.groups()) * g.r() * g.s();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)));
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
+          .withPreparedInputs(consumed(in, residualInput));
     }
     requireFloatWeights(in[1]);
     boolean hasBias = b != null;
     return Bound.single(ElementType.FLOAT32, outShape, (i, o, k, ws) -> k.convTranspose2d(g, i[0].f, i[1].f,
         hasBias ? i[2].f : null, new ConvEpilogue(offsets, hasResidual ? i[residualInput].f : null, activation), o[0].f));
+  }
+
+  /**
+   * The inputs a prepared convolution consumed at bind time: every input but X and the residual
+   * (the weight, the bias, and the fused conv's shift taps, which became the offsets).
+   */
+  private static int[] consumed(Value[] in, int residualInput) {
+    return java.util.stream.IntStream.range(1, in.length).filter(i -> i != residualInput && in[i] != null).toArray();
   }
 
   /** Int8 weights are constants a backend prepares; they never reach the unprepared path. */

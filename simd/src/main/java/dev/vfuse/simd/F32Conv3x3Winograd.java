@@ -173,8 +173,12 @@ final class F32Conv3x3Winograd implements PreparedConv {
   private final int kPanel;
   private final int kPanels;
   private final int maxBlockTiles;
-  /** The transformed weights, packed for the micro-kernel. */
-  private final float[] u;
+  /**
+   * The transformed weights, packed for the micro-kernel: panel (ξ, kp) = ξ·kPanels + kp of C·kPanel
+   * floats, in {@link WeightChunks} of {@link #perChunk} panels.
+   */
+  private final float[][] u;
+  private final int perChunk;
   /** When channels are in lanes: lane j of a kernel row goes to M row j (offsets j·POINTS·nr). */
   private final int[] channelRows;
   private final float[] bias;
@@ -206,6 +210,7 @@ final class F32Conv3x3Winograd implements PreparedConv {
     int widest = Math.max(c, kPanels * kPanel);
     this.maxBlockTiles = channelsInLanes ? nr
         : Math.min(Math.max(nr, POINT_BLOCK_FLOATS / widest / nr * nr), roundUp(tiles, nr));
+    this.perChunk = WeightChunks.perChunk(c * kPanel, Float.BYTES);
     this.u = transformWeights(weight);
     this.channelRows = channelsInLanes ? channelRowOffsets() : null;
     this.bias = bias;
@@ -255,11 +260,11 @@ final class F32Conv3x3Winograd implements PreparedConv {
 
   /**
    * U[ξ = 6·α + β][k][c] = Σ_{r,s} G[α][r]·g[k][c][r][s]·G[β][s] in double, rounded once, packed as
-   * kernel panels of {@code kPanel} output channels: u[((ξ·kPanels + k / kPanel)·C + c)·kPanel + k % kPanel],
-   * zero for the channels past K in the last panel.
+   * kernel panels of {@code kPanel} output channels: panel π = ξ·kPanels + k / kPanel holds
+   * U[ξ][k][c] at c·kPanel + k % kPanel, zero for the channels past K in the last panel.
    */
-  private float[] transformWeights(float[] weight) {
-    float[] packed = new float[POINTS * kPanels * c * kPanel];
+  private float[][] transformWeights(float[] weight) {
+    float[][] packed = WeightChunks.floats(POINTS * kPanels, perChunk, c * kPanel);
     double[][] half = new double[WINDOW][3];
     for (int ko = 0; ko < k; ko++) {
       for (int ci = 0; ci < c; ci++) {
@@ -280,7 +285,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
               sum += half[a][s] * G[b][s];
             }
             int point = a * WINDOW + b;
-            packed[((point * kPanels + ko / kPanel) * c + ci) * kPanel + ko % kPanel] = (float) sum;
+            int panel = point * kPanels + ko / kPanel;
+            packed[panel / perChunk][(panel % perChunk * c + ci) * kPanel + ko % kPanel] = (float) sum;
           }
         }
       }
@@ -346,15 +352,17 @@ final class F32Conv3x3Winograd implements PreparedConv {
     for (int point = 0; point < POINTS; point++) {
       int vOff = vBase + point * vPoint;
       for (int kp = kp0; kp < kp1; kp++) {
-        int uOff = (point * kPanels + kp) * c * kPanel;
+        int panel = point * kPanels + kp;
+        float[] uChunk = u[panel / perChunk];
+        int uOff = panel % perChunk * c * kPanel;
         int mOff = mBase + (kp - kp0) * kPanel * mRow + point * width;
         if (channelsInLanes) {
           for (int t = 0; t < count; t += MR) {
-            multiply(scratch, vOff + t, nr, u, uOff, scratch, mOff + t, 1, Math.min(MR, count - t), channelRows);
+            multiply(scratch, vOff + t, nr, uChunk, uOff, scratch, mOff + t, 1, Math.min(MR, count - t), channelRows);
           }
         } else {
           for (int pn = 0; pn < panels; pn++) {
-            multiply(u, uOff, MR, scratch, vOff + pn * c * nr, scratch, mOff + pn * nr, mRow, MR, null);
+            multiply(uChunk, uOff, MR, scratch, vOff + pn * c * nr, scratch, mOff + pn * nr, mRow, MR, null);
           }
         }
       }

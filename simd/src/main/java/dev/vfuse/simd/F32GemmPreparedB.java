@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * on the micro-kernel of {@link F32GemmPacked}.
  *
  * <p>At prepare, B' is cut into reduction blocks of {@link F32GemmPacked#KC} rows and each block
- * into NR-wide column panels (l-major, zero-padded past n): block b, panel p starts at
- * {@code b·KC·nPadded + p·NR·kc}. A run packs only A, per task, into its scratch.
+ * into NR-wide column panels (l-major, zero-padded past n), held in {@link WeightChunks}: panel p
+ * of block b lies in chunk {@code b·chunksPerBlock + p / perChunk} at {@code (p % perChunk)·NR·kc}.
+ * A run packs only A, per task, into its scratch.
  *
  * <p>Tasks are column chunks of {@link #CHUNK_PANELS} panels times row blocks of
  * {@link F32GemmPacked#MC} rows, each independent, so the threads split the columns of a fully
@@ -26,6 +27,8 @@ final class F32GemmPreparedB implements PreparedGemm {
   private static final int MR = F32GemmPacked.MR;
   private static final int KC = F32GemmPacked.KC;
   private static final int MC = F32GemmPacked.MC;
+  /** B for k = 0, which the GEMM does not read. */
+  private static final float[] NO_B = new float[0];
 
   private final F32GemmPacked gemm;
   private final int n;
@@ -33,7 +36,9 @@ final class F32GemmPreparedB implements PreparedGemm {
   private final int nr;
   private final int nPadded;
   private final int chunks;
-  private final float[] packedB;
+  private final float[][] packedB;
+  private final int perChunk;
+  private final int chunksPerBlock;
 
   F32GemmPreparedB(VectorSpecies<Float> species, boolean transB, int n, int k, float[] b, int ldb) {
     this.gemm = new F32GemmPacked(species);
@@ -42,10 +47,18 @@ final class F32GemmPreparedB implements PreparedGemm {
     this.nr = gemm.nr();
     this.nPadded = Math.ceilDiv(n, nr) * nr;
     this.chunks = Math.ceilDiv(nPadded / nr, CHUNK_PANELS);
-    this.packedB = new float[Math.multiplyExact(k, nPadded)];
-    for (int pc = 0; pc < k; pc += KC) {
+    this.perChunk = WeightChunks.perChunk(nr * Math.min(KC, Math.max(k, 1)), Float.BYTES);
+    this.chunksPerBlock = Math.ceilDiv(nPadded / nr, perChunk);
+    this.packedB = new float[Math.ceilDiv(k, KC) * chunksPerBlock][];
+    for (int pc = 0, block = 0; pc < k; pc += KC, block++) {
       int kc = Math.min(KC, k - pc);
-      gemm.packB(transB, b, 0, ldb, pc, kc, 0, n, packedB, pc * nPadded);
+      for (int i = 0; i < chunksPerBlock; i++) {
+        int jc = i * perChunk * nr;
+        int nc = Math.min(n - jc, perChunk * nr);
+        float[] chunk = new float[Math.multiplyExact(Math.ceilDiv(nc, nr) * nr, kc)];
+        gemm.packB(transB, b, 0, ldb, pc, kc, jc, nc, chunk, 0);
+        packedB[block * chunksPerBlock + i] = chunk;
+      }
     }
   }
 
@@ -61,7 +74,7 @@ final class F32GemmPreparedB implements PreparedGemm {
       return;
     }
     if (k <= 0) {
-      gemm.gemm(transA, false, m, n, 0, alpha, a, 0, lda, packedB, 0, n, beta, c, 0, n);
+      gemm.gemm(transA, false, m, n, 0, alpha, a, 0, lda, NO_B, 0, n, beta, c, 0, n);
       return;
     }
     int rowBlocks = Math.ceilDiv(m, MC);
@@ -88,13 +101,15 @@ final class F32GemmPreparedB implements PreparedGemm {
       int kc = Math.min(KC, k - pc);
       float betaBlock = pc == 0 ? beta : 1f;
       F32GemmPacked.packA(transA, a, 0, lda, ic, mc, pc, kc, scratch, scratchOff);
-      int blockB = pc * nPadded;
+      int firstChunk = pc / KC * chunksPerBlock;
       for (int jr = j0; jr < j1; jr += nr) {
         int cols = Math.min(nr, j1 - jr);
-        int bIdx = blockB + jr * kc;
+        int panel = jr / nr;
+        float[] bChunk = packedB[firstChunk + panel / perChunk];
+        int bIdx = panel % perChunk * nr * kc;
         for (int ir = 0; ir < mc; ir += MR) {
           int rows = Math.min(MR, mc - ir);
-          gemm.microKernel(kc, scratch, scratchOff + ir * kc, packedB, bIdx, scratch, spill, alpha, betaBlock, c,
+          gemm.microKernel(kc, scratch, scratchOff + ir * kc, bChunk, bIdx, scratch, spill, alpha, betaBlock, c,
               (ic + ir) * n + jr, n, rows, cols);
         }
       }

@@ -111,6 +111,7 @@ class F32Conv3x3WinogradTest {
     shapes.add(new Object[] {"plane smaller than a tile", geometry(2, 3, 1, 2, mr, 2, 1, 0, 2)});
     shapes.add(new Object[] {"no padding", geometry(1, mr, 9, 14, nr, 0, 0, 0, 0)});
     shapes.add(new Object[] {"C=K=1", geometry(1, 1, 5, 5, 1, 1, 1, 1, 1)});
+    shapes.add(new Object[] {"transformed weights in several chunks", geometry(1, 64, 6, 6, 150, 1, 1, 1, 1)});
     SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 3);
     int[] channelCounts = {1, mr - 1, mr, mr + 1, nr - 1, nr, nr + 1, 2 * nr + 3};
     for (int i = 0; i < 14; i++) {

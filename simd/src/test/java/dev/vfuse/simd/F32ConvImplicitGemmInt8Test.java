@@ -41,6 +41,7 @@ class F32ConvImplicitGemmInt8Test {
       geometries.add(ConvGeometry.of(1, 5, 30, 30, 11, 3, 1, 1, 1, 1)); // wide tile
       geometries.add(ConvGeometry.of(1, 9, 7, 7, 17, 3, 1, 1, 1, 1)); // narrow tile
       geometries.add(ConvGeometry.of(1, 3, 37, 34, 9, 7, 2, 3, 1, 1)); // resnet stem
+      geometries.add(ConvGeometry.of(1, 128, 3, 3, 240, 3, 1, 1, 1, 1)); // 30 panels, 28 to a WeightChunks chunk
       geometries.add(ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1)); // reduction 513
       geometries.add(ConvGeometry.of(2, 6, 12, 9, 10, 3, 2, 1, 1, 2)); // groups 2
       geometries.add(ConvGeometry.of(2, 9, 7, 8, 21, 3, 1, 1, 1, 3)); // groups 3, Kg = MR + 1

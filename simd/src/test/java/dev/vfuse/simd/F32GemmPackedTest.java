@@ -61,6 +61,8 @@ class F32GemmPackedTest {
     }
     shapes.add(new int[] {3, F32GemmPacked.NC + 5, 5});
     shapes.add(new int[] {2 * mr, 2 * nr, kc + 9});
+    // prepared B: 256 columns of a KC block fill a WeightChunks chunk at every width, so 2 chunks a block
+    shapes.add(new int[] {3, 301, kc + 9});
     shapes.add(new int[] {1, 1, 1});
     shapes.add(new int[] {mr, nr, 0});
     List<Case> cases = new ArrayList<>();

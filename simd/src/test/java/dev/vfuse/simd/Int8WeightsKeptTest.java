@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The int8 kernels of {@link SimdKernels} keep their weights as int8: the prepared object holds a
- * byte[] with at least one element a weight, and no float[] of its own (the caller's bias, offsets
+ * byte[] (or byte chunks, {@link WeightChunks}) with at least one element a weight, and no float[] of its own (the caller's bias, offsets
  * and scales aside) as long as the weights, which a float copy would need.
  */
 class Int8WeightsKeptTest {
@@ -65,6 +65,11 @@ class Int8WeightsKeptTest {
       for (Field f : type.getDeclaredFields()) {
         f.setAccessible(true);
         Object value = java.lang.reflect.Modifier.isStatic(f.getModifiers()) ? null : f.get(prepared);
+        if (value instanceof byte[][] chunks) { // WeightChunks: the panels in arrays of whole panels
+          value = joined(chunks);
+        } else if (value instanceof float[][] chunks) {
+          value = new float[java.util.Arrays.stream(chunks).mapToInt(c -> c.length).sum()];
+        }
         if (value instanceof float[] floats && floats != bias && floats != q.scales()) {
           assertThat(floats.length).as("%s.%s, float[] beside %d int8 weights", type.getSimpleName(), f.getName(),
               weights).isLessThan(weights);
@@ -74,5 +79,9 @@ class Int8WeightsKeptTest {
       }
     }
     assertThat(bytes).as("byte[] fields holding the %d weights in %s", weights, prepared.getClass()).isNotEmpty();
+  }
+
+  private static byte[] joined(byte[][] chunks) {
+    return new byte[java.util.Arrays.stream(chunks).mapToInt(c -> c.length).sum()];
   }
 }

@@ -67,6 +67,8 @@ class SimdConv2dTest {
     cases.add(new Case(sp, "reduction 513", ConvGeometry.of(1, 57, 6, 6, 12, 3, 1, 1, 1, 1), true));
     cases.add(new Case(sp, "last channel's taps in the right padding", ConvGeometry.of(1, 2, 5, 4, 3, 3, 1, 2, 2, 1), true));
     cases.add(new Case(sp, "depthwise", ConvGeometry.of(1, 5, 6, 6, 5, 3, 1, 1, 1, 5), true));
+    // 17 panels of 8·576 floats, 14 to a WeightChunks chunk: the panels span two chunks.
+    cases.add(new Case(sp, "weights in two chunks", ConvGeometry.of(1, 64, 4, 4, 136, 3, 1, 1, 1, 1), true));
     return cases;
   }
 
