@@ -90,8 +90,12 @@ final class F32Conv1x1 implements PreparedConv {
   private final boolean epilogue;
   /** One position per image and no offsets: the transposed GEMV path. */
   private final boolean gemv;
-  /** Panels [K/MR][C][MR] (rows past K zero), or for GEMV Wᵀ [C][Kp] (columns past K zero). */
-  private final float[] packed;
+  /**
+   * Panels [C][MR] of MR output channels (rows past K zero) in {@link WeightChunks} of
+   * {@link #perChunk} panels; or for GEMV one chunk, Wᵀ [C][Kp] (columns past K zero).
+   */
+  private final float[][] packed;
+  private final int perChunk;
   /** GEMV: output channels rounded up to whole vectors, and the bias padded to them (or null). */
   private final int kp;
   private final float[] paddedBias;
@@ -124,18 +128,23 @@ final class F32Conv1x1 implements PreparedConv {
     this.kp = Math.ceilDiv(k, lanes) * lanes;
     this.paddedBias = gemv && bias != null ? java.util.Arrays.copyOf(bias, kp) : null;
     if (gemv) {
-      packed = new float[Math.multiplyExact(c, kp)];
+      perChunk = 1;
+      float[] wt = new float[Math.multiplyExact(c, kp)];
       for (int kk = 0; kk < k; kk++) {
         for (int cc = 0; cc < c; cc++) {
-          packed[cc * kp + kk] = weight[kk * c + cc];
+          wt[cc * kp + kk] = weight[kk * c + cc];
         }
       }
+      packed = new float[][] {wt};
     } else {
-      packed = new float[Math.multiplyExact(channelPanels * MR, c)];
+      int panelLength = Math.multiplyExact(MR, c);
+      perChunk = WeightChunks.perChunk(panelLength, Float.BYTES);
+      packed = WeightChunks.floats(channelPanels, perChunk, panelLength);
       for (int kk = 0; kk < k; kk++) {
-        int base = kk / MR * MR * c + kk %% MR;
+        float[] chunk = packed[kk / MR / perChunk];
+        int base = kk / MR %% perChunk * panelLength + kk %% MR;
         for (int cc = 0; cc < c; cc++) {
-          packed[base + cc * MR] = weight[kk * c + cc];
+          chunk[base + cc * MR] = weight[kk * c + cc];
         }
       }
     }
@@ -223,9 +232,9 @@ final class F32Conv1x1 implements PreparedConv {
         int width = wide ? WIDE * lanes : Math.min(lanes, plane - j0);
         int yIdx = yBase + k0 * plane + j0;
         if (wide) {
-          wideTile(packed, k0 * c, x, xBase + j0, y, yIdx, rows);
+          wideTile(packed[panel / perChunk], panel %% perChunk * MR * c, x, xBase + j0, y, yIdx, rows);
         } else {
-          narrow(k0, rows, j0, width, x, xBase, y, yIdx, scratch, spill);
+          narrow(panel, rows, j0, width, x, xBase, y, yIdx, scratch, spill);
         }
         if (epilogue || residual != null) {
           F32Epilogue.applyRows(species, y, yIdx, plane, y, yIdx, plane, rows, width, bias, k0, offsets, j0, residual,
@@ -240,14 +249,14 @@ final class F32Conv1x1 implements PreparedConv {
    * K, else vector by vector, the last one through the scratch when only part of it is in K.
    */
   /**
-   * The narrow tile at positions [j0, j0 + width) of channels k0 … k0 + rows − 1. A masked vector
+   * The narrow tile at positions [j0, j0 + width) of the channels of {@code panel}. A masked vector
    * that reaches past the end of its array takes the Vector API's slow per-lane path, so the
    * channels whose load would (the last ones of the last image) are first copied into the
    * worker's scratch, and a tile whose rows would be stored past the end of y goes through the
    * scratch too. Elsewhere the loads and stores are masked in place.
    */
-  private void narrow(int k0, int rows, int j0, int width, float[] x, int xBase, float[] y, int yIdx, float[] scratch,
-      int spill) {
+  private void narrow(int panel, int rows, int j0, int width, float[] x, int xBase, float[] y, int yIdx,
+      float[] scratch, int spill) {
     int xIdx = xBase + j0;
     int safe = (int) Math.clamp(Math.floorDiv((long) x.length - lanes - xIdx, plane) + 1, 0, c);
     int tailIdx = spill + MR * lanes;
@@ -259,7 +268,7 @@ final class F32Conv1x1 implements PreparedConv {
       }
     }
     boolean inY = (long) yIdx + (long) (rows - 1) * plane + lanes <= y.length;
-    narrowTile(packed, k0 * c, x, xIdx, safe, scratch, tailIdx, inY ? y : scratch, inY ? yIdx : spill, inY ? plane : lanes,
+    narrowTile(packed[panel / perChunk], panel %% perChunk * MR * c, x, xIdx, safe, scratch, tailIdx, inY ? y : scratch, inY ? yIdx : spill, inY ? plane : lanes,
         rows, width);
     if (!inY) {
       for (int i = 0; i < rows; i++) {
@@ -274,13 +283,13 @@ final class F32Conv1x1 implements PreparedConv {
     int xIdx = image * c;
     int yBase = image * k;
     if (k0 + GEMV_VECTORS * lanes <= k) {
-      gemvBlock(packed, k0, x, xIdx, residual, y, yBase + k0);
+      gemvBlock(packed[0], k0, x, xIdx, residual, y, yBase + k0);
     } else {
       for (int k1 = k0; k1 < k; k1 += lanes) {
         if (k1 + lanes <= k) {
-          gemvVector(packed, k1, x, xIdx, residual, y, yBase + k1);
+          gemvVector(packed[0], k1, x, xIdx, residual, y, yBase + k1);
         } else {
-          gemvVector(packed, k1, x, xIdx, null, scratch, spill);
+          gemvVector(packed[0], k1, x, xIdx, null, scratch, spill);
           for (int i = 0; i < k - k1; i++) {
             y[yBase + k1 + i] = residual == null ? scratch[spill + i] : scratch[spill + i] + residual[yBase + k1 + i];
           }

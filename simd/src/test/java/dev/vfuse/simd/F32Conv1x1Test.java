@@ -23,8 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link F32Conv1x1} against the reference within {@link ReductionTolerance} for C + the epilogue's
  * adds, on one thread and two, at every width: plane sizes around the tiles (below one vector, one
  * vector, between one and three, exactly three, three and a tail, several wide panels and a
- * masked tail), output channels below, at and past the MR-row tile, one position per image (the
- * GEMV path, with channel counts around its 4-vector block), batches, and each epilogue.
+ * masked tail), output channels below, at and past the MR-row tile, weights over two chunks, one
+ * position per image (the GEMV path, with channel counts around its 4-vector block), batches, and
+ * each epilogue.
  */
 class F32Conv1x1Test {
   private static final ReferenceKernels REFERENCE = new ReferenceKernels();
@@ -52,6 +53,9 @@ class F32Conv1x1Test {
               PreparedConvCheck.EPILOGUES[e++ % PreparedConvCheck.EPILOGUES.length]));
         }
       }
+      // 8 panels of 8 channels × 1024 fill a 256 KB weight chunk: 75 channels span two chunks.
+      cases.add(new Case(sp, ConvGeometry.of(1, 1024, 2, 3, 9 * F32Conv1x1.MR + 3, 1, 1, 0, 1, 1),
+          PreparedConvCheck.EPILOGUES[1]));
       int block = F32Conv1x1.GEMV_VECTORS * l;
       for (int k : new int[] {1, l - 1, l + 1, block, block + 1, 2 * block + l + 3}) {
         for (PreparedConvCheck.Epilogue epilogue : PreparedConvCheck.EPILOGUES) {
