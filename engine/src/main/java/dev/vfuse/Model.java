@@ -255,7 +255,8 @@ public final class Model implements AutoCloseable {
    * multiply-add, after fusion) when the inputs have these shapes, in the order of
    * {@link #inputs()}: the work behind a GFLOP/s figure. Other operators are not counted.
    *
-   * @throws InvalidInputException if the model cannot run at these shapes
+   * @throws InvalidInputException if the model cannot run at these shapes (a model whose inputs
+   *     all have fixed shapes runs, and counts, at those shapes only)
    */
   public long flops(List<int[]> inputShapes) throws InvalidInputException {
     List<ValueInfo> inputs = inputs();
@@ -320,8 +321,11 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * Bytes of the weights (every constant) of the graph that runs, after fusion and quantization;
-   * backends may hold a packed copy besides.
+   * Bytes of the weights (every constant) of the graph that runs, after fusion and quantization.
+   * What the loaded model holds differs: with fixed input shapes it keeps each weight a kernel
+   * prepared only in the kernel's packed form (about these bytes; the SIMD backend's Winograd
+   * layers keep transformed weights of 4× theirs); with a dynamic input it also keeps these
+   * weights, to plan each new input shape, and each plan its packed copy.
    */
   public long weightBytes() {
     return weightBytes;

@@ -53,6 +53,16 @@ class BadInputTest {
     assertThatThrownBy(() -> load(noise)).isInstanceOf(ModelFormatException.class);
   }
 
+  /** A fixed-shape model is planned once, at load, and then holds only its packed weights: no other shape. */
+  @Test
+  void fixedShapeModelCountsWorkAtItsOwnShapeOnly() throws VfuseException {
+    try (Model model = load(conv().build())) {
+      assertThat(model.flops(java.util.List.<int[]>of(new int[] {1, 2, 5, 5}))).isEqualTo(2L * 3 * 25 * 2 * 9);
+      assertThatThrownBy(() -> model.flops(java.util.List.<int[]>of(new int[] {1, 2, 6, 6})))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("fixed input shapes");
+    }
+  }
+
   @Test
   void emptyFileIsAFormatError() {
     assertThatThrownBy(() -> load(new byte[0])).isInstanceOf(ModelFormatException.class).hasMessageContaining("not an ONNX model");

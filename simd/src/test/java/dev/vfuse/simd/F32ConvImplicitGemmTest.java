@@ -61,6 +61,9 @@ class F32ConvImplicitGemmTest {
           true, false, true, new Activation.HardSwish()));
       cases.add(new Case(sp, "few positions, many channels (channel blocks)", ConvGeometry.of(1, 9, 3, 3, 40, 3, 1, 1, 1, 1),
           true, true, false, new Activation.Clip(0f, 6f)));
+      // 17 panels, 14 to a WeightChunks chunk: on two threads a channel block starts before the boundary
+      cases.add(new Case(sp, "channel blocks across two weight chunks", ConvGeometry.of(1, 64, 3, 3, 136, 3, 1, 1, 1, 1),
+          true, false, true, new Activation.Relu()));
       cases.add(new Case(sp, "stride 2, groups 2, sigmoid", ConvGeometry.of(2, 6, 12, 9, 10, 3, 2, 1, 1, 2),
           false, true, true, new Activation.Sigmoid()));
       cases.add(new Case(sp, "reduction over 2 blocks, no epilogue", ConvGeometry.of(1, 40, 7, 8, 7, 3, 1, 1, 1, 1),
