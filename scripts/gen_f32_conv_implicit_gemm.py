@@ -431,17 +431,28 @@ $LANES
     int positions = g.p() * g.q();
     int yBase = (n * g.k() + group * kg) * positions;
     int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
+    int pi0 = group * channelPanels + panel0;
+    int weightChunk0 = pi0 / perChunk;
+    int offset0 = panelOffset(pi0);
+    int panelLength = MR * reduction;
     for (int pp = chunk * PANELS_PER_TASK; pp < pp1; pp++) {
       int j0 = pp * nr;
+      // Panel pi0 + (panel − panel0) is at (weightChunk, offset), stepped without a division.
+      int weightChunk = weightChunk0;
+      int offset = offset0;
       for (int panel = panel0; panel < panel1; panel++) {
-        int pi = group * channelPanels + panel;
         if (packedInt8 == null) {
-          accumulate(reduction, packedWeight[pi / perChunk], panelOffset(pi), scratch, xBase + j0, spill);
+          accumulate(reduction, packedWeight[weightChunk], offset, scratch, xBase + j0, spill);
         } else {
-          accumulateInt8(reduction, packedInt8[pi / perChunk], panelOffset(pi), packedScale, pi * MR, scratch,
-              xBase + j0, spill);
+          accumulateInt8(reduction, packedInt8[weightChunk], offset, packedScale, (group * channelPanels + panel) * MR,
+              scratch, xBase + j0, spill);
         }
         store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
+        offset += panelLength;
+        if (offset == perChunk * panelLength) {
+          weightChunk++;
+          offset = 0;
+        }
       }
     }
   }
