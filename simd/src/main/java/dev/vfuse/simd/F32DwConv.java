@@ -532,8 +532,16 @@ public final class F32DwConv implements PreparedConv {
     }
     if (col < cols) {
       int rest = cols - col;
-      FloatVector a = FloatVector.fromArray(S512, x, src + col, S512.indexInRange(col, cols));
-      FloatVector b = FloatVector.fromArray(S512, x, src + col + lanes, S512.indexInRange(col + lanes, cols));
+      FloatVector a;
+      FloatVector b;
+      if (src + col + 2 * lanes <= x.length) {
+        // The lanes past the row are read from the next one and never stored.
+        a = FloatVector.fromArray(S512, x, src + col);
+        b = FloatVector.fromArray(S512, x, src + col + lanes);
+      } else {
+        a = FloatVector.fromArray(S512, x, src + col, S512.indexInRange(col, cols));
+        b = FloatVector.fromArray(S512, x, src + col + lanes, S512.indexInRange(col + lanes, cols));
+      }
       a.rearrange(EVEN512, b).intoArray(dst, evenDst + col / 2, S512.indexInRange(0, (rest + 1) / 2));
       a.rearrange(ODD512, b).intoArray(dst, oddDst + col / 2, S512.indexInRange(0, rest / 2));
     }
@@ -591,8 +599,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -673,7 +683,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -698,8 +708,7 @@ public final class F32DwConv implements PreparedConv {
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -732,7 +741,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -772,8 +781,10 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -863,7 +874,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -891,8 +902,7 @@ public final class F32DwConv implements PreparedConv {
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -925,7 +935,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -969,8 +979,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -1069,7 +1081,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -1112,8 +1124,7 @@ public final class F32DwConv implements PreparedConv {
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -1178,7 +1189,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -1230,8 +1241,10 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -1335,7 +1348,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -1383,8 +1396,7 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -1449,7 +1461,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -1580,8 +1592,16 @@ public final class F32DwConv implements PreparedConv {
     }
     if (col < cols) {
       int rest = cols - col;
-      FloatVector a = FloatVector.fromArray(S256, x, src + col, S256.indexInRange(col, cols));
-      FloatVector b = FloatVector.fromArray(S256, x, src + col + lanes, S256.indexInRange(col + lanes, cols));
+      FloatVector a;
+      FloatVector b;
+      if (src + col + 2 * lanes <= x.length) {
+        // The lanes past the row are read from the next one and never stored.
+        a = FloatVector.fromArray(S256, x, src + col);
+        b = FloatVector.fromArray(S256, x, src + col + lanes);
+      } else {
+        a = FloatVector.fromArray(S256, x, src + col, S256.indexInRange(col, cols));
+        b = FloatVector.fromArray(S256, x, src + col + lanes, S256.indexInRange(col + lanes, cols));
+      }
       a.rearrange(EVEN256, b).intoArray(dst, evenDst + col / 2, S256.indexInRange(0, (rest + 1) / 2));
       a.rearrange(ODD256, b).intoArray(dst, oddDst + col / 2, S256.indexInRange(0, rest / 2));
     }
@@ -1639,8 +1659,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -1721,7 +1743,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -1746,8 +1768,7 @@ public final class F32DwConv implements PreparedConv {
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -1780,7 +1801,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -1820,8 +1841,10 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -1911,7 +1934,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -1939,8 +1962,7 @@ public final class F32DwConv implements PreparedConv {
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -1973,7 +1995,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -2017,8 +2039,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -2117,7 +2141,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -2160,8 +2184,7 @@ public final class F32DwConv implements PreparedConv {
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -2226,7 +2249,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -2278,8 +2301,10 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -2383,7 +2408,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -2431,8 +2456,7 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -2497,7 +2521,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -2628,8 +2652,16 @@ public final class F32DwConv implements PreparedConv {
     }
     if (col < cols) {
       int rest = cols - col;
-      FloatVector a = FloatVector.fromArray(S128, x, src + col, S128.indexInRange(col, cols));
-      FloatVector b = FloatVector.fromArray(S128, x, src + col + lanes, S128.indexInRange(col + lanes, cols));
+      FloatVector a;
+      FloatVector b;
+      if (src + col + 2 * lanes <= x.length) {
+        // The lanes past the row are read from the next one and never stored.
+        a = FloatVector.fromArray(S128, x, src + col);
+        b = FloatVector.fromArray(S128, x, src + col + lanes);
+      } else {
+        a = FloatVector.fromArray(S128, x, src + col, S128.indexInRange(col, cols));
+        b = FloatVector.fromArray(S128, x, src + col + lanes, S128.indexInRange(col + lanes, cols));
+      }
       a.rearrange(EVEN128, b).intoArray(dst, evenDst + col / 2, S128.indexInRange(0, (rest + 1) / 2));
       a.rearrange(ODD128, b).intoArray(dst, oddDst + col / 2, S128.indexInRange(0, rest / 2));
     }
@@ -2687,8 +2719,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -2769,7 +2803,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -2794,8 +2828,7 @@ public final class F32DwConv implements PreparedConv {
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -2828,7 +2861,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -2868,8 +2901,10 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    int p = from;
-    for (; p + 4 <= rows; p += 4) {
+    for (int next = from; next < rows && rows - from >= 4; next += 4) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 4);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -2959,7 +2994,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 4 ? rows : from;
   }
 
   /**
@@ -2987,8 +3022,7 @@ public final class F32DwConv implements PreparedConv {
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -3021,7 +3055,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -3065,8 +3099,10 @@ public final class F32DwConv implements PreparedConv {
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -3165,7 +3201,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -3208,8 +3244,7 @@ public final class F32DwConv implements PreparedConv {
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -3274,7 +3309,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 
   /**
@@ -3326,8 +3361,10 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    int p = from;
-    for (; p + 2 <= rows; p += 2) {
+    for (int next = from; next < rows && rows - from >= 2; next += 2) {
+      // The last block ends at the band's last row, overlapping the one before: its rows are computed
+      // again, to the same values.
+      final int p = Math.min(next, rows - 2);
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       final int y1 = y0 + q;
@@ -3431,7 +3468,7 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows - from >= 2 ? rows : from;
   }
 
   /**
@@ -3479,8 +3516,7 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    int p = from;
-    for (; p + 1 <= rows; p += 1) {
+    for (int p = from; p < rows; p++) {
       final int a = base + p * width;
       final int y0 = yBand + p * q;
       for (int j = 0; j < q; j += lanes) {
@@ -3545,6 +3581,6 @@ public final class F32DwConv implements PreparedConv {
         }
       }
     }
-    return p;
+    return rows;
   }
 }
