@@ -576,11 +576,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s1Rows4x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -593,27 +596,35 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -622,77 +633,79 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         acc2 = v.fma(w0, acc2);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         acc2 = v.fma(w1, acc2);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
         acc1 = v.fma(w6, acc1);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         acc3 = v.fma(w0, acc3);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
         acc1 = v.fma(w7, acc1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         acc3 = v.fma(w1, acc3);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 2);
         acc1 = v.fma(w8, acc1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc2 = v.fma(w6, acc2);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 1);
         acc2 = v.fma(w7, acc2);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 2);
         acc2 = v.fma(w8, acc2);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S512, ph, x + o5p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 2);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s1Rows1x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -705,15 +718,21 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -722,22 +741,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -746,11 +764,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s2Rows4x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -763,6 +784,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -781,21 +803,28 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -804,11 +833,11 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         acc1 = v.fma(w0, acc1);
@@ -819,11 +848,11 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w8, acc0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p1);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc1 = v.fma(w6, acc1);
         acc2 = v.fma(w0, acc2);
@@ -834,11 +863,11 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w8, acc1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S512, ph, x + o5p0);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         v = FloatVector.fromArray(S512, ph, x + o5p1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         v = FloatVector.fromArray(S512, ph, x + o6p0);
         acc2 = v.fma(w6, acc2);
         acc3 = v.fma(w0, acc3);
@@ -849,41 +878,43 @@ public final class F32DwConv implements PreparedConv {
         acc2 = v.fma(w8, acc2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S512, ph, x + o7p0);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S512, ph, x + o7p1);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S512, ph, x + o7p0 + 1);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S512, ph, x + o8p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S512, ph, x + o8p1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S512, ph, x + o8p0 + 1);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s2Rows1x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -896,18 +927,24 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S512, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S512, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -916,22 +953,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 1);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -940,11 +976,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s1Rows2x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -973,23 +1012,29 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S512, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S512, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1002,65 +1047,65 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         acc1 = v.fma(w3, acc1);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 1);
         acc0 = v.fma(w11, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 2);
         acc0 = v.fma(w12, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 3);
         acc0 = v.fma(w13, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         acc1 = v.fma(w10, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         acc1 = v.fma(w11, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         acc1 = v.fma(w12, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         acc1 = v.fma(w13, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 1);
         acc0 = v.fma(w21, acc0);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 2);
         acc0 = v.fma(w22, acc0);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 3);
         acc0 = v.fma(w23, acc0);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S512, ph, x + o5p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 1);
@@ -1071,26 +1116,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 4);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s1Rows1x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -1119,17 +1166,23 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S512, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S512, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1142,15 +1195,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 1);
@@ -1162,15 +1215,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 1);
@@ -1181,11 +1234,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -1194,11 +1246,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s2Rows2x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -1227,6 +1282,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S512, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S512, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -1241,17 +1297,22 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1264,15 +1325,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         acc1 = v.fma(w0, acc1);
@@ -1289,20 +1350,20 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w14, acc0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd0 = v.fma(w15, odd0);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd0 = v.fma(w16, odd0);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd0 = v.fma(w17, odd0);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd0 = v.fma(w18, odd0);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd0 = v.fma(w19, odd0);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         acc1 = v.fma(w10, acc1);
@@ -1319,15 +1380,15 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w24, acc0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S512, ph, x + o5p0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S512, ph, x + o5p1);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 1);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S512, ph, x + o5p1 + 1);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S512, ph, x + o5p0 + 2);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S512, ph, x + o6p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S512, ph, x + o6p1);
@@ -1338,26 +1399,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S512, ph, x + o6p0 + 2);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s2Rows1x512(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S512.length();
     final int bound = S512.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S512, w[wOff + 0]);
@@ -1386,6 +1449,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S512, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S512, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S512, bias);
+    final FloatVector zero = FloatVector.zero(S512);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -1396,12 +1460,17 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S512.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S512, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1414,15 +1483,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S512, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S512, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S512, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S512, ph, x + o2p1);
@@ -1434,15 +1503,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S512, ph, x + o2p0 + 2);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S512, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S512, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S512, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S512, ph, x + o4p1);
@@ -1453,11 +1522,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S512, ph, x + o4p0 + 2);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S512.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -1636,11 +1704,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s1Rows4x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -1653,27 +1724,35 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1682,77 +1761,79 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         acc2 = v.fma(w0, acc2);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         acc2 = v.fma(w1, acc2);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
         acc1 = v.fma(w6, acc1);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         acc3 = v.fma(w0, acc3);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
         acc1 = v.fma(w7, acc1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         acc3 = v.fma(w1, acc3);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 2);
         acc1 = v.fma(w8, acc1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc2 = v.fma(w6, acc2);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 1);
         acc2 = v.fma(w7, acc2);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 2);
         acc2 = v.fma(w8, acc2);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S256, ph, x + o5p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 2);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s1Rows1x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -1765,15 +1846,21 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1782,22 +1869,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -1806,11 +1892,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s2Rows4x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -1823,6 +1912,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -1841,21 +1931,28 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1864,11 +1961,11 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         acc1 = v.fma(w0, acc1);
@@ -1879,11 +1976,11 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w8, acc0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p1);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc1 = v.fma(w6, acc1);
         acc2 = v.fma(w0, acc2);
@@ -1894,11 +1991,11 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w8, acc1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S256, ph, x + o5p0);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         v = FloatVector.fromArray(S256, ph, x + o5p1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         v = FloatVector.fromArray(S256, ph, x + o6p0);
         acc2 = v.fma(w6, acc2);
         acc3 = v.fma(w0, acc3);
@@ -1909,41 +2006,43 @@ public final class F32DwConv implements PreparedConv {
         acc2 = v.fma(w8, acc2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S256, ph, x + o7p0);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S256, ph, x + o7p1);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S256, ph, x + o7p0 + 1);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S256, ph, x + o8p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S256, ph, x + o8p1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S256, ph, x + o8p0 + 1);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s2Rows1x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -1956,18 +2055,24 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S256, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S256, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -1976,22 +2081,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 1);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -2000,11 +2104,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s1Rows2x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -2033,23 +2140,29 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S256, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S256, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2062,65 +2175,65 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         acc1 = v.fma(w3, acc1);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 1);
         acc0 = v.fma(w11, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 2);
         acc0 = v.fma(w12, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 3);
         acc0 = v.fma(w13, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         acc1 = v.fma(w10, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         acc1 = v.fma(w11, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         acc1 = v.fma(w12, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         acc1 = v.fma(w13, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 1);
         acc0 = v.fma(w21, acc0);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 2);
         acc0 = v.fma(w22, acc0);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 3);
         acc0 = v.fma(w23, acc0);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S256, ph, x + o5p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 1);
@@ -2131,26 +2244,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 4);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s1Rows1x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -2179,17 +2294,23 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S256, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S256, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2202,15 +2323,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 1);
@@ -2222,15 +2343,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 1);
@@ -2241,11 +2362,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -2254,11 +2374,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s2Rows2x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -2287,6 +2410,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S256, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S256, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -2301,17 +2425,22 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2324,15 +2453,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         acc1 = v.fma(w0, acc1);
@@ -2349,20 +2478,20 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w14, acc0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd0 = v.fma(w15, odd0);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd0 = v.fma(w16, odd0);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd0 = v.fma(w17, odd0);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd0 = v.fma(w18, odd0);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd0 = v.fma(w19, odd0);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         acc1 = v.fma(w10, acc1);
@@ -2379,15 +2508,15 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w24, acc0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S256, ph, x + o5p0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S256, ph, x + o5p1);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 1);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S256, ph, x + o5p1 + 1);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S256, ph, x + o5p0 + 2);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S256, ph, x + o6p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S256, ph, x + o6p1);
@@ -2398,26 +2527,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S256, ph, x + o6p0 + 2);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s2Rows1x256(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S256.length();
     final int bound = S256.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S256, w[wOff + 0]);
@@ -2446,6 +2577,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S256, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S256, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S256, bias);
+    final FloatVector zero = FloatVector.zero(S256);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -2456,12 +2588,17 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S256.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S256, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2474,15 +2611,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S256, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S256, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S256, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S256, ph, x + o2p1);
@@ -2494,15 +2631,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S256, ph, x + o2p0 + 2);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S256, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S256, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S256, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S256, ph, x + o4p1);
@@ -2513,11 +2650,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S256, ph, x + o4p0 + 2);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S256.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -2696,11 +2832,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s1Rows4x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -2713,27 +2852,35 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2742,77 +2889,79 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         acc2 = v.fma(w0, acc2);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         acc2 = v.fma(w1, acc2);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
         acc1 = v.fma(w6, acc1);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         acc3 = v.fma(w0, acc3);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
         acc1 = v.fma(w7, acc1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         acc3 = v.fma(w1, acc3);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 2);
         acc1 = v.fma(w8, acc1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc2 = v.fma(w6, acc2);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 1);
         acc2 = v.fma(w7, acc2);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 2);
         acc2 = v.fma(w8, acc2);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S128, ph, x + o5p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 2);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s1Rows1x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -2825,15 +2974,21 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2842,22 +2997,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 2);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 2);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -2866,11 +3020,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 4 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 4 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 4 are left, none otherwise).
    */
   private static int dw3x3s2Rows4x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 4) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -2883,6 +3040,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -2901,21 +3059,28 @@ public final class F32DwConv implements PreparedConv {
     final int o7p1 = 3 * plane + 3 * width;
     final int o8p0 = 4 * width;
     final int o8p1 = plane + 4 * width;
-    for (int next = from; next < rows && rows - from >= 4; next += 4) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 4);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      final int y2 = y1 + q;
-      final int y3 = y2 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 4);
+    final int last = rows - 4;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 4, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
+        final int y2 = y1 + q;
+        final int y3 = y2 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector acc2 = bv;
+        FloatVector odd2 = zero;
         FloatVector acc3 = bv;
+        FloatVector odd3 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -2924,11 +3089,11 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         acc1 = v.fma(w0, acc1);
@@ -2939,11 +3104,11 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w8, acc0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
-        acc1 = v.fma(w3, acc1);
+        odd1 = v.fma(w3, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p1);
-        acc1 = v.fma(w4, acc1);
+        odd1 = v.fma(w4, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc1 = v.fma(w6, acc1);
         acc2 = v.fma(w0, acc2);
@@ -2954,11 +3119,11 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w8, acc1);
         acc2 = v.fma(w2, acc2);
         v = FloatVector.fromArray(S128, ph, x + o5p0);
-        acc2 = v.fma(w3, acc2);
+        odd2 = v.fma(w3, odd2);
         v = FloatVector.fromArray(S128, ph, x + o5p1);
-        acc2 = v.fma(w4, acc2);
+        odd2 = v.fma(w4, odd2);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 1);
-        acc2 = v.fma(w5, acc2);
+        odd2 = v.fma(w5, odd2);
         v = FloatVector.fromArray(S128, ph, x + o6p0);
         acc2 = v.fma(w6, acc2);
         acc3 = v.fma(w0, acc3);
@@ -2969,41 +3134,43 @@ public final class F32DwConv implements PreparedConv {
         acc2 = v.fma(w8, acc2);
         acc3 = v.fma(w2, acc3);
         v = FloatVector.fromArray(S128, ph, x + o7p0);
-        acc3 = v.fma(w3, acc3);
+        odd3 = v.fma(w3, odd3);
         v = FloatVector.fromArray(S128, ph, x + o7p1);
-        acc3 = v.fma(w4, acc3);
+        odd3 = v.fma(w4, odd3);
         v = FloatVector.fromArray(S128, ph, x + o7p0 + 1);
-        acc3 = v.fma(w5, acc3);
+        odd3 = v.fma(w5, odd3);
         v = FloatVector.fromArray(S128, ph, x + o8p0);
         acc3 = v.fma(w6, acc3);
         v = FloatVector.fromArray(S128, ph, x + o8p1);
         acc3 = v.fma(w7, acc3);
         v = FloatVector.fromArray(S128, ph, x + o8p0 + 1);
         acc3 = v.fma(w8, acc3);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
-          acc2.intoArray(y, y2 + j);
-          acc3.intoArray(y, y3 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
+          acc2.add(odd2).intoArray(y, y2);
+          acc3.add(odd3).intoArray(y, y3);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
-          acc2.intoArray(y, y2 + j, m);
-          acc3.intoArray(y, y3 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
+          acc2.add(odd2).intoArray(y, y2, m);
+          acc3.add(odd3).intoArray(y, y3, m);
         }
       }
     }
-    return rows - from >= 4 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 3×3 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw3x3s2Rows1x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -3016,18 +3183,24 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w7 = FloatVector.broadcast(S128, w[wOff + 7]);
     final FloatVector w8 = FloatVector.broadcast(S128, w[wOff + 8]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
     final int o1p1 = 3 * plane;
     final int o2p0 = width;
     final int o2p1 = plane + width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -3036,22 +3209,21 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 1);
         acc0 = v.fma(w2, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w3, acc0);
+        odd0 = v.fma(w3, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1);
-        acc0 = v.fma(w4, acc0);
+        odd0 = v.fma(w4, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w6, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p1);
         acc0 = v.fma(w7, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 1);
         acc0 = v.fma(w8, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -3060,11 +3232,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s1Rows2x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -3093,23 +3268,29 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S128, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S128, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
     final int o5p0 = 5 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -3122,65 +3303,65 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         acc1 = v.fma(w0, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         acc1 = v.fma(w1, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         acc1 = v.fma(w2, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         acc1 = v.fma(w3, acc1);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 1);
         acc0 = v.fma(w11, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 2);
         acc0 = v.fma(w12, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 3);
         acc0 = v.fma(w13, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         acc1 = v.fma(w10, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         acc1 = v.fma(w11, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         acc1 = v.fma(w12, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         acc1 = v.fma(w13, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 1);
         acc0 = v.fma(w21, acc0);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 2);
         acc0 = v.fma(w22, acc0);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 3);
         acc0 = v.fma(w23, acc0);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S128, ph, x + o5p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 1);
@@ -3191,26 +3372,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 4);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-1 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s1Rows1x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -3239,17 +3422,23 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S128, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S128, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o1p0 = width;
     final int o2p0 = 2 * width;
     final int o3p0 = 3 * width;
     final int o4p0 = 4 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -3262,15 +3451,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 4);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 3);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 4);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 1);
@@ -3282,15 +3471,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 4);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 2);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 3);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 4);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 1);
@@ -3301,11 +3490,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 4);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
@@ -3314,11 +3502,14 @@ public final class F32DwConv implements PreparedConv {
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 2 rows
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 2 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 2 are left, none otherwise).
    */
   private static int dw5x5s2Rows2x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 2) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -3347,6 +3538,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S128, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S128, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -3361,17 +3553,22 @@ public final class F32DwConv implements PreparedConv {
     final int o5p1 = 3 * plane + 2 * width;
     final int o6p0 = 3 * width;
     final int o6p1 = plane + 3 * width;
-    for (int next = from; next < rows && rows - from >= 2; next += 2) {
-      // The last block ends at the band's last row, overlapping the one before: its rows are computed
-      // again, to the same values.
-      final int p = Math.min(next, rows - 2);
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      final int y1 = y0 + q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 2);
+    final int last = rows - 2;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        // The last block ends at the band's last row, overlapping the one before: its rows are
+        // computed again, to the same values.
+        final int p = Math.min(from + b * 2, last);
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
+        final int y1 = y0 + q;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector acc1 = bv;
+        FloatVector odd1 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -3384,15 +3581,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         acc1 = v.fma(w0, acc1);
@@ -3409,20 +3606,20 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w14, acc0);
         acc1 = v.fma(w4, acc1);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
-        acc1 = v.fma(w5, acc1);
+        odd0 = v.fma(w15, odd0);
+        odd1 = v.fma(w5, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
-        acc1 = v.fma(w6, acc1);
+        odd0 = v.fma(w16, odd0);
+        odd1 = v.fma(w6, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
-        acc1 = v.fma(w7, acc1);
+        odd0 = v.fma(w17, odd0);
+        odd1 = v.fma(w7, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
-        acc1 = v.fma(w8, acc1);
+        odd0 = v.fma(w18, odd0);
+        odd1 = v.fma(w8, odd1);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
-        acc1 = v.fma(w9, acc1);
+        odd0 = v.fma(w19, odd0);
+        odd1 = v.fma(w9, odd1);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         acc1 = v.fma(w10, acc1);
@@ -3439,15 +3636,15 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w24, acc0);
         acc1 = v.fma(w14, acc1);
         v = FloatVector.fromArray(S128, ph, x + o5p0);
-        acc1 = v.fma(w15, acc1);
+        odd1 = v.fma(w15, odd1);
         v = FloatVector.fromArray(S128, ph, x + o5p1);
-        acc1 = v.fma(w16, acc1);
+        odd1 = v.fma(w16, odd1);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 1);
-        acc1 = v.fma(w17, acc1);
+        odd1 = v.fma(w17, odd1);
         v = FloatVector.fromArray(S128, ph, x + o5p1 + 1);
-        acc1 = v.fma(w18, acc1);
+        odd1 = v.fma(w18, odd1);
         v = FloatVector.fromArray(S128, ph, x + o5p0 + 2);
-        acc1 = v.fma(w19, acc1);
+        odd1 = v.fma(w19, odd1);
         v = FloatVector.fromArray(S128, ph, x + o6p0);
         acc1 = v.fma(w20, acc1);
         v = FloatVector.fromArray(S128, ph, x + o6p1);
@@ -3458,26 +3655,28 @@ public final class F32DwConv implements PreparedConv {
         acc1 = v.fma(w23, acc1);
         v = FloatVector.fromArray(S128, ph, x + o6p0 + 2);
         acc1 = v.fma(w24, acc1);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
-          acc1.intoArray(y, y1 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
+          acc1.add(odd1).intoArray(y, y1);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
-          acc1.intoArray(y, y1 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
+          acc1.add(odd1).intoArray(y, y1, m);
         }
       }
     }
-    return rows - from >= 2 ? rows : from;
+    return rows;
   }
 
   /**
    * Output rows [from, …) of a band for a 5×5 stride-2 kernel (dilation 1), 1 row
-   * per pass, straight into y[yBand + p·q + j]; returns the first row not done (rows are done
-   * while a whole block of 1 fits).
+   * per block, straight into y[yBand + p·q + j]; returns the first row not done (all of them when
+   * at least 1 are left, none otherwise).
    */
   private static int dw5x5s2Rows1x128(float[] ph, int base, int from, int rows, int width, int plane, float[] w,
       int wOff, float bias, float[] y, int yBand, int q) {
+    if (rows - from < 1) {
+      return from;
+    }
     final int lanes = S128.length();
     final int bound = S128.loopBound(q);
     final FloatVector w0 = FloatVector.broadcast(S128, w[wOff + 0]);
@@ -3506,6 +3705,7 @@ public final class F32DwConv implements PreparedConv {
     final FloatVector w23 = FloatVector.broadcast(S128, w[wOff + 23]);
     final FloatVector w24 = FloatVector.broadcast(S128, w[wOff + 24]);
     final FloatVector bv = FloatVector.broadcast(S128, bias);
+    final FloatVector zero = FloatVector.zero(S128);
     final int o0p0 = 0;
     final int o0p1 = plane;
     final int o1p0 = 2 * plane;
@@ -3516,12 +3716,17 @@ public final class F32DwConv implements PreparedConv {
     final int o3p1 = 3 * plane + width;
     final int o4p0 = 2 * width;
     final int o4p1 = plane + 2 * width;
-    for (int p = from; p < rows; p++) {
-      final int a = base + p * width;
-      final int y0 = yBand + p * q;
-      for (int j = 0; j < q; j += lanes) {
-        final int x = a + j;
+    final int blocks = Math.ceilDiv(rows - from, 1);
+    final int last = rows - 1;
+    for (int j = 0; j < q; j += lanes) {
+      final boolean full = j < bound;
+      final VectorMask<Float> m = S128.indexInRange(j, q);
+      for (int b = 0; b < blocks; b++) {
+        final int p = from + b;
+        final int x = base + p * width + j;
+        final int y0 = yBand + p * q + j;
         FloatVector acc0 = bv;
+        FloatVector odd0 = zero;
         FloatVector v;
         v = FloatVector.fromArray(S128, ph, x + o0p0);
         acc0 = v.fma(w0, acc0);
@@ -3534,15 +3739,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o0p0 + 2);
         acc0 = v.fma(w4, acc0);
         v = FloatVector.fromArray(S128, ph, x + o1p0);
-        acc0 = v.fma(w5, acc0);
+        odd0 = v.fma(w5, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1);
-        acc0 = v.fma(w6, acc0);
+        odd0 = v.fma(w6, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 1);
-        acc0 = v.fma(w7, acc0);
+        odd0 = v.fma(w7, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p1 + 1);
-        acc0 = v.fma(w8, acc0);
+        odd0 = v.fma(w8, odd0);
         v = FloatVector.fromArray(S128, ph, x + o1p0 + 2);
-        acc0 = v.fma(w9, acc0);
+        odd0 = v.fma(w9, odd0);
         v = FloatVector.fromArray(S128, ph, x + o2p0);
         acc0 = v.fma(w10, acc0);
         v = FloatVector.fromArray(S128, ph, x + o2p1);
@@ -3554,15 +3759,15 @@ public final class F32DwConv implements PreparedConv {
         v = FloatVector.fromArray(S128, ph, x + o2p0 + 2);
         acc0 = v.fma(w14, acc0);
         v = FloatVector.fromArray(S128, ph, x + o3p0);
-        acc0 = v.fma(w15, acc0);
+        odd0 = v.fma(w15, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p1);
-        acc0 = v.fma(w16, acc0);
+        odd0 = v.fma(w16, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 1);
-        acc0 = v.fma(w17, acc0);
+        odd0 = v.fma(w17, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p1 + 1);
-        acc0 = v.fma(w18, acc0);
+        odd0 = v.fma(w18, odd0);
         v = FloatVector.fromArray(S128, ph, x + o3p0 + 2);
-        acc0 = v.fma(w19, acc0);
+        odd0 = v.fma(w19, odd0);
         v = FloatVector.fromArray(S128, ph, x + o4p0);
         acc0 = v.fma(w20, acc0);
         v = FloatVector.fromArray(S128, ph, x + o4p1);
@@ -3573,11 +3778,10 @@ public final class F32DwConv implements PreparedConv {
         acc0 = v.fma(w23, acc0);
         v = FloatVector.fromArray(S128, ph, x + o4p0 + 2);
         acc0 = v.fma(w24, acc0);
-        if (j < bound) {
-          acc0.intoArray(y, y0 + j);
+        if (full) {
+          acc0.add(odd0).intoArray(y, y0);
         } else {
-          final VectorMask<Float> m = S128.indexInRange(j, q);
-          acc0.intoArray(y, y0 + j, m);
+          acc0.add(odd0).intoArray(y, y0, m);
         }
       }
     }
