@@ -112,7 +112,12 @@ import jdk.incubator.vector.VectorSpecies;
  *       bodies apart) made them too large for C2 to intrinsify at all: 15.9 ms instead of 0.19 ms
  *       per layer. The epilogue runs after each band instead, on the band's rows while in cache.
  *   <li>{@code selectFrom(a, b)} on a float index vector for the stride-2 split: 2.9× slower than
- *       the two-vector {@code rearrange} kept here.
+ *       the two-vector {@code rearrange} kept here. A vector copy loop instead of the stride-1
+ *       {@code arraycopy} per row: no difference measured (3.7–3.9 µs either way).
+ *   <li>Where the time goes (4 channels, per 56² output plane): 3×3 s1, the band copy ~0.4 µs and
+ *       the kernel ~0.6 µs (its FMAs alone would take 0.25 µs at peak); 3×3 s2, the band copy of
+ *       the 112² input ~1.4 µs and the kernel ~1 µs. The layers are not memory-bound here: 4
+ *       channels (in L2) and 144 (in L3) ran at the same GFLOP/s.
  * </ul>
  *
  * <p>Each band of each output channel gets its epilogue (the bias is already in the sum; offsets,
@@ -140,7 +145,22 @@ import jdk.incubator.vector.VectorSpecies;
  * species) and the direct kernels come from {@code scripts/gen_f32_dwconv.py}, which writes this
  * file; {@code --check} tells whether it is up to date.
  *
-$TABLE
+ * <p>Whole layers, {@code ConvKernelBenchmark} (JMH, f32, simd), 2026-12-04, JDK 25.0.3, 2-core Zen 5,
+ * noisy: other agents running (load average 5–8 on 2 cores). Old (the ext path for every geometry)
+ * and new run alternately, 3 forks each, {@code -wi 4 -w 1s -i 8 -r 500ms}: median (best) of the
+ * 24 iteration averages; GFLOP/s and % of one core's 262 GFLOP/s peak from the median (best).
+ * <pre>
+ *   layer                 threads  old ms         new ms         new GFLOP/s  % of 262
+ *   mbv2-dw3x3-144c-56       1     0.301 (0.225)  0.196 (0.132)  41 (61)      16% (23%)
+ *   mbv2-dw3x3-144c-56       2     0.308 (0.212)  0.207 (0.159)  39 (51)      15% (20%)
+ *   mbv2-dw3x3s2-96c-112     1     0.391 (0.280)  0.392 (0.270)  14 (20)       5% (8%)
+ *   mbv2-dw3x3s2-96c-112     2     0.292 (0.256)  0.367 (0.253)  15 (21)       6% (8%)
+ *   mbv3-dw5x5s2-72c-56      1     0.139 (0.095)  0.134 (0.090)  21 (32)       8% (12%)
+ *   mbv3-dw5x5s2-72c-56      2     0.183 (0.128)  0.146 (0.113)  19 (25)       7% (10%)
+ * </pre>
+ * On this loaded machine 2 threads gained nothing; the 3×3 stride-1 layer is 1.5–1.7× faster,
+ * the stride-2 layers are within the noise of the old kernel (their band copy is unchanged). The
+ * goal of 40% of peak (105 GFLOP/s) is not reached on any of them.
  */
 public final class F32DwConv implements PreparedConv {
 

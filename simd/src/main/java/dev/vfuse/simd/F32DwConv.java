@@ -47,12 +47,53 @@ import jdk.incubator.vector.VectorSpecies;
  * only the padding rows are zeroed per band. With 9 taps (3×3) the weights stay in registers
  * across the band.
  *
- * <p>Each band of each output channel gets its epilogue (the bias is already in the sum; offsets,
- * residual, activation) through {@link F32Epilogue} right after it is copied out, while in cache.
+ * <p>Direct kernels. For 3×3 and 5×5 kernels with stride 1 or 2 (the same both ways) and dilation 1,
+ * the band is not computed in ext layout: a kernel generated for that geometry reads the same phase
+ * planes and writes y directly, with no copy-out and no computed-and-dropped columns. It
+ * register-blocks output rows: a block of 4 rows (3×3) or 2 rows (5×5) loads each padded input row
+ * of the block once per kernel column and feeds it to every output row of the block that reads it
+ * (3×3 stride 1: 6 rows × 3 loads for 36 FMAs instead of 36 loads). Its loops run column vectors
+ * outside and the band's blocks inside, so the inner loop is long and whether its stores are
+ * masked (the row's last vector, {@code loopBound} then a mask) is invariant in it; the band's
+ * last block ends at its last row, overlapping the block before it (those rows are computed again,
+ * to the same values); bands of fewer rows than a block run a one-row kernel. Each output keeps
+ * two partial sums, of the even and of the odd kernel rows, added at the store: twice the
+ * independent FMA chains of one sum per output. The weights are broadcast once per band into
+ * registers. Other geometry (dilation, other kernels, stride 3, unequal strides) runs the ext path.
  *
- * <p>Precision: the reference sums in double and rounds once; this kernel starts from the bias and
- * adds the taps in (r, s) order with one float FMA each, so |simd − reference| ≤
- * R·S·2⁻²³·(|bias| + Σ|w·x|). A tap in the padding adds w·0, which is exactly nothing for a finite
+ * <p>Measured choices (2026-12-04, JDK 25, 2-core Zen 5, noisy: other agents running; best of 15
+ * timings of 4 channels in a plain loop, µs, old ext path → direct):
+ * <ul>
+ *   <li>3×3 s1 56²: 4.55 → 3.46–4.20; 3×3 s2 112²: 9.24 → 9.2–10.0 (the band copy's stride-2
+ *       split is ~6 µs of it and is unchanged); 5×5 s2 56²: 5.47 → 4.67–4.91; 5×5 s1 56²: 10.9 →
+ *       6.9–7.2. Small planes gain too (3×3 s1 7² ×160: 13.1 → 11.8; 14² ×96: 14.6 → 11.1).
+ *   <li>One sum per output, rows outside and columns inside (a 4-iteration inner loop at Q = 56):
+ *       3×3 s1 5.5 µs, 5×5 s2 8–9.6 µs, worse than the ext path. Swapping the loops and adding the
+ *       second partial sum gave the numbers above.
+ *   <li>8 rows per block for 3×3 (30 loads, 72 FMAs) or 4 for 5×5: C1 ran out of virtual registers
+ *       on the ~120 Vector API calls, and in some runs the kernel stayed in C1's unprofiled tier,
+ *       not intrinsified (280 µs instead of 10). The generator caps a kernel at 100 calls.
+ *   <li>The epilogue inlined in the kernels (residual and activation in registers, full and tail
+ *       bodies apart) made them too large for C2 to intrinsify at all: 15.9 ms instead of 0.19 ms
+ *       per layer. The epilogue runs after each band instead, on the band's rows while in cache.
+ *   <li>{@code selectFrom(a, b)} on a float index vector for the stride-2 split: 2.9× slower than
+ *       the two-vector {@code rearrange} kept here. A vector copy loop instead of the stride-1
+ *       {@code arraycopy} per row: no difference measured (3.7–3.9 µs either way).
+ *   <li>Where the time goes (4 channels, per 56² output plane): 3×3 s1, the band copy ~0.4 µs and
+ *       the kernel ~0.6 µs (its FMAs alone would take 0.25 µs at peak); 3×3 s2, the band copy of
+ *       the 112² input ~1.4 µs and the kernel ~1 µs. The layers are not memory-bound here: 4
+ *       channels (in L2) and 144 (in L3) ran at the same GFLOP/s.
+ * </ul>
+ *
+ * <p>Each band of each output channel gets its epilogue (the bias is already in the sum; offsets,
+ * residual, activation) through {@link F32Epilogue} right after it is written, while in cache.
+ *
+ * <p>Precision: the reference sums in double and rounds once. The ext path starts from the bias and
+ * adds the taps in (r, s) order with one float FMA each. A direct kernel sums the taps of the even
+ * kernel rows onto the bias and those of the odd rows onto zero, each in (r, s) order with one FMA
+ * per tap, then adds the two: at most max(⌈R/2⌉, ⌊R/2⌋)·S + 1 ≤ R·S roundings on any term's path
+ * (7 of 9 for 3×3, 16 of 25 for 5×5). Either way |simd − reference| ≤ R·S·2⁻²³·(|bias| + Σ|w·x|),
+ * the bound the tests check. A tap in the padding adds w·0, which is exactly nothing for a finite
  * weight. The epilogue after it is the exact float ops of {@code ConvEpilogue}.
  *
  * <p>Int8 weights ({@link #prepareInt8}) stay int8 in the prepared kernel: before each band of an
@@ -64,6 +105,27 @@ import jdk.incubator.vector.VectorSpecies;
  * outputs; a run cuts the units into {@link #TASKS_PER_THREAD} contiguous ranges per thread. Each
  * worker uses its own slice of the scratch: the phase planes of one band and its ext outputs. A run
  * on one thread allocates nothing; on several it allocates one small task object.
+ *
+ * <p>GENERATED: the per-width methods (512, 256, 128 bits, each on its own {@code static final}
+ * species) and the direct kernels come from {@code scripts/gen_f32_dwconv.py}, which writes this
+ * file; {@code --check} tells whether it is up to date.
+ *
+ * <p>Whole layers, {@code ConvKernelBenchmark} (JMH, f32, simd), 2026-12-04, JDK 25.0.3, 2-core Zen 5,
+ * noisy: other agents running (load average 5–8 on 2 cores). Old (the ext path for every geometry)
+ * and new run alternately, 3 forks each, {@code -wi 4 -w 1s -i 8 -r 500ms}: median (best) of the
+ * 24 iteration averages; GFLOP/s and % of one core's 262 GFLOP/s peak from the median (best).
+ * <pre>
+ *   layer                 threads  old ms         new ms         new GFLOP/s  % of 262
+ *   mbv2-dw3x3-144c-56       1     0.301 (0.225)  0.196 (0.132)  41 (61)      16% (23%)
+ *   mbv2-dw3x3-144c-56       2     0.308 (0.212)  0.207 (0.159)  39 (51)      15% (20%)
+ *   mbv2-dw3x3s2-96c-112     1     0.391 (0.280)  0.392 (0.270)  14 (20)       5% (8%)
+ *   mbv2-dw3x3s2-96c-112     2     0.292 (0.256)  0.367 (0.253)  15 (21)       6% (8%)
+ *   mbv3-dw5x5s2-72c-56      1     0.139 (0.095)  0.134 (0.090)  21 (32)       8% (12%)
+ *   mbv3-dw5x5s2-72c-56      2     0.183 (0.128)  0.146 (0.113)  19 (25)       7% (10%)
+ * </pre>
+ * On this loaded machine 2 threads gained nothing; the 3×3 stride-1 layer is 1.5–1.7× faster,
+ * the stride-2 layers are within the noise of the old kernel (their band copy is unchanged). The
+ * goal of 40% of peak (105 GFLOP/s) is not reached on any of them.
  */
 public final class F32DwConv implements PreparedConv {
 
@@ -401,7 +463,7 @@ public final class F32DwConv implements PreparedConv {
   // defeats that unless the whole method inlines (measured: 5.5 ms vs 1.0 ms on a MobileNetV2 3x3 layer).
   // They name the static final species directly, not through a local, so on-stack-replacement
   // compilations, which take locals from the interpreter, see the constant too. The copies are
-  // written once for 512 bits and copied with only the species number changed.
+  // generated by scripts/gen_f32_dwconv.py from one template each.
 
 
   /**
