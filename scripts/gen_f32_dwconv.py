@@ -116,8 +116,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code arraycopy} per row: no difference measured (3.7–3.9 µs either way).
  *   <li>Where the time goes (4 channels, per 56² output plane): 3×3 s1, the band copy ~0.4 µs and
  *       the kernel ~0.6 µs (its FMAs alone would take 0.25 µs at peak); 3×3 s2, the band copy of
- *       the 112² input ~1.4 µs and the kernel ~1 µs. The layers are not memory-bound here: 4
- *       channels (in L2) and 144 (in L3) ran at the same GFLOP/s.
+ *       the 112² input 1.4–2 µs and the kernel ~1 µs. The band copy took about as long with the
+ *       deinterleave replaced by a plain {@code arraycopy} of half of each row (a timing experiment,
+ *       wrong output), so its cost is in reading the 4× larger input rows, not in the permutes.
+ *       Per channel, 4 channels (in L2) and the whole layer (in L3) ran at about the same speed.
  * </ul>
  *
  * <p>Each band of each output channel gets its epilogue (the bias is already in the sum; offsets,
