@@ -125,9 +125,17 @@ import jdk.incubator.vector.VectorSpecies;
  *   mbv3-dw5x5s2-72c-56      1     0.139 (0.095)  0.134 (0.090)  21 (32)       8% (12%)
  *   mbv3-dw5x5s2-72c-56      2     0.183 (0.128)  0.146 (0.113)  19 (25)       7% (10%)
  * </pre>
- * On this loaded machine 2 threads gained nothing; the 3×3 stride-1 layer is 1.5–1.7× faster,
- * the stride-2 layers are within the noise of the old kernel (their band copy is unchanged). The
- * goal of 40% of peak (105 GFLOP/s) is not reached on any of them.
+ * A second run at 1 thread, load average 1.4–2.7, 2 forks each (median (best) of 16):
+ * <pre>
+ *   mbv2-dw3x3-144c-56       1     0.198 (0.177)  0.161 (0.139)  50 (59)      19% (22%)
+ *   mbv2-dw3x3s2-96c-112     1     0.289 (0.245)  0.266 (0.241)  20 (23)       8% (9%)
+ *   mbv3-dw5x5s2-72c-56      1     0.139 (0.094)  0.086 (0.079)  33 (36)      13% (14%)
+ * </pre>
+ * On this loaded machine 2 threads gained nothing. The 3×3 stride-1 layer is 1.2–1.7× faster, the
+ * 5×5 stride-2 one 1.0–1.6×, the 3×3 stride-2 one within the noise of the old kernel (its band copy
+ * is unchanged). The goal of 40% of peak (105 GFLOP/s) is not reached on any of them; mobilenet_v2
+ * whole (ModelBenchmark, 1 thread, two runs each) measured 8.2–8.9 ms old and 8.6–8.8 ms new, no
+ * difference above the noise (ONNX Runtime 4.4 ms in the same session).
  */
 public final class F32DwConv implements PreparedConv {
 
