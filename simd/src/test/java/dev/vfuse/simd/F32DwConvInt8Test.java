@@ -31,8 +31,13 @@ class F32DwConvInt8Test {
       geometries.add(ConvGeometry.of(1, 2, 120, 96, 2, 3, 1, 1, 1, 2)); // several bands
       geometries.add(new ConvGeometry(2, 3, 15, 16, 3, 3, 5, 3, 2, 1, 1, 0, 2, 1, 1, 3));
       geometries.add(ConvGeometry.of(1, 7, 8, 9, 7, 7, 1, 3, 1, 7));
+      // The direct kernels: 3×3 and 5×5, strides 1 and 2, whole blocks of 4 rows and a rest.
+      geometries.add(ConvGeometry.of(1, 3, 9, 2 * sp.length() + 1, 3, 3, 1, 1, 1, 3));
+      geometries.add(ConvGeometry.of(1, 4, 19, 2 * sp.length() + 3, 8, 3, 2, 1, 1, 4)); // multiplier 2
+      geometries.add(ConvGeometry.of(2, 2, 10, sp.length(), 2, 5, 1, 2, 1, 2));
+      geometries.add(ConvGeometry.of(1, 3, 21, 3 * sp.length() - 1, 3, 5, 2, 2, 1, 3));
       SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 82);
-      while (geometries.size() < 18) {
+      while (geometries.size() < 22) {
         int c = 1 + rnd.nextInt(6), m = 1 + (rnd.nextInt(3) == 0 ? 1 : 0);
         int r = 1 + rnd.nextInt(5), s = 1 + rnd.nextInt(5);
         int stride = 1 + rnd.nextInt(2), dilation = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);

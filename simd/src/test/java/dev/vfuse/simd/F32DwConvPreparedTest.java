@@ -35,7 +35,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </ul>
  *
  * Scratch arrives full of NaN and must not leak into the output; the output's slack must keep
- * {@link FloatData#SENTINEL}; x and the weights must not change.
+ * {@link FloatData#SENTINEL}; x and the weights must not change. Besides random geometry, the
+ * cases sit around the direct kernels' tiles (rows per block, vector length; see
+ * {@code tileCases}).
  */
 class F32DwConvPreparedTest {
 
@@ -98,6 +100,7 @@ class F32DwConvPreparedTest {
           true, new Activation.HardSwish()));
       cases.add(new Case(species, new ConvGeometry(1, 2, 160, 90, 2, 3, 3, 3, 3, 2, 1, 1, 2, 0, 2, 2), false, true,
           false, new Activation.Clip(0f, 6f)));
+      tileCases(species, cases);
       // The benchmark's layer shapes, cut to a few channels.
       cases.add(new Case(species, ConvGeometry.of(1, 4, 56, 56, 4, 3, 1, 1, 1, 4), true, true, true, null));
       cases.add(new Case(species, ConvGeometry.of(1, 4, 112, 112, 4, 3, 2, 1, 1, 4), true, false, false,
@@ -110,6 +113,47 @@ class F32DwConvPreparedTest {
           new Activation.HardSigmoid(0.2f, 0.5f)));
     }
     return cases.stream();
+  }
+
+  /** Kernel R×S and stride of F32DwConv's direct kernels (dilation 1), then two that take the ext path. */
+  private static final int[][] DIRECT_GEOMETRY = {{3, 3, 1, 1}, {3, 3, 2, 1}, {5, 5, 1, 1}, {5, 5, 2, 1}, {3, 3, 1, 2},
+    {3, 3, 2, 2}};
+
+  /**
+   * Geometry around the direct kernels' tiles: P around the block of 4 output rows (1, 3, 4, 5, 8, 9),
+   * Q around the vector length (below, equal, above, tails, odd), stride 2 on odd input widths,
+   * pads 0, 1, 2 and asymmetric, multiplier 2, batch 2, and dilation 2 (the ext path) beside them;
+   * the epilogue parts and activations taken in turn.
+   */
+  private static void tileCases(VectorSpecies<Float> species, List<Case> cases) {
+    int lanes = species.length();
+    int[] ps = {1, 3, 4, 5, 8, 9};
+    int[] qs = {1, lanes - 1, lanes, lanes + 1, 2 * lanes + 3, 3 * lanes - 5};
+    int[][] pads = {{0, 0, 0, 0}, {1, 1, 1, 1}, {2, 2, 2, 2}, {0, 1, 2, 0}, {2, 0, 1, 2}};
+    int i = 0;
+    for (int[] geometry : DIRECT_GEOMETRY) {
+      int r = geometry[0], s = geometry[1], stride = geometry[2], dilation = geometry[3];
+      for (int p : ps) {
+        for (int q : qs) {
+          if (q < 1) {
+            continue;
+          }
+          int[] pad = pads[i % pads.length];
+          int padTop = Math.min(pad[0], (r - 1) * dilation), padLeft = Math.min(pad[1], (s - 1) * dilation);
+          int padBottom = Math.min(pad[2], (r - 1) * dilation), padRight = Math.min(pad[3], (s - 1) * dilation);
+          // Odd input widths with stride 2 (one unread column at the end on every other case).
+          int h = Math.max(1, (p - 1) * stride + (r - 1) * dilation + 1 - padTop - padBottom + (i & 1) * (stride - 1));
+          int w = Math.max(1, (q - 1) * stride + (s - 1) * dilation + 1 - padLeft - padRight + (i / 2 & 1) * (stride - 1));
+          int c = 2 + i % 3;
+          int multiplier = i % 4 == 3 ? 2 : 1;
+          int n = i % 5 == 4 ? 2 : 1;
+          ConvGeometry g = new ConvGeometry(n, c, h, w, c * multiplier, r, s, stride, stride, dilation, dilation,
+              padTop, padLeft, padBottom, padRight, c);
+          cases.add(new Case(species, g, i % 2 == 0, i % 7 == 3, i % 3 != 0, ACTIVATIONS[i % ACTIVATIONS.length]));
+          i++;
+        }
+      }
+    }
   }
 
   @ParameterizedTest(name = "{0}")

@@ -33,6 +33,9 @@ class F32DwConvTest {
   /** Kernel R×S. */
   private static final int[][] KERNELS = {{3, 3}, {5, 5}, {7, 7}, {3, 1}};
 
+  /** Output heights: below, at, above and twice the direct kernels' block of 4 rows, plus one. */
+  private static final int[] ROWS = {3, 4, 5, 9};
+
   /** (batch, multiplier, bias) combinations. */
   private static final Object[][] BATCH_MULT_BIAS = {{1, 1, true}, {2, 2, false}, {1, 2, true}, {2, 1, false}};
 
@@ -51,7 +54,8 @@ class F32DwConvTest {
             for (int[] pad : pads) {
               for (int qTarget : widths) {
                 Object[] bmb = BATCH_MULT_BIAS[Math.floorMod(cases.size(), BATCH_MULT_BIAS.length)];
-                int P = 3;
+                // P around the direct kernels' block of 4 output rows, taken in turn.
+                int P = ROWS[cases.size() % ROWS.length];
                 int h = (P - 1) * stride + dil * (R - 1) + 1 - pad[0] - pad[2];
                 int w = (qTarget - 1) * stride + dil * (S - 1) + 1 - pad[1] - pad[3];
                 if (h < 1 || w < 1) {
