@@ -89,11 +89,19 @@ public final class Model implements AutoCloseable {
     return load(path, ModelOptions.defaults());
   }
 
-  /** Loads a model from the bytes of an ONNX file. */
+  /**
+   * Loads a model from the bytes of an ONNX file.
+   *
+   * @throws BackendUnavailableException if the options ask for the simd backend and the JVM was
+   *     started without {@value BackendUnavailableException#ADD_MODULES}
+   */
   public static Model load(byte[] onnxBytes, ModelOptions options) throws VfuseException {
     long start = System.nanoTime();
     OnnxImporter.Imported imported = OnnxImporter.read(onnxBytes);
     Graph graph = imported.graph();
+    if (options.backend() == Backend.SIMD) {
+      BackendUnavailableException.checkSimdAvailable();
+    }
     Kernels kernels = switch (options.backend()) {
       case REFERENCE -> new ReferenceKernels();
       case SIMD -> new SimdKernels();
