@@ -31,6 +31,12 @@ import jdk.incubator.vector.VectorSpecies;
  * in the fallback (see {@link F32Epilogue}).
  *
  * <p>Loops run full vectors up to {@code species.loopBound(n)}, then one masked vector for the tail.
+ * A tail vector that would reach past the end of one of its arrays (the end of a tensor, or of a
+ * per-channel scale, or a broadcast row read again for every outer index) is moved back to end
+ * where the run ends, its first lanes, already done, masked off: the Vector API checks a masked
+ * access that reaches past the end lane by lane. Each element gets the same operations on the same
+ * floats, so the bits do not change. Only when an array holds fewer than a vector's floats up to
+ * the run's end does the tail stay as it is.
  */
 final class F32Elementwise {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -186,6 +192,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
+        // Moved back to end at n, first lanes masked (see the class comment).
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -220,6 +232,12 @@ final class F32Elementwise {
         }
         if (i < c) {
           VectorMask<Float> m = sp.indexInRange(i, c);
+          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
+              || off + i + lanes > y.length) && c >= lanes) {
+            int back = i + lanes - c;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -239,6 +257,11 @@ final class F32Elementwise {
         }
         if (i < spatial) {
           VectorMask<Float> m = sp.indexInRange(i, spatial);
+          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
+            int back = i + lanes - spatial;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -266,6 +289,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
+          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -303,6 +332,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -339,6 +373,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -389,6 +428,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
+        // Moved back to end at n, first lanes masked (see the class comment).
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -423,6 +468,12 @@ final class F32Elementwise {
         }
         if (i < c) {
           VectorMask<Float> m = sp.indexInRange(i, c);
+          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
+              || off + i + lanes > y.length) && c >= lanes) {
+            int back = i + lanes - c;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -442,6 +493,11 @@ final class F32Elementwise {
         }
         if (i < spatial) {
           VectorMask<Float> m = sp.indexInRange(i, spatial);
+          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
+            int back = i + lanes - spatial;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -469,6 +525,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
+          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -506,6 +568,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -542,6 +609,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -592,6 +664,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
+        // Moved back to end at n, first lanes masked (see the class comment).
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -626,6 +704,12 @@ final class F32Elementwise {
         }
         if (i < c) {
           VectorMask<Float> m = sp.indexInRange(i, c);
+          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
+              || off + i + lanes > y.length) && c >= lanes) {
+            int back = i + lanes - c;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -645,6 +729,11 @@ final class F32Elementwise {
         }
         if (i < spatial) {
           VectorMask<Float> m = sp.indexInRange(i, spatial);
+          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
+            int back = i + lanes - spatial;
+            i -= back;
+            m = VectorMask.fromLong(sp, -1L << back);
+          }
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -672,6 +761,12 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
+          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -709,6 +804,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -745,6 +845,11 @@ final class F32Elementwise {
     }
     if (i < n) {
       VectorMask<Float> m = sp.indexInRange(i, n);
+      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
+        int back = i + lanes - n;
+        i -= back;
+        m = VectorMask.fromLong(sp, -1L << back);
+      }
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
