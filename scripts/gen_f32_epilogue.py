@@ -67,6 +67,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vector inside its array: the Vector API checks a masked access that reaches past the end lane by
  * lane. Each lane computes the same element from the same inputs, so the bits do not change. Only
  * when an array holds fewer than a vector's floats up to the run's end does the tail stay as it is.
+ * The tail's mask is made once, from a long of lane bits chosen in scalar code: a mask assigned in
+ * two branches (indexInRange, then a moved-back one) met in a phi that C2 boxed, 32–64 bytes
+ * allocated per call even when the tail was inside its arrays.
  */
 final class F32Epilogue {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -162,7 +165,7 @@ $for W in 512, 256, 128
       v.intoArray(y, yOff + i);
     }
     if (i < len) {
-      VectorMask<Float> m = sp.indexInRange(i, len);
+      long bits = (1L << (len - i)) - 1; // the elements [i, len)
       if (srcOff + i + lanes > src.length || yOff + i + lanes > y.length
           || offsets != null && offOff + i + lanes > offsets.length
           || residual != null && resOff + i + lanes > residual.length) {
@@ -173,9 +176,10 @@ $for W in 512, 256, 128
         if (srcOff + len >= lanes && yOff + len >= lanes && (offsets == null || offOff + len >= lanes)
             && (residual == null || resOff + len >= lanes)) {
           i -= back;
-          m = VectorMask.fromLong(sp, -1L << back);
+          bits = -1L << back;
         }
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector v = FloatVector.fromArray(sp, src, srcOff + i, m);
       if (hasBias) {
         v = v.add(bias);
@@ -297,7 +301,7 @@ $for W in 512, 256, 128
       }
     }
     if (i < len) {
-      VectorMask<Float> m = sp.indexInRange(i, len);
+      long bits = (1L << (len - i)) - 1; // the elements [i, len)
       int last = rows - 1; // offsets grow with the row: the last row reaches furthest, the first least far
       if (srcOff + last * srcStride + i + lanes > src.length || yOff + last * yStride + i + lanes > y.length
           || offsets != null && offOff + last * offStride + i + lanes > offsets.length
@@ -306,9 +310,10 @@ $for W in 512, 256, 128
         int back = i + lanes - len;
         if (srcOff + len >= lanes && yOff + len >= lanes && (offsets == null || offOff + len >= lanes)) {
           i -= back;
-          m = VectorMask.fromLong(sp, -1L << back);
+          bits = -1L << back;
         }
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       for (int row = 0; row < rows; row++) {
         int at = yOff + row * yStride + i;
         FloatVector v = FloatVector.fromArray(sp, src, srcOff + row * srcStride + i, m);

@@ -83,21 +83,21 @@ $for W in 512, 256, 128
     if (i < len) {
       float[] a = y;
       int at = off + i;
-      VectorMask<Float> m = fs.indexInRange(i, len);
+      long bits = (1L << (len - i)) - 1; // the elements [i, len)
       if (at + ds.length() > y.length) {
         // Past the end of y: the vector moved back to end at len (first lanes masked), or, when y
         // is shorter than a vector, the tail copied through a vector-sized array.
         int back = i + ds.length() - len;
         if (off + len >= ds.length()) {
           at -= back;
-          m = VectorMask.fromLong(fs, -1L << back);
+          bits = -1L << back;
         } else {
           a = new float[ds.length()];
           System.arraycopy(y, at, a, 0, len - i);
           at = 0;
-          m = fs.indexInRange(0, len - i);
         }
       }
+      VectorMask<Float> m = VectorMask.fromLong(fs, bits);
       DoubleVector d = (DoubleVector) FloatVector.fromArray(fs, a, at, m).castShape(ds, 0);
       DoubleVector r = tanh ? d.lanewise(TANH) : one.div(one.add(d.neg().lanewise(EXP)));
       ((FloatVector) r.castShape(fs, 0)).intoArray(a, at, m);

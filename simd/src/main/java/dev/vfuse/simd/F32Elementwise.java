@@ -36,7 +36,8 @@ import jdk.incubator.vector.VectorSpecies;
  * where the run ends, its first lanes, already done, masked off: the Vector API checks a masked
  * access that reaches past the end lane by lane. Each element gets the same operations on the same
  * floats, so the bits do not change. Only when an array holds fewer than a vector's floats up to
- * the run's end does the tail stay as it is.
+ * the run's end does the tail stay as it is. The tail's mask is made once from a long of lane bits
+ * (see {@link F32Epilogue} on the boxed phi of two masks).
  */
 final class F32Elementwise {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -191,13 +192,14 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
         // Moved back to end at n, first lanes masked (see the class comment).
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -231,13 +233,14 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          VectorMask<Float> m = sp.indexInRange(i, c);
+          long bits = (1L << (c - i)) - 1; // the elements [i, c)
           if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
               || off + i + lanes > y.length) && c >= lanes) {
             int back = i + lanes - c;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -256,12 +259,13 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          VectorMask<Float> m = sp.indexInRange(i, spatial);
+          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
           if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
             int back = i + lanes - spatial;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -288,13 +292,14 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
           && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -331,12 +336,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -372,12 +378,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -427,13 +434,14 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
         // Moved back to end at n, first lanes masked (see the class comment).
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -467,13 +475,14 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          VectorMask<Float> m = sp.indexInRange(i, c);
+          long bits = (1L << (c - i)) - 1; // the elements [i, c)
           if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
               || off + i + lanes > y.length) && c >= lanes) {
             int back = i + lanes - c;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -492,12 +501,13 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          VectorMask<Float> m = sp.indexInRange(i, spatial);
+          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
           if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
             int back = i + lanes - spatial;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -524,13 +534,14 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
           && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -567,12 +578,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -608,12 +620,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -663,13 +676,14 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
         // Moved back to end at n, first lanes masked (see the class comment).
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -703,13 +717,14 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          VectorMask<Float> m = sp.indexInRange(i, c);
+          long bits = (1L << (c - i)) - 1; // the elements [i, c)
           if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
               || off + i + lanes > y.length) && c >= lanes) {
             int back = i + lanes - c;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -728,12 +743,13 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          VectorMask<Float> m = sp.indexInRange(i, spatial);
+          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
           if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
             int back = i + lanes - spatial;
             i -= back;
-            m = VectorMask.fromLong(sp, -1L << back);
+            bits = -1L << back;
           }
+          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -760,13 +776,14 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
           && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -803,12 +820,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -844,12 +862,13 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      VectorMask<Float> m = sp.indexInRange(i, n);
+      long bits = (1L << (n - i)) - 1; // the elements [i, n)
       if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
         int back = i + lanes - n;
         i -= back;
-        m = VectorMask.fromLong(sp, -1L << back);
+        bits = -1L << back;
       }
+      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
