@@ -45,13 +45,6 @@ import jdk.incubator.vector.VectorSpecies;
  * in the fallback (see {@link F32Epilogue}).
  *
  * <p>Loops run full vectors up to {@code species.loopBound(n)}, then one masked vector for the tail.
- * A tail vector that would reach past the end of one of its arrays (the end of a tensor, or of a
- * per-channel scale, or a broadcast row read again for every outer index) is moved back to end
- * where the run ends, its first lanes, already done, masked off: the Vector API checks a masked
- * access that reaches past the end lane by lane. Each element gets the same operations on the same
- * floats, so the bits do not change. Only when an array holds fewer than a vector's floats up to
- * the run's end does the tail stay as it is. The tail's mask is made once from a long of lane bits
- * (see {@link F32Epilogue} on the boxed phi of two masks).
  */
 final class F32Elementwise {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -230,14 +223,7 @@ $ACT
       v.intoArray(y, i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
-        // Moved back to end at n, first lanes masked (see the class comment).
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
 $ACT
       v.intoArray(y, i, m);
@@ -259,14 +245,7 @@ $ACT
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          long bits = (1L << (c - i)) - 1; // the elements [i, c)
-          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
-              || off + i + lanes > y.length) && c >= lanes) {
-            int back = i + lanes - c;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, c);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -285,13 +264,7 @@ $ACT
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
-          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
-            int back = i + lanes - spatial;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, spatial);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -309,14 +282,7 @@ $OP
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
-          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
 $OP
@@ -335,13 +301,7 @@ $OP
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
 $OP
       r.intoArray(y, yOff + i, m);
@@ -359,13 +319,7 @@ $OP
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
 $OP
       r.intoArray(y, yOff + i, m);

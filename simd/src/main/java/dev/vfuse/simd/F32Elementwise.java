@@ -31,13 +31,6 @@ import jdk.incubator.vector.VectorSpecies;
  * in the fallback (see {@link F32Epilogue}).
  *
  * <p>Loops run full vectors up to {@code species.loopBound(n)}, then one masked vector for the tail.
- * A tail vector that would reach past the end of one of its arrays (the end of a tensor, or of a
- * per-channel scale, or a broadcast row read again for every outer index) is moved back to end
- * where the run ends, its first lanes, already done, masked off: the Vector API checks a masked
- * access that reaches past the end lane by lane. Each element gets the same operations on the same
- * floats, so the bits do not change. Only when an array holds fewer than a vector's floats up to
- * the run's end does the tail stay as it is. The tail's mask is made once from a long of lane bits
- * (see {@link F32Epilogue} on the boxed phi of two masks).
  */
 final class F32Elementwise {
   private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
@@ -192,14 +185,7 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
-        // Moved back to end at n, first lanes masked (see the class comment).
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -233,14 +219,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          long bits = (1L << (c - i)) - 1; // the elements [i, c)
-          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
-              || off + i + lanes > y.length) && c >= lanes) {
-            int back = i + lanes - c;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, c);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -259,13 +238,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
-          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
-            int back = i + lanes - spatial;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, spatial);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -292,14 +265,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
-          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -336,13 +302,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -378,13 +338,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -434,14 +388,7 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
-        // Moved back to end at n, first lanes masked (see the class comment).
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -475,14 +422,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          long bits = (1L << (c - i)) - 1; // the elements [i, c)
-          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
-              || off + i + lanes > y.length) && c >= lanes) {
-            int back = i + lanes - c;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, c);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -501,13 +441,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
-          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
-            int back = i + lanes - spatial;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, spatial);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -534,14 +468,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
-          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -578,13 +505,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -620,13 +541,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -676,14 +591,7 @@ final class F32Elementwise {
       v.intoArray(y, i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((i + lanes > x.length || i + lanes > y.length) && n >= lanes) {
-        // Moved back to end at n, first lanes masked (see the class comment).
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(sp, x, i, m);
       if (act == RELU) {
         v = zero.blend(v, v.compare(GT, zero));
@@ -717,14 +625,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < c) {
-          long bits = (1L << (c - i)) - 1; // the elements [i, c)
-          if ((i + lanes > scale.length || i + lanes > shift.length || off + i + lanes > x.length
-              || off + i + lanes > y.length) && c >= lanes) {
-            int back = i + lanes - c;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, c);
           FloatVector s = FloatVector.fromArray(sp, scale, i, m);
           FloatVector t = FloatVector.fromArray(sp, shift, i, m);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
@@ -743,13 +644,7 @@ final class F32Elementwise {
           FloatVector.fromArray(sp, x, off + i).mul(s).add(t).intoArray(y, off + i);
         }
         if (i < spatial) {
-          long bits = (1L << (spatial - i)) - 1; // the elements [i, spatial)
-          if ((off + i + lanes > x.length || off + i + lanes > y.length) && off + spatial >= lanes) {
-            int back = i + lanes - spatial;
-            i -= back;
-            bits = -1L << back;
-          }
-          VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+          VectorMask<Float> m = sp.indexInRange(i, spatial);
           FloatVector.fromArray(sp, x, off + i, m).mul(s).add(t).intoArray(y, off + i, m);
         }
       }
@@ -776,14 +671,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || bOff + i + lanes > b.length || yOff + i + lanes > y.length)
-          && aOff + n >= lanes && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
@@ -820,13 +708,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((aOff + i + lanes > a.length || yOff + i + lanes > y.length) && aOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector va = FloatVector.fromArray(sp, a, aOff + i, m);
       FloatVector r;
       if (op == ADD) {
@@ -862,13 +744,7 @@ final class F32Elementwise {
       r.intoArray(y, yOff + i);
     }
     if (i < n) {
-      long bits = (1L << (n - i)) - 1; // the elements [i, n)
-      if ((bOff + i + lanes > b.length || yOff + i + lanes > y.length) && bOff + n >= lanes && yOff + n >= lanes) {
-        int back = i + lanes - n;
-        i -= back;
-        bits = -1L << back;
-      }
-      VectorMask<Float> m = VectorMask.fromLong(sp, bits);
+      VectorMask<Float> m = sp.indexInRange(i, n);
       FloatVector vb = FloatVector.fromArray(sp, b, bOff + i, m);
       FloatVector r;
       if (op == ADD) {

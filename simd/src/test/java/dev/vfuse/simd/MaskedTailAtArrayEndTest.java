@@ -18,12 +18,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Masked tails at the very end of exactly sized arrays, where the kernels move the tail vector back
- * (or copy it) instead of letting the Vector API check a vector that reaches past the end lane by
- * lane: the results must be the bits the same data gives in arrays with slack after it (where the
- * tail is an ordinary masked vector inside the array, the path the other tests hold to the
- * reference), and nothing outside the run may change. Runs start at 0 and mid-array, are shorter
- * and longer than a vector, on every width; kernels that take threads run on one and two.
+ * Masked tails at the very end of exactly sized arrays, where the Vector API checks a vector that
+ * reaches past the end lane by lane (and where a kernel that peels or moves such a tail must keep
+ * the bits): the results must be the bits the same data gives in arrays with slack after it (an
+ * ordinary masked vector inside the array, the path the other tests hold to the reference), and
+ * nothing outside the run may change. Runs start at 0 and mid-array, are shorter and longer than a
+ * vector, on every width; kernels that take threads run on one and two.
  */
 class MaskedTailAtArrayEndTest {
 
