@@ -69,7 +69,7 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
    * Warms the model up at load, for at most {@code budget} (null: no warm-up): after planning, it
    * runs the model on a fixed synthetic input (floats in [−1, 1], int64 zeros) until the latency
    * settles ({@link Warmup}), so that the first run the caller makes is already at steady speed.
-   * The cost is that time at load: for resnet18 at 1 thread in a fresh JVM, 1–3 s (10–40 runs);
+   * The cost is that time at load: for resnet18 at 1 thread in a fresh JVM, about 6 s (about 180 runs);
    * {@link Model#loadWarmup()} says what it took. Every input must have a fixed shape, apart from
    * a dynamic batch axis (the first), which is warmed up at 1; for other models call
    * {@link Model#warmUp} with a representative input instead.
