@@ -191,13 +191,9 @@ public final class Model implements AutoCloseable {
    * will follow (the same shapes: each input shape has its own plan).
    */
   public Warmup warmUp(Map<String, Tensor> inputs, java.time.Duration budget) throws VfuseException {
-    NdArray[] args = arguments(inputs(), inputs, "warm-up: ");
-    return Warmup.until(() -> {
-      if (closed) {
-        throw new IllegalStateException("model is closed");
-      }
-      executor.run(args);
-    }, budget);
+    arguments(inputs(), inputs, "warm-up: "); // bad inputs fail here, before any run
+    // Through run itself: the JIT then profiles the very path the caller's runs take.
+    return Warmup.until(() -> run(inputs), budget);
   }
 
   /** What the load-time warm-up of {@link ModelOptions#withWarmup} did, or empty without one. */
