@@ -196,6 +196,21 @@ public final class Model implements AutoCloseable {
     return Warmup.until(() -> run(inputs), budget);
   }
 
+  /**
+   * Warms the model up on {@code inputs} as {@link #warmUp} does (or with exactly
+   * {@code warmupRuns} runs, when that is not negative), then runs it {@code timed.length} more
+   * times in the same loop and stores each run's nanoseconds in {@code timed}: what
+   * {@code vfuse run --repeat} reports. Timing the runs in the warm-up's own loop keeps them on the
+   * code the warm-up got compiled.
+   *
+   * @return what the warm-up did
+   */
+  public Warmup warmUpAndTime(Map<String, Tensor> inputs, java.time.Duration budget, int warmupRuns, long[] timed)
+      throws VfuseException {
+    arguments(inputs(), inputs, "warm-up: ");
+    return Warmup.measure(() -> run(inputs), budget, warmupRuns, timed);
+  }
+
   /** What the load-time warm-up of {@link ModelOptions#withWarmup} did, or empty without one. */
   public java.util.Optional<Warmup> loadWarmup() {
     return java.util.Optional.ofNullable(loadWarmup);

@@ -54,6 +54,27 @@ class WarmupTest {
   }
 
   @Test
+  void timedRunsFollowTheWarmupInTheSameLoop() throws VfuseException {
+    int[] n = {0};
+    long[] timed = new long[3];
+    Warmup w = Warmup.measure(() -> busy(1000 + 1000L * n[0]++), Duration.ofSeconds(5), 7, timed);
+    assertThat(w.runs()).isEqualTo(7);
+    assertThat(n[0]).isEqualTo(10);
+    assertThat(timed).doesNotContain(0L);
+    long[] none = new long[2];
+    Warmup cold = Warmup.measure(() -> n[0]++, Duration.ofSeconds(5), 0, none);
+    assertThat(cold.runs()).isZero();
+    assertThat(n[0]).isEqualTo(12);
+    try (Model m = Model.load(conv(1), ModelOptions.defaults())) {
+      long[] times = new long[4];
+      Warmup auto = m.warmUpAndTime(Map.of("x", Tensor.ofFloats(new int[] {1, 2, 5, 5}, new float[50])),
+          Duration.ofMillis(100), -1, times);
+      assertThat(auto.runs()).isPositive();
+      assertThat(times).doesNotContain(0L);
+    }
+  }
+
+  @Test
   void loadTimeWarmupRunsTheModelOnItsDeclaredShapeWithTheBatchAtOne() throws VfuseException {
     for (Object batch : new Object[] {1, "N"}) {
       try (Model m = Model.load(conv(batch), ModelOptions.defaults().withWarmup(Duration.ofSeconds(5)))) {

@@ -136,22 +136,12 @@ final class RunCommand implements Callable<Integer> {
         results = m.run(feed);
         out.println("ran in " + Summaries.ms(System.nanoTime() - start) + " ms");
       } else {
-        if (warmupRuns != null) {
-          long start = System.nanoTime();
-          for (int i = 0; i < warmupRuns; i++) {
-            m.run(feed);
-          }
-          out.println("warmup " + warmupRuns + " runs in " + Summaries.ms(System.nanoTime() - start) + " ms");
-        } else {
-          out.println("warmup " + m.warmUp(feed, warmupBudget));
-        }
-        out.flush();
         long[] nanos = new long[repeat];
-        for (int i = 0; i < repeat; i++) {
-          long start = System.nanoTime();
-          results = m.run(feed);
-          nanos[i] = System.nanoTime() - start;
-        }
+        dev.vfuse.Warmup w = m.warmUpAndTime(feed, warmupBudget, warmupRuns == null ? -1 : warmupRuns, nanos);
+        out.println(warmupRuns != null
+            ? "warmup " + warmupRuns + " runs in " + Summaries.ms(w.elapsed().toNanos()) + " ms"
+            : "warmup " + w);
+        results = m.run(feed);
         long median = Summaries.median(nanos);
         out.println("latency_ms " + engine.describe() + " runs=" + repeat + " min=" + Summaries.ms(nanos[0])
             + " median=" + Summaries.ms(median) + " max=" + Summaries.ms(nanos[nanos.length - 1]));
