@@ -265,33 +265,54 @@ final class F32Conv3x3Winograd implements PreparedConv {
    */
   private float[][] transformWeights(float[] weight) {
     float[][] packed = WeightChunks.floats(POINTS * kPanels, perChunk, c * kPanel);
-    double[][] half = new double[WINDOW][3];
+    double[] half = new double[WINDOW * 3];
+    double[] u = new double[POINTS];
+    // Per output channel, where each point's panel lives (chunk and offset of its lane), so that
+    // the store per kernel and point is an index add: with a division and a remainder each, the
+    // stores were three quarters of the transform's time.
+    float[][] chunk = new float[POINTS][];
+    int[] at = new int[POINTS];
     for (int ko = 0; ko < k; ko++) {
+      for (int point = 0; point < POINTS; point++) {
+        int panel = point * kPanels + ko / kPanel;
+        chunk[point] = packed[panel / perChunk];
+        at[point] = panel % perChunk * c * kPanel + ko % kPanel;
+      }
       for (int ci = 0; ci < c; ci++) {
-        int src = (ko * c + ci) * 9;
-        for (int a = 0; a < WINDOW; a++) {
-          for (int s = 0; s < 3; s++) {
-            double sum = 0;
-            for (int r = 0; r < 3; r++) {
-              sum += G[a][r] * weight[src + r * 3 + s];
-            }
-            half[a][s] = sum;
-          }
-        }
-        for (int a = 0; a < WINDOW; a++) {
-          for (int b = 0; b < WINDOW; b++) {
-            double sum = 0;
-            for (int s = 0; s < 3; s++) {
-              sum += half[a][s] * G[b][s];
-            }
-            int point = a * WINDOW + b;
-            int panel = point * kPanels + ko / kPanel;
-            packed[panel / perChunk][(panel % perChunk * c + ci) * kPanel + ko % kPanel] = (float) sum;
-          }
+        transformKernel(weight, (ko * c + ci) * 9, half, u);
+        for (int point = 0; point < POINTS; point++) {
+          chunk[point][at[point] + ci * kPanel] = (float) u[point];
         }
       }
     }
     return packed;
+  }
+
+  /**
+   * u[6·α + β] = Σ_s (Σ_r G[α][r]·w[src + 3r + s])·G[β][s] for one 3×3 kernel, in double. A method
+   * of its own, called once per kernel, so that the JIT compiles it after a few thousand kernels:
+   * as loops nested inside one call per layer, the transform ran interpreted or in OSR code and
+   * was half of resnet18's cold load.
+   */
+  private static void transformKernel(float[] w, int src, double[] half, double[] u) {
+    for (int a = 0; a < WINDOW; a++) {
+      for (int s = 0; s < 3; s++) {
+        double sum = 0;
+        for (int r = 0; r < 3; r++) {
+          sum += G[a][r] * w[src + r * 3 + s];
+        }
+        half[a * 3 + s] = sum;
+      }
+    }
+    for (int a = 0; a < WINDOW; a++) {
+      for (int b = 0; b < WINDOW; b++) {
+        double sum = 0;
+        for (int s = 0; s < 3; s++) {
+          sum += half[a * 3 + s] * G[b][s];
+        }
+        u[a * WINDOW + b] = sum;
+      }
+    }
   }
 
   /** Lane j of a kernel row (output channel j of the panel) lands in M row j: offset j·POINTS·nr. */
