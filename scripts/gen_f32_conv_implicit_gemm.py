@@ -345,7 +345,7 @@ $LANES
   @Override
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
     int images = g.n() * g.c();
-    int channelBlocks = channelBlocks(parallel.threads());
+    int channelBlocks = channelBlocks(g.n() * g.groups() * chunks, channelPanels, parallel.threads());
     int tasks = g.n() * g.groups() * chunks * channelBlocks;
     if (parallel.threads() == 1) {
       for (int c = 0; c < images; c++) {
@@ -369,9 +369,12 @@ $LANES
     }
   }
 
-  /** Channel blocks per (image, group, chunk): 1 unless the chunks alone leave threads idle. */
-  private int channelBlocks(int threads) {
-    int tasks = g.n() * g.groups() * chunks;
+  /**
+   * Channel blocks to split each of {@code tasks} (image, group, position chunk) tasks into: 1
+   * unless the tasks alone leave threads idle, then enough for about 4 tasks a thread. Shared with
+   * {@link F32Conv1x1}, which splits its work the same way.
+   */
+  static int channelBlocks(int tasks, int channelPanels, int threads) {
     if (threads == 1 || tasks >= 4 * threads) {
       return 1;
     }

@@ -9,13 +9,12 @@ below. Edit this script, not the Java file, and rerun it:
 Two families of per-width methods:
   * the ext path (any geometry): band$W, taps$W, taps9x$W, copyRows$W, deinterleave$W;
   * the direct kernels, one per entry of DIRECT (kernel R×S, stride, output rows per block), written
-    out tap by tap by direct_kernel(): register-blocked rows, straight into y, epilogue in registers.
+    out tap by tap by direct_kernel(): register-blocked rows, straight into y; the epilogue runs
+    over each band of y afterwards (see the class Javadoc for why not in registers).
 """
-import difflib
-import pathlib
-import sys
+from genlib import SIMD, emit
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "simd/src/main/java/dev/vfuse/simd/F32DwConv.java"
+OUT = SIMD / "F32DwConv.java"
 WIDTHS = (512, 256, 128)
 
 # (R, S, stride, output rows per block): the geometries (dilation 1) with a direct kernel. Each also gets
@@ -799,18 +798,5 @@ def render():
     return "".join(parts)
 
 
-def main(argv):
-    text = render()
-    if "--check" in argv[1:]:
-        current = OUT.read_text() if OUT.exists() else ""
-        if current == text:
-            return 0
-        sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                                   str(OUT), "generated"))
-        return 1
-    OUT.write_text(text)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    emit({OUT: render()})

@@ -191,9 +191,7 @@ public final class Model implements AutoCloseable {
    * will follow (the same shapes: each input shape has its own plan).
    */
   public Warmup warmUp(Map<String, Tensor> inputs, java.time.Duration budget) throws VfuseException {
-    arguments(inputs(), inputs, "warm-up: "); // bad inputs fail here, before any run
-    // Through run itself: the JIT then profiles the very path the caller's runs take.
-    return Warmup.until(() -> run(inputs), budget);
+    return warmUpAndTime(inputs, budget, -1, new long[0]);
   }
 
   /**
@@ -207,7 +205,8 @@ public final class Model implements AutoCloseable {
    */
   public Warmup warmUpAndTime(Map<String, Tensor> inputs, java.time.Duration budget, int warmupRuns, long[] timed)
       throws VfuseException {
-    arguments(inputs(), inputs, "warm-up: ");
+    arguments(inputs(), inputs, "warm-up: "); // bad inputs fail here, before any run
+    // Through run itself: the JIT then profiles the very path the caller's runs take.
     return Warmup.measure(() -> run(inputs), budget, warmupRuns, timed);
   }
 

@@ -43,13 +43,9 @@ public record Warmup(int runs, Duration elapsed, Duration lastMedian, boolean se
     void run() throws VfuseException;
   }
 
-  /** Repeats {@code run} until the latency settles or {@code budget} is spent (after at least one run). */
-  static Warmup until(Run run, Duration budget) throws VfuseException {
-    return measure(run, budget, -1, new long[0]);
-  }
-
   /**
-   * Warms up as {@link #until} does (or makes exactly {@code fixedRuns} runs, when not negative),
+   * Repeats {@code run} until the latency settles or {@code budget} is spent, after at least one
+   * run (or makes exactly {@code fixedRuns} runs, when not negative),
    * then makes {@code timed.length} more runs and stores their times in {@code timed}, in the same
    * loop: the timed runs execute the code the warm-up got compiled. (Timed in a loop of their own,
    * mobilenet_v2 came out 15–30% slower than the warm-up's last runs in some processes: the new
@@ -63,6 +59,7 @@ public record Warmup(int runs, Duration elapsed, Duration lastMedian, boolean se
     boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
     long budgetNanos = budget.toNanos();
     long[] nanos = new long[64];
+    long[] window = new long[WINDOW];
     int runs = 0;
     long start = System.nanoTime();
     long compiledMs = jitTimed ? jit.getTotalCompilationTime() : 0;
@@ -94,22 +91,24 @@ public record Warmup(int runs, Duration elapsed, Duration lastMedian, boolean se
         }
         if (runs >= 2 * WINDOW) {
           boolean jitQuiet = end - lastCompile >= JIT_QUIET.toNanos();
-          long last = median(nanos, runs - WINDOW, runs);
-          long before = median(nanos, runs - 2 * WINDOW, runs - WINDOW);
+          long last = median(nanos, runs - WINDOW, window);
+          long before = median(nanos, runs - 2 * WINDOW, window);
           settled = jitQuiet && Math.abs(last - before) <= TOLERANCE * before;
         }
         done = settled || end - start >= budgetNanos;
       }
       if (done) {
         warmup = new Warmup(runs, Duration.ofNanos(System.nanoTime() - start),
-            Duration.ofNanos(median(nanos, Math.max(0, runs - WINDOW), runs)), settled);
+            Duration.ofNanos(runs >= WINDOW ? median(nanos, runs - WINDOW, window) : median(nanos, 0, new long[runs])),
+            settled);
       }
     }
     return warmup;
   }
 
-  private static long median(long[] a, int from, int to) {
-    long[] window = Arrays.copyOfRange(a, from, to);
+  /** The median of a[from … from + window.length), sorted in {@code window} (no allocation per run). */
+  private static long median(long[] a, int from, long[] window) {
+    System.arraycopy(a, from, window, 0, window.length);
     Arrays.sort(window);
     return window[window.length / 2];
   }

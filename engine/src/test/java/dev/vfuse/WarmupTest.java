@@ -28,7 +28,7 @@ class WarmupTest {
 
   @Test
   void aSteadyRunSettlesAfterTwoWindowsOrNotAtAllWhileTheJitCompiles() throws VfuseException {
-    Warmup w = Warmup.until(() -> busy(200_000), Duration.ofSeconds(20));
+    Warmup w = until(() -> busy(200_000), Duration.ofSeconds(20));
     assertThat(w.runs()).isGreaterThanOrEqualTo(2 * Warmup.WINDOW);
     assertThat(w.settled()).as(w.toString()).isTrue();
     assertThat(w.lastMedian()).isPositive().isLessThanOrEqualTo(w.elapsed());
@@ -38,7 +38,7 @@ class WarmupTest {
   void theBudgetBoundsARunThatNeverSettles() throws VfuseException {
     long[] n = {0};
     // Each run takes twice as long as the one before: never within 5% of the window before.
-    Warmup w = Warmup.until(() -> busy(1000L << Math.min(20, n[0]++)), Duration.ofMillis(50));
+    Warmup w = until(() -> busy(1000L << Math.min(20, n[0]++)), Duration.ofMillis(50));
     assertThat(w.settled()).isFalse();
     assertThat(w.runs()).isEqualTo((int) n[0]).isPositive();
     assertThat(w.toString()).contains("budget spent before the latency settled");
@@ -47,7 +47,7 @@ class WarmupTest {
   @Test
   void aZeroBudgetStillRunsOnce() throws VfuseException {
     int[] n = {0};
-    Warmup w = Warmup.until(() -> n[0]++, Duration.ZERO);
+    Warmup w = until(() -> n[0]++, Duration.ZERO);
     assertThat(n[0]).isEqualTo(1);
     assertThat(w.runs()).isEqualTo(1);
     assertThat(w.settled()).isFalse();
@@ -105,6 +105,11 @@ class WarmupTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("withWarmup needs fixed input shapes, and input 'x' is")
         .hasMessageContaining("Model.warmUp(inputs, budget)");
+  }
+
+  /** A plain warm-up: until settled or the budget is spent, no timed runs. */
+  private static Warmup until(Warmup.Run run, Duration budget) throws VfuseException {
+    return Warmup.measure(run, budget, -1, new long[0]);
   }
 
   /** Spins for about {@code iterations} dependent multiply-adds. */

@@ -170,7 +170,7 @@ final class F32Conv1x1 implements PreparedConv {
       }
       return;
     }
-    int channelBlocks = channelBlocks(parallel.threads());
+    int channelBlocks = F32ConvImplicitGemm.channelBlocks(n * chunks, channelPanels, parallel.threads());
     int tasks = n * chunks * channelBlocks;
     int spill = scratchPerWorker();
     if (parallel.threads() == 1) {
@@ -180,15 +180,6 @@ final class F32Conv1x1 implements PreparedConv {
     } else {
       parallel.forEach(tasks, (t, worker) -> task(t, channelBlocks, x, residual, y, scratch, worker * spill));
     }
-  }
-
-  /** Channel blocks per (image, chunk): 1 unless the chunks alone leave threads idle. */
-  private int channelBlocks(int threads) {
-    int tasks = n * chunks;
-    if (threads == 1 || tasks >= 4 * threads) {
-      return 1;
-    }
-    return Math.min(channelPanels, Math.ceilDiv(4 * threads, tasks));
   }
 
   private void task(int t, int channelBlocks, float[] x, float[] residual, float[] y, float[] scratch, int spill) {
