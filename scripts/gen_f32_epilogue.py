@@ -316,19 +316,19 @@ $for W in 512, 256, 128
 $endfor
 
   /** Activation kinds of the vector loops: an int, so the loops branch on a constant instead of a type switch. */
-  private static final int NONE = 0;
-  private static final int RELU = 1;
-  private static final int LEAKY_RELU = 2;
-  private static final int CLIP = 3;
-  private static final int HARD_SIGMOID = 4;
-  private static final int HARD_SWISH = 5;
+  static final int NONE = 0;
+  static final int RELU = 1;
+  static final int LEAKY_RELU = 2;
+  static final int CLIP = 3;
+  static final int HARD_SIGMOID = 4;
+  static final int HARD_SWISH = 5;
 
   /**
    * The vector loops' kind for f, or {@link #NONE} for no activation and for Sigmoid and Tanh,
    * which run after the loop in {@link F64ExpActivation} (double lanes, within 1 ulp of
    * {@link Activation#apply}).
    */
-  private static int kind(Activation f) {
+  static int kind(Activation f) {
     return switch (f) {
       case null -> NONE;
       case Activation.Relu r -> RELU;
@@ -341,7 +341,7 @@ $endfor
     };
   }
 
-  private static float parameterA(Activation f) {
+  static float parameterA(Activation f) {
     return switch (f) {
       case Activation.LeakyRelu l -> l.alpha();
       case Activation.Clip c -> c.min();
@@ -350,7 +350,7 @@ $endfor
     };
   }
 
-  private static float parameterB(Activation f) {
+  static float parameterB(Activation f) {
     return switch (f) {
       case Activation.Clip c -> c.max();
       case Activation.HardSigmoid h -> h.beta();

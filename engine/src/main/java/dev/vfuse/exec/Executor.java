@@ -67,6 +67,25 @@ public final class Executor {
     return plan(inputs).run(inputs, kernels, parallel);
   }
 
+  /**
+   * Runs {@code runs} times on {@code inputs} with every step timed: {@code stepNanos[r][s]} gets
+   * step s of run r, {@code runNanos[r]} the whole run. Returns the steps the times refer to.
+   */
+  public List<Plan.StepInfo> profile(NdArray[] inputs, long[][] stepNanos, long[] runNanos) throws VfuseException {
+    Plan plan = plan(inputs);
+    for (int r = 0; r < runNanos.length; r++) {
+      long start = System.nanoTime();
+      plan.run(inputs, kernels, parallel, stepNanos[r]);
+      runNanos[r] = System.nanoTime() - start;
+    }
+    return plan.steps();
+  }
+
+  /** Steps in the plan for these inputs (their count sizes a profile's arrays). */
+  public int stepCount(NdArray[] inputs) throws InvalidInputException {
+    return plan(inputs).steps().size();
+  }
+
   /** Plans for these inputs now (used at load for fixed-shape models, so faults surface early). */
   public void prepare(int[][] shapes, ElementType[] types) throws InvalidInputException {
     planFor(shapes, types);

@@ -38,7 +38,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * keeps no reference to its {@link Program} either, so that an executor planned once for fixed
  * shapes can let the program's own copies go.
  */
-final class Plan {
+public final class Plan {
+  /** A step as a profile reports it: its node, its shapes and its convolution or matrix FLOPs. */
+  public record StepInfo(Node node, List<int[]> inputShapes, int[] outputShape, long flops) {}
+
   private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker) {}
 
   private final int[] graphInputIds;
@@ -232,6 +235,15 @@ final class Plan {
 
   /** Runs the plan on inputs already checked against it; returns the graph outputs as fresh arrays. */
   NdArray[] run(NdArray[] graphInputs, Kernels kernels, Parallel parallel) throws VfuseException {
+    return run(graphInputs, kernels, parallel, null);
+  }
+
+  /**
+   * As {@link #run(NdArray[], Kernels, Parallel)}, and when {@code stepNanos} is not null, stores
+   * each step's wall time in nanoseconds at its index (see {@link #steps()}). Without it the loop
+   * reads no clock.
+   */
+  NdArray[] run(NdArray[] graphInputs, Kernels kernels, Parallel parallel, long[] stepNanos) throws VfuseException {
     Arena arena = pool.poll();
     if (arena == null) {
       arena = new Arena(parallel);
@@ -248,7 +260,13 @@ final class Plan {
           in[i] = id < 0 ? null : arena.values[id];
         }
         try {
-          step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
+          if (stepNanos == null) {
+            step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
+          } else {
+            long start = System.nanoTime();
+            step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
+            stepNanos[s] = System.nanoTime() - start;
+          }
         } catch (ShapeException e) {
           throw new InvalidInputException(step.node().name(), step.node().opType() + ": " + e.getMessage(), null);
         } catch (RuntimeException e) {
@@ -279,25 +297,43 @@ final class Plan {
   long flops() {
     long total = 0;
     for (Step step : steps) {
-      String op = step.node().opType();
-      int[] in = step.inputs();
-      int out = step.outputs()[0];
-      if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0) {
-        continue;
-      }
-      int[] w = shapes[in[1]];
-      switch (op) {
-        case "Conv" -> total += 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
-        case "ConvTranspose" -> total += 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
-        case "Gemm", "MatMul" -> {
-          int[] a = shapes[in[0]];
-          boolean transA = op.equals("Gemm") && step.node().attributes().getInt("transA", 0) != 0;
-          total += 2 * (long) Shapes.size(shapes[out]) * (transA ? a[a.length - 2] : a[a.length - 1]);
-        }
-        default -> { }
-      }
+      total += flops(step);
     }
     return total;
+  }
+
+  private long flops(Step step) {
+    String op = step.node().opType();
+    int[] in = step.inputs();
+    int out = step.outputs()[0];
+    if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0) {
+      return 0;
+    }
+    int[] w = shapes[in[1]];
+    return switch (op) {
+      case "Conv" -> 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+      case "ConvTranspose" -> 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
+      case "Gemm", "MatMul" -> {
+        int[] a = shapes[in[0]];
+        boolean transA = op.equals("Gemm") && step.node().attributes().getInt("transA", 0) != 0;
+        yield 2 * (long) Shapes.size(shapes[out]) * (transA ? a[a.length - 2] : a[a.length - 1]);
+      }
+      default -> 0;
+    };
+  }
+
+  /** The steps a run executes, in order: what {@code stepNanos} of a profiled run is indexed by. */
+  List<StepInfo> steps() {
+    List<StepInfo> infos = new ArrayList<>(steps.size());
+    for (Step step : steps) {
+      List<int[]> inputShapes = new ArrayList<>();
+      for (int id : step.inputs()) {
+        inputShapes.add(id < 0 || shapes[id] == null ? new int[0] : shapes[id].clone());
+      }
+      int out = step.outputs()[0];
+      infos.add(new StepInfo(step.node(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(), flops(step)));
+    }
+    return infos;
   }
 
   /** True when these graph inputs have exactly the types and shapes this plan was built for. */

@@ -22,6 +22,41 @@ public interface Kernels extends FoldArithmetic {
   /** Short backend name, e.g. "reference" or "simd". */
   String name();
 
+  /**
+   * The channel block B of the {@link ChannelBlocks} layout this backend's blocked kernels run
+   * fastest (its vector length), or 0 when the engine should not rewrite convolutions to that
+   * layout for it. Every backend runs the blocked kernels for any B ≥ 1.
+   */
+  default int channelBlock() {
+    return 0;
+  }
+
+  /** y = x [N, C, plane] in {@link ChannelBlocks} layout with block B; y's padding lanes are 0. */
+  void toChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y);
+
+  /** y [N, C, plane] = x, a {@link ChannelBlocks} tensor with block B; padding lanes are not read. */
+  void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y);
+
+  /**
+   * Prepares a convolution on channel-blocked tensors ({@link ChannelBlocks}, block B): the output
+   * y and the residual are blocked [N][⌈K/B⌉][P·Q][B]; the input x is blocked [N][⌈C/B⌉][H·W][B]
+   * when {@code blockedInput}, else plain NCHW. For each specified output lane
+   *
+   * <pre>
+   *   y[n,k,p,q] = activation(conv(x, W)[n,k,p,q] + bias[k] + residual[n,k,p,q])
+   * </pre>
+   *
+   * with conv as {@link ConvGeometry} defines it; bias and residual may be null, activation may be
+   * null. Supported: one group (any kernel, stride, padding, dilation; x blocked or plain) and
+   * depthwise, groups == C == K (x blocked). The reduction order is the one {@link
+   * #conv2d(ConvGeometry, float[], float[], float[], ConvEpilogue, float[])} documents for the
+   * unblocked layout: c, then r, then s.
+   *
+   * @throws IllegalArgumentException for another grouping, or a depthwise conv on a plain input
+   */
+  PreparedConv prepareBlockedConv(ConvGeometry g, boolean blockedInput, int block, float[] weight, float[] bias,
+      Activation activation);
+
   /** ONNX Conv; see {@link ConvGeometry} for layouts and the formula. {@code bias} may be null. */
   void conv2d(ConvGeometry g, float[] x, float[] weight, float[] bias, float[] y);
 

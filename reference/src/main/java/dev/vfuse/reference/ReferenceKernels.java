@@ -2,11 +2,14 @@ package dev.vfuse.reference;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.ChannelBlocks;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.ConvTransposeGeometry;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
+import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.ResizeSpec;
 import java.util.Arrays;
 
@@ -39,6 +42,81 @@ public class ReferenceKernels implements Kernels {
   @Override
   public String name() {
     return "reference";
+  }
+
+  // ---------------------------------------------------------------- channel-blocked layout
+
+  @Override
+  public void toChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    Arrays.fill(y, 0, ChannelBlocks.size(n, c, plane, block), 0f);
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int j = 0; j < plane; j++) {
+          y[ChannelBlocks.index(c, plane, block, b, ch, j)] = x[(b * c + ch) * plane + j];
+        }
+      }
+    }
+  }
+
+  @Override
+  public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int j = 0; j < plane; j++) {
+          y[(b * c + ch) * plane + j] = x[ChannelBlocks.index(c, plane, block, b, ch, j)];
+        }
+      }
+    }
+  }
+
+  /**
+   * The definition itself: the input (and residual) taken out of the blocked layout, the plain
+   * {@link #conv2d(ConvGeometry, float[], float[], float[], ConvEpilogue, float[])}, the result put
+   * back into blocks (padding lanes 0). Allocates per run; it is the specification, not a fast path.
+   */
+  @Override
+  public PreparedConv prepareBlockedConv(ConvGeometry g, boolean blockedInput, int block, float[] weight, float[] bias,
+      Activation activation) {
+    checkBlockedConv(g, blockedInput, block);
+    int plane = g.h() * g.w();
+    int outPlane = g.p() * g.q();
+    return new PreparedConv() {
+      @Override
+      public int scratchPerWorker() {
+        return 0;
+      }
+
+      @Override
+      public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+        float[] plainX = x;
+        if (blockedInput) {
+          plainX = new float[Math.toIntExact(g.inputSize())];
+          fromChannelBlocks(g.n(), g.c(), plane, block, x, plainX);
+        }
+        float[] plainResidual = null;
+        if (residual != null) {
+          plainResidual = new float[Math.toIntExact(g.outputSize())];
+          fromChannelBlocks(g.n(), g.k(), outPlane, block, residual, plainResidual);
+        }
+        float[] plainY = new float[Math.toIntExact(g.outputSize())];
+        conv2d(g, plainX, weight, bias, new ConvEpilogue(null, plainResidual, activation), plainY);
+        toChannelBlocks(g.n(), g.k(), outPlane, block, plainY, y);
+      }
+    };
+  }
+
+  /** The groupings {@link Kernels#prepareBlockedConv} supports, checked for every backend. */
+  protected static void checkBlockedConv(ConvGeometry g, boolean blockedInput, int block) {
+    if (block < 1) {
+      throw new IllegalArgumentException("channel block must be at least 1, got " + block);
+    }
+    boolean depthwise = g.groups() == g.c() && g.groups() == g.k();
+    if (g.groups() != 1 && !depthwise) {
+      throw new IllegalArgumentException("a blocked convolution has one group or is depthwise: " + g);
+    }
+    if (depthwise && g.groups() > 1 && !blockedInput) {
+      throw new IllegalArgumentException("a blocked depthwise convolution reads a blocked input: " + g);
+    }
   }
 
   // ---------------------------------------------------------------- convolutions

@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""Writes simd/src/main/java/dev/vfuse/simd/F32ConvBlocked.java (one-group convolutions) and
+F32DwConvBlocked.java (depthwise), the kernels of the channel-blocked layout (ChannelBlocks), with
+their micro-kernels once per width (512, 256, 128 bits) from the templates below. Edit this
+script, not the Java files, and rerun it:
+
+    python3 scripts/gen_f32_conv_blocked.py            # writes the files
+    python3 scripts/gen_f32_conv_blocked.py --check    # exit 1 with a diff if a file differs
+"""
+from genlib import SIMD, emit, expand
+
+WIDTHS = "512, 256, 128"
+MR = 8  # positions of a wide tile
+NV = 3  # output-channel blocks (vectors) of a tile
+DW_Q = 4  # output positions of a depthwise interior step
+
+
+def tile_method(rows, vectors):
+    """The $for template of one GEMM micro-kernel: rows positions × vectors channel blocks."""
+    lines = []
+    name = "tile$W_%dx%d" % (rows, vectors)
+    lines.append("  /** %d positions × %d output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */\n"
+                 % (rows, vectors))
+    lines.append("  private void %s(float[] x, int xo, float[] y, int yo, int wo) {\n" % name)
+    lines.append("    final VectorSpecies<Float> sp = S$W;\n")
+    lines.append("    final int lanes = sp.length();\n")
+    lines.append("    final float[] w = packed;\n")
+    lines.append("    final int[] off = tapOffsets;\n")
+    lines.append("    final int ps = positionStride;\n")
+    lines.append("    final int blockStride = taps * lanes;\n")
+    for i in range(rows):
+        lines.append("    FloatVector %s;\n" % ", ".join("acc%d%d = FloatVector.zero(sp)" % (i, v) for v in range(vectors)))
+    lines.append("    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {\n")
+    lines.append("      int xt = xo + off[t];\n")
+    for v in range(vectors):
+        lines.append("      FloatVector b%d = FloatVector.fromArray(sp, w, wt%s);\n" % (v, "" if v == 0 else " + %d * blockStride" % v))
+    for i in range(rows):
+        idx = "xt" if i == 0 else ("xt + ps" if i == 1 else "xt + %d * ps" % i)
+        lines.append("      %s = FloatVector.broadcast(sp, x[%s]);\n" % ("FloatVector av" if i == 0 else "av", idx))
+        for v in range(vectors):
+            lines.append("      acc%d%d = av.fma(b%d, acc%d%d);\n" % (i, v, v, i, v))
+    lines.append("    }\n")
+    for i in range(rows):
+        for v in range(vectors):
+            lines.append("    acc%d%d.intoArray(y, yo + %s%s);\n" % (
+                i, v, "%d * outBlockStride" % v if v else "0", " + %d * lanes" % i if i else ""))
+    lines.append("  }\n")
+    return "$for W in %s\n%s$endfor\n" % (WIDTHS, "".join(lines).replace("yo + 0 + ", "yo + ").replace("yo + 0)", "yo)")
+                                              .replace("yo + 1 * outBlockStride", "yo + outBlockStride"))
+
+
+def dispatch(rows, vectors):
+    return ("      case %d -> tile%%d_%dx%d(x, xo, y, yo, wo);\n" % (vectors, rows, vectors))
+
+
+def tile_switch(rows):
+    """The width switch for a tile of rows positions and nv blocks."""
+    out = ["  private void tile%d(int nv, float[] x, int xo, float[] y, int yo, int wo) {\n" % rows,
+           "    switch (lanes * 32) {\n"]
+    for w in (512, 256, 128):
+        out.append("      case %d -> {\n" % w)
+        out.append("        switch (nv) {\n")
+        for v in range(NV, 0, -1):
+            out.append("          case %d -> tile%d_%dx%d(x, xo, y, yo, wo);\n" % (v, w, rows, v))
+        out.append("          default -> throw new IllegalArgumentException(\"blocks per tile: \" + nv);\n")
+        out.append("        }\n")
+        out.append("      }\n")
+    out.append("      default -> throw new IllegalStateException(\"unsupported species \" + species);\n")
+    out.append("    }\n")
+    out.append("  }\n")
+    return "".join(out)
+
+
+EPILOGUE = '''\
+$for W in 512, 256, 128
+  /**
+   * y[o + i·L …) = activation(y + bias[kb] (+ residual)) for count positions of one block, in place:
+   * the epilogue over a stored tile, one vector a position.
+   */
+  static void epilogue$W(float[] y, int o, int count, float[] bias, int kb, float[] residual, int act, float actA,
+      float actB) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector lo = FloatVector.broadcast(sp, actA);
+    final FloatVector hi = FloatVector.broadcast(sp, actB);
+    final FloatVector bv = bias == null ? zero : FloatVector.fromArray(sp, bias, kb * lanes);
+    for (int i = 0, end = o + count * lanes; o + i < end; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, y, o + i).add(bv);
+      if (residual != null) {
+        v = v.add(FloatVector.fromArray(sp, residual, o + i));
+      }
+      if (act == F32Epilogue.RELU) {
+        v = zero.blend(v, v.compare(GT, 0f));
+      } else if (act == F32Epilogue.LEAKY_RELU) {
+        v = v.mul(actA).blend(v, v.compare(GE, 0f));
+      } else if (act == F32Epilogue.CLIP) {
+        v = v.blend(hi, v.compare(GT, actB)).blend(lo, v.compare(LT, actA));
+      } else if (act == F32Epilogue.HARD_SIGMOID) {
+        FloatVector t = v.mul(actA).add(actB);
+        v = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      } else if (act == F32Epilogue.HARD_SWISH) {
+        FloatVector t = v.mul(1f / 6f).add(0.5f);
+        v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      }
+      v.intoArray(y, o + i);
+    }
+  }
+$endfor
+'''
+
+EPILOGUE_SWITCH = '''\
+  /** The epilogue of one block's run of positions, on this kernel's width. */
+  static void epilogue(int lanes, float[] y, int o, int count, float[] bias, int kb, float[] residual, int act,
+      float actA, float actB) {
+    switch (lanes) {
+      case 16 -> epilogue512(y, o, count, bias, kb, residual, act, actA, actB);
+      case 8 -> epilogue256(y, o, count, bias, kb, residual, act, actA, actB);
+      case 4 -> epilogue128(y, o, count, bias, kb, residual, act, actA, actB);
+      default -> throw new IllegalStateException("unsupported vector length " + lanes);
+    }
+  }
+'''
+
+GEMM_HEAD = '''\
+// GENERATED by scripts/gen_f32_conv_blocked.py from one template per micro-kernel; edit the script, not this file.
+package dev.vfuse.simd;
+
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ChannelBlocks;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * f32 convolution with one group on the channel-blocked layout ({@link ChannelBlocks}, block B =
+ * the vector length L): a GEMM whose vectors run along output channels.
+ *
+ * <pre>
+ *   acc[j, kb] += x(n, c, tap position of j) · W[kb·L … kb·L+L), c, r, s]     over taps t = (c, r, s)
+ *   y[n, kb, j, ·] = activation(acc + bias[kb] + residual[n, kb, j, ·])
+ * </pre>
+ *
+ * <p>Why: the output vector of one position holds L channels, so it is written as it is in the
+ * blocked layout, and the input enters one value at a time (a broadcast), so it may lie in either
+ * layout. A depthwise convolution that follows ({@link F32DwConvBlocked}) then reads whole vectors
+ * of channels. For the mobilenets' pointwise layers that means no lanes wasted on 7×7 or 14×14
+ * planes, and no transposition between them and the depthwise layers.
+ *
+ * <p>Two forms. Pointwise (1×1, stride 1, unpadded): the plane is one row of H·W positions, read in
+ * place, blocked (position stride L) or plain (stride 1). Any other geometry (the stem's 3×3
+ * stride-2 convolution on the RGB image): the plain input is first copied into a zero-padded image
+ * in scratch, so that every tap is in range, and each output row is a row of positions at stride
+ * strideW.
+ *
+ * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
+ * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 2 or 1
+ * blocks. Weights are packed at load as [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored
+ * and the epilogue runs over the stored run of positions while it is in L1.
+ *
+ * <p>Precision: one float FMA chain per output over its taps in (c, r, s) order from zero, then the
+ * bias and residual adds: within (C·R·S + 2)·2⁻²³·Σ|terms| of the reference. The order does not
+ * depend on the task split.
+ *
+ * <p>Per-width copies of each micro-kernel (methods suffixed 512, 256, 128, each on a
+ * {@code static final} species) are GENERATED by {@code scripts/gen_f32_conv_blocked.py}.
+ */
+final class F32ConvBlocked implements PreparedConv {
+  private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+
+  /** Positions of a wide tile. */
+  static final int MR = %(MR)d;
+  /** Output blocks of a tile. */
+  static final int NV = %(NV)d;
+  /** Positions of one task of a pointwise convolution. */
+  static final int CHUNK = 12 * MR;
+
+  private final VectorSpecies<Float> species;
+  private final int lanes;
+  private final ConvGeometry g;
+  private final boolean pointwise;
+  private final boolean blockedInput;
+  private final int kBlocks, taps, outPlane, outBlockStride;
+  /** [⌈K/L⌉][taps][L], zero past K. */
+  private final float[] packed;
+  /** Padded to ⌈K/L⌉·L, or null. */
+  private final float[] bias;
+  private final int act;
+  private final float actA, actB;
+  /** Offset of each tap (c, r, s) from a tile's origin in the input it reads. */
+  private final int[] tapOffsets;
+  /** Distance in the input between the tap of one position and that of the next. */
+  private final int positionStride;
+  /** The zero-padded input image of the general form (0 for pointwise). */
+  private final int paddedH, paddedW;
+
+  F32ConvBlocked(VectorSpecies<Float> species, ConvGeometry g, boolean blockedInput, float[] weight, float[] bias,
+      Activation activation) {
+    if (g.groups() != 1 || F32Epilogue.kind(activation) == F32Epilogue.NONE && activation != null) {
+      throw new IllegalArgumentException("F32ConvBlocked takes one group and a vector activation: " + g);
+    }
+    this.species = species;
+    this.lanes = species.length();
+    this.g = g;
+    this.pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && g.strideW() == 1 && !g.hasPadding();
+    if (!pointwise && blockedInput) {
+      throw new IllegalArgumentException("F32ConvBlocked reads a blocked input only for pointwise convolutions: " + g);
+    }
+    this.blockedInput = blockedInput;
+    int c = g.c(), k = g.k(), rs = g.r() * g.s();
+    this.kBlocks = ChannelBlocks.blocks(k, lanes);
+    this.taps = c * rs;
+    this.outPlane = g.p() * g.q();
+    this.outBlockStride = outPlane * lanes;
+    this.packed = new float[Math.multiplyExact(kBlocks * taps, lanes)];
+    for (int kk = 0; kk < k; kk++) {
+      for (int t = 0; t < taps; t++) {
+        packed[((kk / lanes) * taps + t) * lanes + kk %% lanes] = weight[kk * taps + t];
+      }
+    }
+    this.bias = bias == null ? null : java.util.Arrays.copyOf(bias, kBlocks * lanes);
+    this.act = F32Epilogue.kind(activation);
+    this.actA = F32Epilogue.parameterA(activation);
+    this.actB = F32Epilogue.parameterB(activation);
+    this.tapOffsets = new int[taps];
+    int plane = g.h() * g.w();
+    if (pointwise) {
+      paddedH = 0;
+      paddedW = 0;
+      positionStride = blockedInput ? lanes : 1;
+      for (int cc = 0; cc < c; cc++) {
+        tapOffsets[cc] = blockedInput ? (cc / lanes) * plane * lanes + cc %% lanes : cc * plane;
+      }
+    } else {
+      paddedH = g.h() + g.padTop() + g.padBottom();
+      paddedW = g.w() + g.padLeft() + g.padRight();
+      positionStride = g.strideW();
+      for (int cc = 0, t = 0; cc < c; cc++) {
+        for (int r = 0; r < g.r(); r++) {
+          for (int s = 0; s < g.s(); s++, t++) {
+            tapOffsets[t] = (cc * paddedH + r * g.dilationH()) * paddedW + s * g.dilationW();
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public int scratchPerWorker() {
+    return pointwise ? 0 : Math.multiplyExact(g.n() * g.c(), paddedH * paddedW);
+  }
+
+  @Override
+  public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    if (pointwise) {
+      int chunks = Math.ceilDiv(outPlane, CHUNK);
+      parallel.forEach(g.n() * chunks, (task, worker) -> pointwiseChunk(x, residual, y, task / chunks, task %% chunks));
+      return;
+    }
+    padInto(x, scratch); // read-only while the tasks run
+    int rowsPerTask = Math.max(1, CHUNK / g.q());
+    int chunks = Math.ceilDiv(g.p(), rowsPerTask);
+    parallel.forEach(g.n() * chunks, (task, worker) -> rows(scratch, residual, y, task / chunks,
+        task %% chunks * rowsPerTask, Math.min(g.p(), (task %% chunks + 1) * rowsPerTask)));
+  }
+
+  private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk) {
+    int j0 = chunk * CHUNK, j1 = Math.min(outPlane, j0 + CHUNK);
+    int inImage = blockedInput ? ChannelBlocks.size(1, g.c(), g.h() * g.w(), lanes) : g.c() * g.h() * g.w();
+    int xBase = image * inImage;
+    int yBase = image * kBlocks * outBlockStride;
+    for (int kb = 0; kb < kBlocks; kb += NV) {
+      int nv = Math.min(NV, kBlocks - kb);
+      int wo = kb * taps * lanes;
+      int yo = yBase + kb * outBlockStride;
+      int j = j0;
+      for (; j + MR <= j1; j += MR) {
+        tile8(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+      }
+      for (; j < j1; j++) {
+        tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+      }
+      for (int v = 0; v < nv; v++) {
+        epilogue(lanes, y, yo + v * outBlockStride + j0 * lanes, j1 - j0, bias, kb + v, residual, act, actA, actB);
+      }
+    }
+  }
+
+  private void rows(float[] padded, float[] residual, float[] y, int image, int p0, int p1) {
+    int q = g.q();
+    int xBase = image * g.c() * paddedH * paddedW;
+    int yBase = image * kBlocks * outBlockStride;
+    for (int kb = 0; kb < kBlocks; kb += NV) {
+      int nv = Math.min(NV, kBlocks - kb);
+      int wo = kb * taps * lanes;
+      for (int p = p0; p < p1; p++) {
+        int xRow = xBase + p * g.strideH() * paddedW;
+        int yo = yBase + kb * outBlockStride + p * q * lanes;
+        int qq = 0;
+        for (; qq + MR <= q; qq += MR) {
+          tile8(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        }
+        for (; qq < q; qq++) {
+          tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        }
+        for (int v = 0; v < nv; v++) {
+          epilogue(lanes, y, yo + v * outBlockStride, q, bias, kb + v, residual, act, actA, actB);
+        }
+      }
+    }
+  }
+
+  /** Copies the plain input into zero-padded images [N][C][paddedH][paddedW] at the start of scratch. */
+  private void padInto(float[] x, float[] padded) {
+    int h = g.h(), w = g.w();
+    int planes = g.n() * g.c();
+    java.util.Arrays.fill(padded, 0, planes * paddedH * paddedW, 0f);
+    for (int pl = 0; pl < planes; pl++) {
+      for (int row = 0; row < h; row++) {
+        System.arraycopy(x, (pl * h + row) * w, padded, (pl * paddedH + row + g.padTop()) * paddedW + g.padLeft(), w);
+      }
+    }
+  }
+
+'''
+
+DW_HEAD = '''\
+// GENERATED by scripts/gen_f32_conv_blocked.py from one template per micro-kernel; edit the script, not this file.
+package dev.vfuse.simd;
+
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.kernel.ChannelBlocks;
+import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.Parallel;
+import dev.vfuse.kernel.PreparedConv;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * f32 depthwise convolution (groups == C == K, any kernel, stride, padding, dilation) on the
+ * channel-blocked layout ({@link ChannelBlocks}, block B = the vector length L): each vector holds L
+ * channels of one position, and every tap is one vector FMA.
+ *
+ * <pre>
+ *   y[n, cb, p, q, ·] = activation(Σ_{r,s} W[cb, r, s, ·] · x[n, cb, p·sh − pt + r·dh, q·sw − pl + s·dw, ·]
+ *                                  + bias[cb, ·] + residual[n, cb, p, q, ·])
+ * </pre>
+ *
+ * <p>Why: on the plain layout a depthwise convolution runs along a row of one channel; a 7×7 or
+ * 14×14 plane fills a third to a half of a 16-lane vector and each stride-2 row must be
+ * deinterleaved first (the band copy that was most of {@link F32DwConv}'s stride-2 time). Here
+ * the lanes are channels: no lane is wasted while C is a multiple of L, a stride is an address
+ * step, and padding is a range of taps skipped.
+ *
+ * <p>Each output row takes the kernel rows that land inside the input, works out which columns
+ * have all their taps inside (the interior, %(DW_Q)d positions a step, then one at a time) and does
+ * the border columns one at a time with their taps checked. The accumulators are stored and the
+ * epilogue runs over the row while it is in L1.
+ *
+ * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
+ * then bias and residual adds: within (R·S + 2)·2⁻²³·Σ|terms| of the reference.
+ *
+ * <p>Per-width copies (methods suffixed 512, 256, 128, each on a {@code static final} species) are
+ * GENERATED by {@code scripts/gen_f32_conv_blocked.py}.
+ */
+final class F32DwConvBlocked implements PreparedConv {
+  private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+
+  /** Output rows of one task. */
+  static final int ROWS_PER_TASK = 4;
+
+  private final VectorSpecies<Float> species;
+  private final int lanes;
+  private final ConvGeometry g;
+  private final int blocks, plane, outPlane;
+  /** [⌈C/L⌉][R·S][L], zero past C. */
+  private final float[] packed;
+  private final float[] bias;
+  private final int act;
+  private final float actA, actB;
+  /** The output columns whose taps all lie inside the input: [qInteriorStart, qInteriorEnd). */
+  private final int qInteriorStart, qInteriorEnd;
+
+  F32DwConvBlocked(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, Activation activation) {
+    if (g.groups() != g.c() || g.groups() != g.k() || F32Epilogue.kind(activation) == F32Epilogue.NONE && activation != null) {
+      throw new IllegalArgumentException("F32DwConvBlocked takes a depthwise conv and a vector activation: " + g);
+    }
+    this.species = species;
+    this.lanes = species.length();
+    this.g = g;
+    this.blocks = ChannelBlocks.blocks(g.c(), lanes);
+    this.plane = g.h() * g.w();
+    this.outPlane = g.p() * g.q();
+    int rs = g.r() * g.s();
+    this.packed = new float[Math.multiplyExact(blocks * rs, lanes)];
+    for (int ch = 0; ch < g.c(); ch++) {
+      for (int t = 0; t < rs; t++) {
+        packed[((ch / lanes) * rs + t) * lanes + ch %% lanes] = weight[ch * rs + t];
+      }
+    }
+    this.bias = bias == null ? null : java.util.Arrays.copyOf(bias, blocks * lanes);
+    this.act = F32Epilogue.kind(activation);
+    this.actA = F32Epilogue.parameterA(activation);
+    this.actB = F32Epilogue.parameterB(activation);
+    int start = Math.min(g.q(), Math.ceilDiv(g.padLeft(), g.strideW()));
+    int lastTap = g.w() - 1 + g.padLeft() - (g.s() - 1) * g.dilationW();
+    int end = lastTap < 0 ? 0 : Math.min(g.q(), lastTap / g.strideW() + 1);
+    this.qInteriorStart = start;
+    this.qInteriorEnd = Math.max(start, end);
+  }
+
+  @Override
+  public int scratchPerWorker() {
+    return 0;
+  }
+
+  @Override
+  public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    int chunks = Math.ceilDiv(g.p(), ROWS_PER_TASK);
+    int perImage = blocks * chunks;
+    parallel.forEach(g.n() * perImage, (task, worker) -> {
+      int image = task / perImage, rest = task %% perImage;
+      int block = rest / chunks, p0 = rest %% chunks * ROWS_PER_TASK;
+      int xPlane = (image * blocks + block) * plane * lanes;
+      int yPlane = (image * blocks + block) * outPlane * lanes;
+      for (int p = p0, p1 = Math.min(g.p(), p0 + ROWS_PER_TASK); p < p1; p++) {
+        int yo = yPlane + p * g.q() * lanes;
+        row(x, xPlane, y, yo, block, p);
+        F32ConvBlocked.epilogue(lanes, y, yo, g.q(), bias, block, residual, act, actA, actB);
+      }
+    });
+  }
+
+  private void row(float[] x, int xPlane, float[] y, int yo, int block, int p) {
+    int h0 = p * g.strideH() - g.padTop();
+    int rFirst = h0 >= 0 ? 0 : Math.ceilDiv(-h0, g.dilationH());
+    int rEnd = Math.min(g.r(), h0 >= g.h() ? 0 : (g.h() - 1 - h0) / g.dilationH() + 1);
+    switch (lanes) {
+      case 16 -> row512(x, xPlane, y, yo, block, h0, rFirst, rEnd);
+      case 8 -> row256(x, xPlane, y, yo, block, h0, rFirst, rEnd);
+      case 4 -> row128(x, xPlane, y, yo, block, h0, rFirst, rEnd);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+$for W in 512, 256, 128
+  private void row$W(float[] x, int xPlane, float[] y, int yo, int block, int h0, int rFirst, int rEnd) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+    final int w = g.w(), s = g.s(), sw = g.strideW(), dh = g.dilationH(), dw = g.dilationW(), pl = g.padLeft();
+    final int wBase = block * g.r() * s * lanes;
+    final float[] wt = packed;
+    int q = 0;
+    for (; q < qInteriorStart; q++) {
+      border$W(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
+    }
+    for (; q + %(DW_Q)d <= qInteriorEnd; q += %(DW_Q)d) {
+      FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp), acc2 = FloatVector.zero(sp),
+          acc3 = FloatVector.zero(sp);
+      final int step = sw * lanes;
+      for (int r = rFirst; r < rEnd; r++) {
+        int xr = xPlane + ((h0 + r * dh) * w + q * sw - pl) * lanes;
+        int wr = wBase + r * s * lanes;
+        for (int t = 0; t < s; t++) {
+          FloatVector wv = FloatVector.fromArray(sp, wt, wr + t * lanes);
+          int xo = xr + t * dw * lanes;
+          acc0 = FloatVector.fromArray(sp, x, xo).fma(wv, acc0);
+          acc1 = FloatVector.fromArray(sp, x, xo + step).fma(wv, acc1);
+          acc2 = FloatVector.fromArray(sp, x, xo + 2 * step).fma(wv, acc2);
+          acc3 = FloatVector.fromArray(sp, x, xo + 3 * step).fma(wv, acc3);
+        }
+      }
+      int o = yo + q * lanes;
+      acc0.intoArray(y, o);
+      acc1.intoArray(y, o + lanes);
+      acc2.intoArray(y, o + 2 * lanes);
+      acc3.intoArray(y, o + 3 * lanes);
+    }
+    for (; q < qInteriorEnd; q++) {
+      FloatVector acc = FloatVector.zero(sp);
+      for (int r = rFirst; r < rEnd; r++) {
+        int xr = xPlane + ((h0 + r * dh) * w + q * sw - pl) * lanes;
+        int wr = wBase + r * s * lanes;
+        for (int t = 0; t < s; t++) {
+          acc = FloatVector.fromArray(sp, x, xr + t * dw * lanes).fma(FloatVector.fromArray(sp, wt, wr + t * lanes), acc);
+        }
+      }
+      acc.intoArray(y, yo + q * lanes);
+    }
+    for (; q < g.q(); q++) {
+      border$W(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
+    }
+  }
+
+  /** One output position with its taps checked against the input's columns. */
+  private void border$W(float[] x, int xPlane, float[] y, int yo, int wBase, int h0, int rFirst, int rEnd, int q) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+    final int w = g.w(), s = g.s();
+    final int w0 = q * g.strideW() - g.padLeft();
+    FloatVector acc = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + (h0 + r * g.dilationH()) * w * lanes;
+      int wr = wBase + r * s * lanes;
+      for (int t = 0; t < s; t++) {
+        int col = w0 + t * g.dilationW();
+        if (col >= 0 && col < w) {
+          acc = FloatVector.fromArray(sp, x, xr + col * lanes).fma(FloatVector.fromArray(sp, packed, wr + t * lanes), acc);
+        }
+      }
+    }
+    acc.intoArray(y, yo + q * lanes);
+  }
+$endfor
+}
+'''
+
+
+def gemm_source():
+    params = {"MR": MR, "NV": NV}
+    body = [GEMM_HEAD % params, tile_switch(MR), "\n", tile_switch(1), "\n", EPILOGUE_SWITCH, "\n"]
+    for rows in (MR, 1):
+        for v in range(NV, 0, -1):
+            body.append(expand(tile_method(rows, v)))
+            body.append("\n")
+    body.append(expand(EPILOGUE))
+    body.append("}\n")
+    return "".join(body)
+
+
+def dw_source():
+    return expand(DW_HEAD % {"DW_Q": DW_Q})
+
+
+emit({SIMD / "F32ConvBlocked.java": gemm_source(), SIMD / "F32DwConvBlocked.java": dw_source()})
