@@ -3,6 +3,7 @@ package dev.vfuse;
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
 import dev.vfuse.exec.WorkerPool;
+import dev.vfuse.fusion.ChannelBlockedLayout;
 import dev.vfuse.fusion.FusionReport;
 import dev.vfuse.fusion.FusionVerifier;
 import dev.vfuse.fusion.PassManager;
@@ -118,6 +119,11 @@ public final class Model implements AutoCloseable {
       runnable = r.graph();
       quantization = r.report();
     }
+    PassManager.Result layout = null;
+    if (options.fuse() && kernels.channelBlock() > 0) {
+      layout = new PassManager(List.of(new ChannelBlockedLayout(kernels.channelBlock())), kernels).run(runnable);
+      runnable = layout.graph();
+    }
     Program program = Program.compile(runnable);
     WorkerPool pool = new WorkerPool(options.threads());
     Executor executor;
@@ -130,6 +136,9 @@ public final class Model implements AutoCloseable {
     FusionReport report = fusion.report().withBefore(graph.opHistogram());
     if (options.verifyFusion()) {
       report = report.withChecks(FusionVerifier.verify(folded, fusion.graph(), report.entries(), new ReferenceKernels()));
+    }
+    if (layout != null) {
+      report = report.withLayout(layout.report().entries(), PassManager.histogram(runnable));
     }
     long weightBytes = runnable.constants().values().stream().mapToLong(NdArray::bytes).sum();
     Model model = new Model(options, imported.producer(), graph, executor, pool, report, quantization, weightBytes);

@@ -35,6 +35,16 @@ public record FusionReport(Map<String, Integer> before, Map<String, Integer> aft
     return new FusionReport(before, after, entries, layerChecks);
   }
 
+  /**
+   * The same report after the layout pass (which runs after quantization): its entries appended,
+   * the "after" counts those of the graph that runs.
+   */
+  public FusionReport withLayout(List<FusionLog.Entry> layoutEntries, Map<String, Integer> afterLayout) {
+    List<FusionLog.Entry> all = new java.util.ArrayList<>(entries);
+    all.addAll(layoutEntries);
+    return new FusionReport(before, afterLayout, all, checks);
+  }
+
   public long fusedCount() {
     return entries.stream().filter(FusionLog.Entry::fused).count();
   }

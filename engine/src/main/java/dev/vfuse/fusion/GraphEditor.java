@@ -168,6 +168,16 @@ public final class GraphEditor {
     names.add(replacement.name());
   }
 
+  /**
+   * Replaces every node by {@code rewritten}, still in topological order: for a pass that rewrites
+   * the graph as a whole (the layout pass), whose new nodes use names from {@link #freshName}.
+   */
+  public void setNodes(List<Node> rewritten) {
+    nodes.clear();
+    nodes.addAll(rewritten);
+    rewritten.forEach(n -> names.add(n.name()));
+  }
+
   /** A copy of {@code n} with other inputs, outputs, attributes or domain. */
   public static Node with(Node n, String opType, String domain, List<String> inputs, List<String> outputs, Attributes attributes) {
     return new Node(n.name(), opType, domain, inputs, outputs, attributes);

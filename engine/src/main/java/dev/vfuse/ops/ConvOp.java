@@ -29,6 +29,11 @@ final class ConvOp implements Op {
         kernels);
   }
 
+  /** The group attribute. */
+  int groups() {
+    return attributes.getInt("group", 1);
+  }
+
   /** Checks X, W and the optional B and returns the geometry they and the attributes define. */
   ConvGeometry geometry(Value[] in) {
     Value x = in[0];

@@ -23,7 +23,8 @@ public final class OpRegistry {
   public static final String VFUSE_DOMAIN = "vfuse";
 
   /** Operators of the vfuse domain, created only by fusion passes. */
-  public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift");
+  public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift", ChannelBlockOps.TO,
+      ChannelBlockOps.FROM, ChannelBlockOps.CONV);
 
   public static boolean isSupported(Node node) {
     return node.domain().isEmpty() ? SUPPORTED.contains(node.opType())
@@ -40,7 +41,11 @@ public final class OpRegistry {
     var a = node.attributes();
     int outputs = (int) node.outputs().stream().filter(o -> !o.isEmpty()).count();
     if (node.domain().equals(VFUSE_DOMAIN)) {
-      return node.opType().equals("ScaleShift") ? new ScaleShiftOp() : new FusedConvOp(node.opType(), a);
+      return switch (node.opType()) {
+        case "ScaleShift" -> new ScaleShiftOp();
+        case ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV -> ChannelBlockOps.create(node.opType(), a);
+        default -> new FusedConvOp(node.opType(), a);
+      };
     }
     return switch (node.opType()) {
       case "Conv" -> new ConvOp(a);

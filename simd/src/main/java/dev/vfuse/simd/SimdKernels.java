@@ -79,8 +79,16 @@ public final class SimdKernels extends ReferenceKernels {
    */
   public static final String WINOGRAD_PROPERTY = "vfuse.simd.winograd";
 
+  /**
+   * The system property that keeps every convolution in the plain NCHW layout ({@code false}):
+   * {@link #channelBlock()} is then 0 and the engine does not move mobile-network chains to the
+   * blocked layout. Read when the kernels are made.
+   */
+  public static final String BLOCKED_LAYOUT_PROPERTY = "vfuse.simd.blocked";
+
   private final VectorSpecies<Float> species;
   private final boolean winograd;
+  private final boolean blockedLayout;
 
   /** Kernels on the species {@link VectorWidth#selected()} chooses. */
   public SimdKernels() {
@@ -91,6 +99,7 @@ public final class SimdKernels extends ReferenceKernels {
   public SimdKernels(VectorSpecies<Float> species) {
     this.species = Objects.requireNonNull(species, "species");
     this.winograd = !"false".equalsIgnoreCase(System.getProperty(WINOGRAD_PROPERTY));
+    this.blockedLayout = !"false".equalsIgnoreCase(System.getProperty(BLOCKED_LAYOUT_PROPERTY));
   }
 
   @Override
@@ -280,10 +289,13 @@ public final class SimdKernels extends ReferenceKernels {
 
   // ---------------------------------------------------------------- conv2d
 
-  /** The vector length: one (position, block) of the blocked layout is one vector. */
+  /**
+   * The vector length: one (position, block) of the blocked layout is one vector. 0 when
+   * {@value #BLOCKED_LAYOUT_PROPERTY} is false.
+   */
   @Override
   public int channelBlock() {
-    return species.length();
+    return blockedLayout ? species.length() : 0;
   }
 
   /**

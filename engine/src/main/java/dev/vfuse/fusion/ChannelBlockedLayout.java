@@ -1,0 +1,208 @@
+package dev.vfuse.fusion;
+
+import dev.vfuse.ElementType;
+import dev.vfuse.ir.Attributes;
+import dev.vfuse.ir.NdArray;
+import dev.vfuse.ir.Node;
+import dev.vfuse.kernel.Activation;
+import dev.vfuse.ops.ActivationAttributes;
+import dev.vfuse.ops.ChannelBlockOps;
+import dev.vfuse.ops.OpRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Moves chains of mobile-network convolutions into the channel-blocked layout
+ * ({@link dev.vfuse.kernel.ChannelBlocks}, block B = the backend's vector length), converted once at
+ * the chain's edges, as ONNX Runtime's NCHWc transformer does. A layout change, not arithmetic:
+ *
+ * <pre>
+ *   y = conv(x)   becomes   y_b = ConvBlocked(x or x_b);  y = FromChannelBlocks(y_b)
+ * </pre>
+ *
+ * and a converted conv that reads y takes y_b itself, so the FromChannelBlocks in between is dead
+ * and removed. The blocked kernels compute each output with the same reduction as the plain ones
+ * (within the same float error bound); nothing is refolded.
+ *
+ * <p>Which convs, walking the graph in order (Conv or vfuse Conv, 2-D, constant float weights and
+ * bias, no shift taps, an activation with a vector form: none, Relu, LeakyRelu, Clip, HardSigmoid,
+ * HardSwish):
+ * <ul>
+ *   <li>depthwise (group == C == K) whose input is already blocked: the layer this layout is for;
+ *   <li>pointwise (1×1, stride 1, unpadded, one group) whose input is blocked, or whose output a
+ *       depthwise conv reads (the expansion layer that starts a chain);
+ *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
+ *       on the RGB image) when a depthwise or pointwise conv reads its output.
+ * </ul>
+ * A converted conv's residual must be blocked too; a residual that exists only plain is a reason
+ * to keep the conv. Everything else (Winograd-sized 3×3 layers, grouped convs, Sigmoid epilogues)
+ * keeps the plain layout and its kernels, and the log says why for each candidate that reads a
+ * blocked value. Run after the fusion passes and weight quantization (int8 weights stay plain).
+ */
+public final class ChannelBlockedLayout implements FusionPass {
+  /** Input channels up to which a one-group conv with a plain input (the stem) is converted. */
+  static final int STEM_CHANNELS = 4;
+
+  private final int block;
+
+  /** The pass for channel block {@code block} (≥ 1; 0 means the backend has no blocked kernels). */
+  public ChannelBlockedLayout(int block) {
+    if (block < 1) {
+      throw new IllegalArgumentException("channel block must be at least 1, got " + block);
+    }
+    this.block = block;
+  }
+
+  @Override
+  public String name() {
+    return "channel-blocked-layout";
+  }
+
+  private record Conv(Node node, int groups, int c, int k, boolean pointwise, boolean depthwise) {}
+
+  @Override
+  public void run(GraphEditor graph, FusionLog log) {
+    List<Node> nodes = graph.nodes();
+    Map<String, Conv> candidates = new LinkedHashMap<>();
+    for (Node n : nodes) {
+      Conv conv = candidate(graph, n);
+      if (conv != null) {
+        candidates.put(n.outputs().get(0), conv);
+      }
+    }
+    /* Values available blocked: plain name → blocked name. */
+    Map<String, String> blocked = new HashMap<>();
+    List<Node> rewritten = new ArrayList<>();
+    Set<String> unblockedOutputs = new HashSet<>();
+    for (Node n : nodes) {
+      Conv conv = n.outputs().isEmpty() ? null : candidates.get(n.outputs().get(0));
+      String x = n.input(0);
+      boolean xBlocked = blocked.containsKey(x);
+      String reason = conv == null ? null : refusal(graph, conv, xBlocked, candidates);
+      if (conv == null || reason != null) {
+        if (reason != null && xBlocked) {
+          log.kept(name(), "kept " + n.describe() + " in NCHW: " + reason, n.name());
+        }
+        rewritten.add(n);
+        continue;
+      }
+      String residual = n.input(3);
+      if (!residual.isEmpty() && !blocked.containsKey(residual)) {
+        log.kept(name(), "kept " + n.describe() + " in NCHW: its residual " + residual + " is not blocked", n.name());
+        rewritten.add(n);
+        continue;
+      }
+      String y = n.outputs().get(0);
+      String yBlocked = graph.freshName(y + "/blocked");
+      Map<String, Object> attributes = new HashMap<>(n.attributes().toMap());
+      attributes.put(ChannelBlockOps.BLOCK, (long) block);
+      attributes.put(ChannelBlockOps.BLOCKED_INPUT, xBlocked ? 1L : 0L);
+      List<String> inputs = new ArrayList<>(List.of(xBlocked ? blocked.get(x) : x, n.input(1), n.input(2)));
+      if (!residual.isEmpty()) {
+        inputs.add(blocked.get(residual));
+      }
+      rewritten.add(new Node(n.name(), ChannelBlockOps.CONV, OpRegistry.VFUSE_DOMAIN, inputs, List.of(yBlocked),
+          new Attributes(attributes)));
+      rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
+          List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
+              ChannelBlockOps.CHANNELS, (long) conv.k()))));
+      blocked.put(y, yBlocked);
+      unblockedOutputs.add(y);
+      log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block + (xBlocked ? "" : " from an NCHW input")
+          + (conv.depthwise() ? " (depthwise)" : conv.pointwise() ? " (pointwise)" : ""), n.name());
+    }
+    graph.setNodes(withoutDeadConversions(graph, rewritten, unblockedOutputs));
+  }
+
+  /** The rewritten nodes without the FromChannelBlocks whose plain output no node reads and is no graph output. */
+  private static List<Node> withoutDeadConversions(GraphEditor graph, List<Node> nodes, Set<String> plainOutputs) {
+    Set<String> read = new HashSet<>();
+    for (Node n : nodes) {
+      if (!n.opType().equals(ChannelBlockOps.FROM)) {
+        read.addAll(n.inputs());
+      }
+    }
+    List<Node> live = new ArrayList<>(nodes.size());
+    for (Node n : nodes) {
+      boolean dead = n.opType().equals(ChannelBlockOps.FROM) && plainOutputs.contains(n.outputs().get(0))
+          && !read.contains(n.outputs().get(0)) && !graph.isGraphOutput(n.outputs().get(0));
+      if (!dead) {
+        live.add(n);
+      }
+    }
+    return live;
+  }
+
+  /** Why this candidate stays plain, or null to convert it. */
+  private String refusal(GraphEditor graph, Conv conv, boolean xBlocked, Map<String, Conv> candidates) {
+    if (conv.depthwise()) {
+      return xBlocked ? null : "its input is not blocked (a conversion in front would cost what the layout saves)";
+    }
+    if (conv.pointwise()) {
+      return xBlocked || readByDepthwise(graph, conv.node(), candidates) ? null
+          : "its input is NCHW and no depthwise conv reads its output";
+    }
+    if (conv.groups() == 1 && conv.c() <= STEM_CHANNELS && !xBlocked) {
+      return readByBlockedCandidate(graph, conv.node(), candidates) ? null : "no depthwise or pointwise conv reads its output";
+    }
+    return "a " + (conv.groups() == 1 ? "one-group" : conv.groups() + "-group") + " conv with " + conv.c()
+        + " input channels keeps its NCHW kernel";
+  }
+
+  private static boolean readByDepthwise(GraphEditor graph, Node n, Map<String, Conv> candidates) {
+    for (Node reader : graph.consumers(n.outputs().get(0))) {
+      Conv c = reader.outputs().isEmpty() ? null : candidates.get(reader.outputs().get(0));
+      if (c != null && c.depthwise() && reader.input(0).equals(n.outputs().get(0))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean readByBlockedCandidate(GraphEditor graph, Node n, Map<String, Conv> candidates) {
+    for (Node reader : graph.consumers(n.outputs().get(0))) {
+      Conv c = reader.outputs().isEmpty() ? null : candidates.get(reader.outputs().get(0));
+      if (c != null && (c.depthwise() || c.pointwise()) && reader.input(0).equals(n.outputs().get(0))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The conv facts of n when it could run blocked at all, else null. */
+  private static Conv candidate(GraphEditor graph, Node n) {
+    boolean plainConv = n.domain().isEmpty() && n.opType().equals("Conv");
+    boolean fusedConv = n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals("Conv");
+    if (!plainConv && !fusedConv || n.outputs().size() != 1 || !n.input(4).isEmpty()) {
+      return null;
+    }
+    NdArray w = graph.constant(n.input(1));
+    String biasName = n.input(2);
+    if (w == null || w.type != ElementType.FLOAT32 || w.shape.length != 4
+        || !biasName.isEmpty() && (graph.constant(biasName) == null || graph.constant(biasName).type != ElementType.FLOAT32)) {
+      return null;
+    }
+    Attributes a = n.attributes();
+    if (!a.getString("auto_pad", "NOTSET").equals("NOTSET")) {
+      return null;
+    }
+    Activation f = ActivationAttributes.read(a);
+    if (f instanceof Activation.Sigmoid || f instanceof Activation.Tanh) {
+      return null;
+    }
+    int groups = a.getInt("group", 1);
+    int k = w.shape[0];
+    int c = w.shape[1] * groups;
+    int[] strides = a.getInts("strides", new int[] {1, 1});
+    int[] pads = a.getInts("pads", new int[] {0, 0, 0, 0});
+    boolean unit = w.shape[2] == 1 && w.shape[3] == 1 && strides[0] == 1 && strides[1] == 1
+        && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
+    boolean depthwise = groups > 1 && groups == c && groups == k;
+    return new Conv(n, groups, c, k, unit && groups == 1, depthwise);
+  }
+}
