@@ -10,9 +10,46 @@ script, not the Java files, and rerun it:
 from genlib import SIMD, emit, expand
 
 WIDTHS = "512, 256, 128"
-MR = 8  # positions of a wide tile
 NV = 3  # output-channel blocks (vectors) of a tile
+WIDE_ROWS = {3: 8, 2: 12, 1: 16}  # positions of a wide tile of 3, 2, 1 blocks: 24, 24, 16 accumulators
+MR = WIDE_ROWS[NV]
 DW_Q = 4  # output positions of a depthwise interior step
+DW_TILE = 8  # output positions of a 3x3 depthwise interior tile
+
+
+def dw3x3_tile(stride):
+    """A 3×3 depthwise tile of DW_TILE outputs at this stride: each input column loaded once per
+    kernel row and used by every output whose taps reach it, each output's taps in (r, s) order."""
+    t = DW_TILE
+    out = ["  /** %d outputs of a 3×3 stride-%d row from input column col0 on, every tap inside the input. */\n" % (t, stride),
+           "  private void dw3x3s%dx%d_$W(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,\n"
+           % (stride, t),
+           "      int col0) {\n",
+           "    final VectorSpecies<Float> sp = S$W;\n",
+           "    final int lanes = sp.length();\n",
+           "    final int w = g.w(), dh = g.dilationH();\n",
+           "    final float[] wt = packed;\n"]
+    for i in range(t):
+        out.append("    FloatVector acc%d = FloatVector.zero(sp);\n" % i)
+    out.append("    for (int r = rFirst; r < rEnd; r++) {\n")
+    out.append("      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;\n")
+    out.append("      int wr = wBase + r * 3 * lanes;\n")
+    out.append("      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);\n")
+    out.append("      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);\n")
+    out.append("      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);\n")
+    out.append("      FloatVector xv;\n")
+    columns = (t - 1) * stride + 3
+    for j in range(columns):
+        out.append("      xv = FloatVector.fromArray(sp, x, xr%s);\n" % ("" if j == 0 else " + %d * lanes" % j))
+        for tap in range(3):
+            i, rem = divmod(j - tap, stride)
+            if rem == 0 and 0 <= i < t:
+                out.append("      acc%d = xv.fma(w%d, acc%d);\n" % (i, tap, i))
+    out.append("    }\n")
+    for i in range(t):
+        out.append("    acc%d.intoArray(y, o%s);\n" % (i, "" if i == 0 else " + %d * lanes" % i))
+    out.append("  }\n")
+    return "".join(out)
 
 
 def tile_method(rows, vectors):
@@ -53,15 +90,16 @@ def dispatch(rows, vectors):
     return ("      case %d -> tile%%d_%dx%d(x, xo, y, yo, wo);\n" % (vectors, rows, vectors))
 
 
-def tile_switch(rows):
-    """The width switch for a tile of rows positions and nv blocks."""
-    out = ["  private void tile%d(int nv, float[] x, int xo, float[] y, int yo, int wo) {\n" % rows,
+def tile_switch(wide):
+    """The width switch: a wide tile (WIDE_ROWS[nv] positions) or a one-position tile of nv blocks."""
+    name = "tileWide" if wide else "tile1"
+    out = ["  private void %s(int nv, float[] x, int xo, float[] y, int yo, int wo) {\n" % name,
            "    switch (lanes * 32) {\n"]
     for w in (512, 256, 128):
         out.append("      case %d -> {\n" % w)
         out.append("        switch (nv) {\n")
         for v in range(NV, 0, -1):
-            out.append("          case %d -> tile%d_%dx%d(x, xo, y, yo, wo);\n" % (v, w, rows, v))
+            out.append("          case %d -> tile%d_%dx%d(x, xo, y, yo, wo);\n" % (v, w, WIDE_ROWS[v] if wide else 1, v))
         out.append("          default -> throw new IllegalArgumentException(\"blocks per tile: \" + nv);\n")
         out.append("        }\n")
         out.append("      }\n")
@@ -108,6 +146,49 @@ $for W in 512, 256, 128
     }
   }
 $endfor
+'''
+
+GLOBAL_POOL = '''\
+$for W in 512, 256, 128
+  private static void globalAvgPool$W(int n, int c, int plane, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int base = (image * blocks + kb) * plane * lanes;
+        FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp);
+        int j = 0;
+        for (; j + 2 <= plane; j += 2) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+          acc1 = acc1.add(FloatVector.fromArray(sp, x, base + (j + 1) * lanes));
+        }
+        if (j < plane) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+        }
+        FloatVector mean = acc0.add(acc1).div((float) plane);
+        int first = kb * lanes;
+        mean.intoArray(y, image * c + first, sp.indexInRange(first, c));
+      }
+    }
+  }
+$endfor
+'''
+
+GLOBAL_POOL_SWITCH = '''\
+  /**
+   * GlobalAveragePool of a blocked tensor into plain [N, C]: per block, the positions' vectors
+   * summed in two float accumulators (even and odd positions), then divided by the plane. Within
+   * plane·2⁻²³·Σ|x|/plane of the reference's double sum.
+   */
+  static void globalAvgPool(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
+    switch (sp.vectorBitSize()) {
+      case 512 -> globalAvgPool512(n, c, plane, x, y);
+      case 256 -> globalAvgPool256(n, c, plane, x, y);
+      case 128 -> globalAvgPool128(n, c, plane, x, y);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+  }
 '''
 
 EPILOGUE_SWITCH = '''\
@@ -161,8 +242,8 @@ import jdk.incubator.vector.VectorSpecies;
  * strideW.
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
- * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 2 or 1
- * blocks. Weights are packed at load as [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored
+ * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
+ * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Weights are packed at load as [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored
  * and the epilogue runs over the stored run of positions while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its taps in (c, r, s) order from zero, then the
@@ -177,7 +258,7 @@ final class F32ConvBlocked implements PreparedConv {
   private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
 
-  /** Positions of a wide tile. */
+  /** Positions of a wide tile of 3 blocks; fewer blocks take more positions (see {@link #wideRows}). */
   static final int MR = %(MR)d;
   /** Output blocks of a tile. */
   static final int NV = %(NV)d;
@@ -273,6 +354,16 @@ final class F32ConvBlocked implements PreparedConv {
         task %% chunks * rowsPerTask, Math.min(g.p(), (task %% chunks + 1) * rowsPerTask)));
   }
 
+  /** Positions of the wide tile of nv blocks: 8 × 3, 12 × 2, 16 × 1 accumulators. */
+  static int wideRows(int nv) {
+    return switch (nv) {
+      case 3 -> %(R3)d;
+      case 2 -> %(R2)d;
+      case 1 -> %(R1)d;
+      default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+    };
+  }
+
   private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk) {
     int j0 = chunk * CHUNK, j1 = Math.min(outPlane, j0 + CHUNK);
     int inImage = blockedInput ? ChannelBlocks.size(1, g.c(), g.h() * g.w(), lanes) : g.c() * g.h() * g.w();
@@ -283,8 +374,8 @@ final class F32ConvBlocked implements PreparedConv {
       int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
       int j = j0;
-      for (; j + MR <= j1; j += MR) {
-        tile8(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+      for (int mr = wideRows(nv); j + mr <= j1; j += mr) {
+        tileWide(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
       }
       for (; j < j1; j++) {
         tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
@@ -306,8 +397,8 @@ final class F32ConvBlocked implements PreparedConv {
         int xRow = xBase + p * g.strideH() * paddedW;
         int yo = yBase + kb * outBlockStride + p * q * lanes;
         int qq = 0;
-        for (; qq + MR <= q; qq += MR) {
-          tile8(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        for (int mr = wideRows(nv); qq + mr <= q; qq += mr) {
+          tileWide(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
         }
         for (; qq < q; qq++) {
           tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
@@ -362,8 +453,10 @@ import jdk.incubator.vector.VectorSpecies;
  * step, and padding is a range of taps skipped.
  *
  * <p>Each output row takes the kernel rows that land inside the input, works out which columns
- * have all their taps inside (the interior, %(DW_Q)d positions a step, then one at a time) and does
- * the border columns one at a time with their taps checked. The accumulators are stored and the
+ * have all their taps inside (the interior) and does the border columns one at a time with their
+ * taps checked. A 3×3 kernel at stride 1 or 2 takes the interior %(DW_TILE)d positions a step with
+ * each input vector loaded once for the outputs that share it (stride 1: 10 loads and 3 weights for
+ * 24 FMAs a kernel row, against 24 + 3); other kernels %(DW_Q)d positions a step, then one at a time. The accumulators are stored and the
  * epilogue runs over the row while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
@@ -465,6 +558,15 @@ $for W in 512, 256, 128
     for (; q < qInteriorStart; q++) {
       border$W(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
     }
+    if (s == 3 && dw == 1 && sw <= 2) {
+      for (; q + %(DW_TILE)d <= qInteriorEnd; q += %(DW_TILE)d) {
+        if (sw == 1) {
+          dw3x3s1x%(DW_TILE)d_$W(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, q - pl);
+        } else {
+          dw3x3s2x%(DW_TILE)d_$W(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, 2 * q - pl);
+        }
+      }
+    }
     for (; q + %(DW_Q)d <= qInteriorEnd; q += %(DW_Q)d) {
       FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp), acc2 = FloatVector.zero(sp),
           acc3 = FloatVector.zero(sp);
@@ -503,6 +605,7 @@ $for W in 512, 256, 128
     }
   }
 
+$DW3X3
   /** One output position with its taps checked against the input's columns. */
   private void border$W(float[] x, int xPlane, float[] y, int yo, int wBase, int h0, int rFirst, int rEnd, int q) {
     final VectorSpecies<Float> sp = S$W;
@@ -528,19 +631,22 @@ $endfor
 
 
 def gemm_source():
-    params = {"MR": MR, "NV": NV}
-    body = [GEMM_HEAD % params, tile_switch(MR), "\n", tile_switch(1), "\n", EPILOGUE_SWITCH, "\n"]
-    for rows in (MR, 1):
-        for v in range(NV, 0, -1):
+    params = {"MR": MR, "NV": NV, "R3": WIDE_ROWS[3], "R2": WIDE_ROWS[2], "R1": WIDE_ROWS[1]}
+    body = [GEMM_HEAD % params, tile_switch(True), "\n", tile_switch(False), "\n", EPILOGUE_SWITCH, "\n",
+            GLOBAL_POOL_SWITCH, "\n"]
+    for v in range(NV, 0, -1):
+        for rows in (WIDE_ROWS[v], 1):
             body.append(expand(tile_method(rows, v)))
             body.append("\n")
     body.append(expand(EPILOGUE))
+    body.append("\n")
+    body.append(expand(GLOBAL_POOL))
     body.append("}\n")
     return "".join(body)
 
 
 def dw_source():
-    return expand(DW_HEAD % {"DW_Q": DW_Q})
+    return expand(DW_HEAD % {"DW_Q": DW_Q, "DW_TILE": DW_TILE}, DW3X3="\n".join([dw3x3_tile(1), dw3x3_tile(2)]))
 
 
 emit({SIMD / "F32ConvBlocked.java": gemm_source(), SIMD / "F32DwConvBlocked.java": dw_source()})

@@ -39,7 +39,8 @@ import java.util.Set;
  *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
  *       on the RGB image) when a depthwise or pointwise conv reads its output.
  * </ul>
- * A converted conv's residual must be blocked too; a residual that exists only plain is a reason
+ * A GlobalAveragePool of a blocked value reads the blocks itself (the mobilenets' head), with no
+ * conversion in front. A converted conv's residual must be blocked too; a residual that exists only plain is a reason
  * to keep the conv. Everything else (Winograd-sized 3×3 layers, grouped convs, Sigmoid epilogues)
  * keeps the plain layout and its kernels, and the log says why for each candidate that reads a
  * blocked value. Run after the fusion passes and weight quantization (int8 weights stay plain).
@@ -79,10 +80,18 @@ public final class ChannelBlockedLayout implements FusionPass {
     Map<String, String> blocked = new HashMap<>();
     List<Node> rewritten = new ArrayList<>();
     Set<String> unblockedOutputs = new HashSet<>();
+    Map<String, Integer> channels = new HashMap<>();
     for (Node n : nodes) {
       Conv conv = n.outputs().isEmpty() ? null : candidates.get(n.outputs().get(0));
       String x = n.input(0);
       boolean xBlocked = blocked.containsKey(x);
+      if (xBlocked && n.domain().isEmpty() && n.opType().equals("GlobalAveragePool") && n.outputs().size() == 1) {
+        rewritten.add(new Node(n.name(), ChannelBlockOps.GLOBAL_AVERAGE_POOL, OpRegistry.VFUSE_DOMAIN,
+            List.of(blocked.get(x)), n.outputs(), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
+                ChannelBlockOps.CHANNELS, (long) (int) channels.get(x)))));
+        log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block, n.name());
+        continue;
+      }
       String reason = conv == null ? null : refusal(graph, conv, xBlocked, candidates);
       if (conv == null || reason != null) {
         if (reason != null && xBlocked) {
@@ -112,6 +121,7 @@ public final class ChannelBlockedLayout implements FusionPass {
           List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
               ChannelBlockOps.CHANNELS, (long) conv.k()))));
       blocked.put(y, yBlocked);
+      channels.put(y, conv.k());
       unblockedOutputs.add(y);
       log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block + (xBlocked ? "" : " from an NCHW input")
           + (conv.depthwise() ? " (depthwise)" : conv.pointwise() ? " (pointwise)" : ""), n.name());

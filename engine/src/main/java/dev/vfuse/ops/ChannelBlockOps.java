@@ -22,12 +22,15 @@ import dev.vfuse.kernel.PreparedConv;
  *       activation ({@link ActivationAttributes}), {@code channel_block} and {@code blocked_input}
  *       (1 when X is blocked). y = activation(conv(X, W) + B + residual), blocked; see
  *       {@link Kernels#prepareBlockedConv}.
+ *   <li>{@code GlobalAveragePoolBlocked} ({@code channel_block}, {@code channels}): blocked →
+ *       [N, C, 1, 1], as GlobalAveragePool on the plain tensor.
  * </ul>
  */
 public final class ChannelBlockOps {
   public static final String TO = "ToChannelBlocks";
   public static final String FROM = "FromChannelBlocks";
   public static final String CONV = "ConvBlocked";
+  public static final String GLOBAL_AVERAGE_POOL = "GlobalAveragePoolBlocked";
   public static final String BLOCK = "channel_block";
   public static final String CHANNELS = "channels";
   public static final String BLOCKED_INPUT = "blocked_input";
@@ -56,6 +59,14 @@ public final class ChannelBlockOps {
             (i, o, k, ws) -> k.fromChannelBlocks(s[0], channels, plane, block, i[0].f, o[0].f));
       };
       case CONV -> new Conv(a, block);
+      case GLOBAL_AVERAGE_POOL -> in -> {
+        Inputs.count(in, 1, 1);
+        int channels = a.getInt(CHANNELS, 0);
+        int[] s = blockedShape(in[0], channels, block, "input");
+        int plane = s[2] * s[3];
+        return Bound.single(ElementType.FLOAT32, new int[] {s[0], channels, 1, 1},
+            (i, o, k, ws) -> k.globalAvgPoolBlocked(s[0], channels, plane, block, i[0].f, o[0].f));
+      };
       default -> throw new IllegalArgumentException("not a channel-block operator: " + opType);
     };
   }

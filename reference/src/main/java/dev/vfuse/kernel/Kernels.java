@@ -38,6 +38,12 @@ public interface Kernels extends FoldArithmetic {
   void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y);
 
   /**
+   * GlobalAveragePool of a {@link ChannelBlocks} tensor x (block B): y [N, C] (that is [N, C, 1, 1])
+   * plain, y[n, c] = Σ_j x[n, c, j] / plane. Padding lanes are not read.
+   */
+  void globalAvgPoolBlocked(int n, int c, int plane, int block, float[] x, float[] y);
+
+  /**
    * Prepares a convolution on channel-blocked tensors ({@link ChannelBlocks}, block B): the output
    * y and the residual are blocked [N][⌈K/B⌉][P·Q][B]; the input x is blocked [N][⌈C/B⌉][H·W][B]
    * when {@code blockedInput}, else plain NCHW. For each specified output lane

@@ -69,6 +69,20 @@ public class ReferenceKernels implements Kernels {
     }
   }
 
+  /** As {@link #globalAvgPool}: the sum in double, divided once, rounded once. */
+  @Override
+  public void globalAvgPoolBlocked(int n, int c, int plane, int block, float[] x, float[] y) {
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        double sum = 0.0;
+        for (int j = 0; j < plane; j++) {
+          sum += x[ChannelBlocks.index(c, plane, block, b, ch, j)];
+        }
+        y[b * c + ch] = (float) (sum / plane);
+      }
+    }
+  }
+
   /**
    * The definition itself: the input (and residual) taken out of the blocked layout, the plain
    * {@link #conv2d(ConvGeometry, float[], float[], float[], ConvEpilogue, float[])}, the result put

@@ -35,8 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  * strideW.
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
- * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 2 or 1
- * blocks. Weights are packed at load as [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored
+ * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
+ * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Weights are packed at load as [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored
  * and the epilogue runs over the stored run of positions while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its taps in (c, r, s) order from zero, then the
@@ -51,7 +51,7 @@ final class F32ConvBlocked implements PreparedConv {
   private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
 
-  /** Positions of a wide tile. */
+  /** Positions of a wide tile of 3 blocks; fewer blocks take more positions (see {@link #wideRows}). */
   static final int MR = 8;
   /** Output blocks of a tile. */
   static final int NV = 3;
@@ -147,6 +147,16 @@ final class F32ConvBlocked implements PreparedConv {
         task % chunks * rowsPerTask, Math.min(g.p(), (task % chunks + 1) * rowsPerTask)));
   }
 
+  /** Positions of the wide tile of nv blocks: 8 × 3, 12 × 2, 16 × 1 accumulators. */
+  static int wideRows(int nv) {
+    return switch (nv) {
+      case 3 -> 8;
+      case 2 -> 12;
+      case 1 -> 16;
+      default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+    };
+  }
+
   private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk) {
     int j0 = chunk * CHUNK, j1 = Math.min(outPlane, j0 + CHUNK);
     int inImage = blockedInput ? ChannelBlocks.size(1, g.c(), g.h() * g.w(), lanes) : g.c() * g.h() * g.w();
@@ -157,8 +167,8 @@ final class F32ConvBlocked implements PreparedConv {
       int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
       int j = j0;
-      for (; j + MR <= j1; j += MR) {
-        tile8(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+      for (int mr = wideRows(nv); j + mr <= j1; j += mr) {
+        tileWide(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
       }
       for (; j < j1; j++) {
         tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
@@ -180,8 +190,8 @@ final class F32ConvBlocked implements PreparedConv {
         int xRow = xBase + p * g.strideH() * paddedW;
         int yo = yBase + kb * outBlockStride + p * q * lanes;
         int qq = 0;
-        for (; qq + MR <= q; qq += MR) {
-          tile8(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        for (int mr = wideRows(nv); qq + mr <= q; qq += mr) {
+          tileWide(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
         }
         for (; qq < q; qq++) {
           tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
@@ -205,29 +215,29 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  private void tile8(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileWide(int nv, float[] x, int xo, float[] y, int yo, int wo) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
           case 3 -> tile512_8x3(x, xo, y, yo, wo);
-          case 2 -> tile512_8x2(x, xo, y, yo, wo);
-          case 1 -> tile512_8x1(x, xo, y, yo, wo);
+          case 2 -> tile512_12x2(x, xo, y, yo, wo);
+          case 1 -> tile512_16x1(x, xo, y, yo, wo);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
           case 3 -> tile256_8x3(x, xo, y, yo, wo);
-          case 2 -> tile256_8x2(x, xo, y, yo, wo);
-          case 1 -> tile256_8x1(x, xo, y, yo, wo);
+          case 2 -> tile256_12x2(x, xo, y, yo, wo);
+          case 1 -> tile256_16x1(x, xo, y, yo, wo);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
           case 3 -> tile128_8x3(x, xo, y, yo, wo);
-          case 2 -> tile128_8x2(x, xo, y, yo, wo);
-          case 1 -> tile128_8x1(x, xo, y, yo, wo);
+          case 2 -> tile128_12x2(x, xo, y, yo, wo);
+          case 1 -> tile128_16x1(x, xo, y, yo, wo);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -273,6 +283,20 @@ final class F32ConvBlocked implements PreparedConv {
       case 8 -> epilogue256(y, o, count, bias, kb, residual, act, actA, actB);
       case 4 -> epilogue128(y, o, count, bias, kb, residual, act, actA, actB);
       default -> throw new IllegalStateException("unsupported vector length " + lanes);
+    }
+  }
+
+  /**
+   * GlobalAveragePool of a blocked tensor into plain [N, C]: per block, the positions' vectors
+   * summed in two float accumulators (even and odd positions), then divided by the plane. Within
+   * plane·2⁻²³·Σ|x|/plane of the reference's double sum.
+   */
+  static void globalAvgPool(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
+    switch (sp.vectorBitSize()) {
+      case 512 -> globalAvgPool512(n, c, plane, x, y);
+      case 256 -> globalAvgPool256(n, c, plane, x, y);
+      case 128 -> globalAvgPool128(n, c, plane, x, y);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
     }
   }
 
@@ -516,333 +540,6 @@ final class F32ConvBlocked implements PreparedConv {
     acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
   }
 
-  /** 8 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_8x2(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S512;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-  }
-
-  /** 8 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_8x2(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-  }
-
-  /** 8 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_8x2(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-  }
-
-  /** 8 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_8x1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S512;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-    }
-    acc00.intoArray(y, yo);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-  }
-
-  /** 8 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_8x1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-    }
-    acc00.intoArray(y, yo);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-  }
-
-  /** 8 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_8x1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-    }
-    acc00.intoArray(y, yo);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-  }
-
   /** 1 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
   private void tile512_1x3(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -915,6 +612,267 @@ final class F32ConvBlocked implements PreparedConv {
     acc02.intoArray(y, yo + 2 * outBlockStride);
   }
 
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile512_12x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile256_12x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_12x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
   /** 1 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
   private void tile512_1x2(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -976,6 +934,240 @@ final class F32ConvBlocked implements PreparedConv {
     }
     acc00.intoArray(y, yo);
     acc01.intoArray(y, yo + outBlockStride);
+  }
+
+  /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile512_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp);
+    FloatVector acc120 = FloatVector.zero(sp);
+    FloatVector acc130 = FloatVector.zero(sp);
+    FloatVector acc140 = FloatVector.zero(sp);
+    FloatVector acc150 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      av = FloatVector.broadcast(sp, x[xt + 12 * ps]);
+      acc120 = av.fma(b0, acc120);
+      av = FloatVector.broadcast(sp, x[xt + 13 * ps]);
+      acc130 = av.fma(b0, acc130);
+      av = FloatVector.broadcast(sp, x[xt + 14 * ps]);
+      acc140 = av.fma(b0, acc140);
+      av = FloatVector.broadcast(sp, x[xt + 15 * ps]);
+      acc150 = av.fma(b0, acc150);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc120.intoArray(y, yo + 12 * lanes);
+    acc130.intoArray(y, yo + 13 * lanes);
+    acc140.intoArray(y, yo + 14 * lanes);
+    acc150.intoArray(y, yo + 15 * lanes);
+  }
+
+  /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile256_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp);
+    FloatVector acc120 = FloatVector.zero(sp);
+    FloatVector acc130 = FloatVector.zero(sp);
+    FloatVector acc140 = FloatVector.zero(sp);
+    FloatVector acc150 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      av = FloatVector.broadcast(sp, x[xt + 12 * ps]);
+      acc120 = av.fma(b0, acc120);
+      av = FloatVector.broadcast(sp, x[xt + 13 * ps]);
+      acc130 = av.fma(b0, acc130);
+      av = FloatVector.broadcast(sp, x[xt + 14 * ps]);
+      acc140 = av.fma(b0, acc140);
+      av = FloatVector.broadcast(sp, x[xt + 15 * ps]);
+      acc150 = av.fma(b0, acc150);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc120.intoArray(y, yo + 12 * lanes);
+    acc130.intoArray(y, yo + 13 * lanes);
+    acc140.intoArray(y, yo + 14 * lanes);
+    acc150.intoArray(y, yo + 15 * lanes);
+  }
+
+  /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp);
+    FloatVector acc120 = FloatVector.zero(sp);
+    FloatVector acc130 = FloatVector.zero(sp);
+    FloatVector acc140 = FloatVector.zero(sp);
+    FloatVector acc150 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      av = FloatVector.broadcast(sp, x[xt + 12 * ps]);
+      acc120 = av.fma(b0, acc120);
+      av = FloatVector.broadcast(sp, x[xt + 13 * ps]);
+      acc130 = av.fma(b0, acc130);
+      av = FloatVector.broadcast(sp, x[xt + 14 * ps]);
+      acc140 = av.fma(b0, acc140);
+      av = FloatVector.broadcast(sp, x[xt + 15 * ps]);
+      acc150 = av.fma(b0, acc150);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc120.intoArray(y, yo + 12 * lanes);
+    acc130.intoArray(y, yo + 13 * lanes);
+    acc140.intoArray(y, yo + 14 * lanes);
+    acc150.intoArray(y, yo + 15 * lanes);
   }
 
   /** 1 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
@@ -1134,6 +1326,75 @@ final class F32ConvBlocked implements PreparedConv {
         v = v.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
       }
       v.intoArray(y, o + i);
+    }
+  }
+
+  private static void globalAvgPool512(int n, int c, int plane, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int base = (image * blocks + kb) * plane * lanes;
+        FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp);
+        int j = 0;
+        for (; j + 2 <= plane; j += 2) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+          acc1 = acc1.add(FloatVector.fromArray(sp, x, base + (j + 1) * lanes));
+        }
+        if (j < plane) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+        }
+        FloatVector mean = acc0.add(acc1).div((float) plane);
+        int first = kb * lanes;
+        mean.intoArray(y, image * c + first, sp.indexInRange(first, c));
+      }
+    }
+  }
+
+  private static void globalAvgPool256(int n, int c, int plane, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int base = (image * blocks + kb) * plane * lanes;
+        FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp);
+        int j = 0;
+        for (; j + 2 <= plane; j += 2) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+          acc1 = acc1.add(FloatVector.fromArray(sp, x, base + (j + 1) * lanes));
+        }
+        if (j < plane) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+        }
+        FloatVector mean = acc0.add(acc1).div((float) plane);
+        int first = kb * lanes;
+        mean.intoArray(y, image * c + first, sp.indexInRange(first, c));
+      }
+    }
+  }
+
+  private static void globalAvgPool128(int n, int c, int plane, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int base = (image * blocks + kb) * plane * lanes;
+        FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp);
+        int j = 0;
+        for (; j + 2 <= plane; j += 2) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+          acc1 = acc1.add(FloatVector.fromArray(sp, x, base + (j + 1) * lanes));
+        }
+        if (j < plane) {
+          acc0 = acc0.add(FloatVector.fromArray(sp, x, base + j * lanes));
+        }
+        FloatVector mean = acc0.add(acc1).div((float) plane);
+        int first = kb * lanes;
+        mean.intoArray(y, image * c + first, sp.indexInRange(first, c));
+      }
     }
   }
 }

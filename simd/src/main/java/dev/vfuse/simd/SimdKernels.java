@@ -433,6 +433,16 @@ public final class SimdKernels extends ReferenceKernels {
   }
 
   /** {@link F32Pool}: vector sums where they are provably exact, else the reference's loop; bit-identical. */
+  /** At this instance's block, vector sums along the positions ({@link F32ConvBlocked#globalAvgPool}). */
+  @Override
+  public void globalAvgPoolBlocked(int n, int c, int plane, int block, float[] x, float[] y) {
+    if (block == species.length()) {
+      F32ConvBlocked.globalAvgPool(species, n, c, plane, x, y);
+    } else {
+      super.globalAvgPoolBlocked(n, c, plane, block, x, y);
+    }
+  }
+
   @Override
   public void globalAvgPool(int planes, int spatial, float[] x, float[] y) {
     F32Pool.globalAvgPool(species, planes, spatial, x, y);

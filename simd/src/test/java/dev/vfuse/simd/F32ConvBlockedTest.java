@@ -172,6 +172,35 @@ class F32ConvBlockedTest {
     return blocked;
   }
 
+  /**
+   * GlobalAveragePool of a blocked tensor (NaN padding lanes) against the reference's double sum,
+   * within plane·2⁻²³·Σ|x|/plane, at every width, for channel counts around a block and planes of 1,
+   * odd and even lengths; nothing past the output written.
+   */
+  @Test
+  void globalAveragePoolOfBlocks() {
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      int l = sp.length();
+      for (int c : new int[] {1, l - 1, l, l + 1, 3 * l + 5}) {
+        for (int plane : new int[] {1, 7, 49, 196}) {
+          int n = c % 2 + 1;
+          SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), c, plane);
+          float[] plain = FloatData.floats(rnd, n * c * plane, 0);
+          float[] x = blockedWithNanPadding(n, c, plane, l, plain);
+          float[] expected = FloatData.sentinels(n * c);
+          REFERENCE.globalAvgPoolBlocked(n, c, plane, l, x, expected);
+          float[] absSum = FloatData.sentinels(n * c);
+          REFERENCE.globalAvgPoolBlocked(n, c, plane, l, blockedWithNanPadding(n, c, plane, l, ReductionTolerance.abs(plain)),
+              absSum);
+          float[] actual = FloatData.sentinels(n * c);
+          new SimdKernels(sp).globalAvgPoolBlocked(n, c, plane, l, x, actual);
+          ReductionTolerance.assertClose(bits(sp) + " N=" + n + " C=" + c + " plane=" + plane, plane, expected, absSum,
+              actual, FloatData.sentinels(n * c), i -> i < n * c);
+        }
+      }
+    }
+  }
+
   @Test
   void layoutIndexAndShape() {
     assertThat(ChannelBlocks.blocks(17, 16)).isEqualTo(2);
