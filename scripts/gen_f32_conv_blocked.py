@@ -14,17 +14,18 @@ NV = 3  # output-channel blocks (vectors) of a tile
 WIDE_ROWS = {3: 8, 2: 12, 1: 16}  # positions of a wide tile of 3, 2, 1 blocks: 24, 24, 16 accumulators
 MR = WIDE_ROWS[NV]
 DW_Q = 4  # output positions of a depthwise interior step
-DW_TILE = 8  # output positions of a 3x3 depthwise interior tile
+DW_TILE = 8  # output positions of a 3x3 or 5x5 depthwise interior tile
 
 
-def dw3x3_tile(stride):
-    """A 3×3 depthwise tile of DW_TILE outputs at this stride: each input column loaded once per
+def dw_tile(k, stride):
+    """A k×k depthwise tile of DW_TILE outputs at this stride: each input column loaded once per
     kernel row and used by every output whose taps reach it, each output's taps in (r, s) order."""
     t = DW_TILE
-    out = ["  /** %d outputs of a 3×3 stride-%d row from input column col0 on, every tap inside the input. */\n" % (t, stride),
-           "  private void dw3x3s%dx%d_$W(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,\n"
-           % (stride, t),
-           "      int col0) {\n",
+    out = ["  /** %d outputs of a %d×%d stride-%d row from input column col0 on, every tap inside the input. */\n"
+           % (t, k, k, stride),
+           "  private void dw%dx%ds%dx%d_$W(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,\n"
+           % (k, k, stride, t),
+           "      int rEnd, int col0) {\n",
            "    final VectorSpecies<Float> sp = S$W;\n",
            "    final int lanes = sp.length();\n",
            "    final int w = g.w(), dh = g.dilationH();\n",
@@ -33,15 +34,15 @@ def dw3x3_tile(stride):
         out.append("    FloatVector acc%d = FloatVector.zero(sp);\n" % i)
     out.append("    for (int r = rFirst; r < rEnd; r++) {\n")
     out.append("      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;\n")
-    out.append("      int wr = wBase + r * 3 * lanes;\n")
-    out.append("      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);\n")
-    out.append("      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);\n")
-    out.append("      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);\n")
+    out.append("      int wr = wBase + r * %d * lanes;\n" % k)
+    for tap in range(k):
+        out.append("      FloatVector w%d = FloatVector.fromArray(sp, wt, wr%s);\n"
+                   % (tap, "" if tap == 0 else (" + lanes" if tap == 1 else " + %d * lanes" % tap)))
     out.append("      FloatVector xv;\n")
-    columns = (t - 1) * stride + 3
+    columns = (t - 1) * stride + k
     for j in range(columns):
         out.append("      xv = FloatVector.fromArray(sp, x, xr%s);\n" % ("" if j == 0 else " + %d * lanes" % j))
-        for tap in range(3):
+        for tap in range(k):
             i, rem = divmod(j - tap, stride)
             if rem == 0 and 0 <= i < t:
                 out.append("      acc%d = xv.fma(w%d, acc%d);\n" % (i, tap, i))
@@ -50,6 +51,25 @@ def dw3x3_tile(stride):
         out.append("    acc%d.intoArray(y, o%s);\n" % (i, "" if i == 0 else " + %d * lanes" % i))
     out.append("  }\n")
     return "".join(out)
+
+
+def dw_tile_dispatch():
+    """The interior loop over DW_TILE-wide tiles for the kernels and strides that have one."""
+    lines = ["    if (dw == 1 && sw <= 2 && (s == 3 || s == 5)) {\n",
+             "      for (; q + %d <= qInteriorEnd; q += %d) {\n" % (DW_TILE, DW_TILE),
+             "        int col0 = q * sw - pl;\n",
+             "        int o = yo + q * lanes;\n"]
+    first = True
+    for k in (3, 5):
+        for stride in (1, 2):
+            cond = "s == %d && sw == %d" % (k, stride)
+            lines.append("        %s (%s) {\n" % ("if" if first else "} else if", cond))
+            lines.append("          dw%dx%ds%dx%d_$W(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);\n" % (k, k, stride, DW_TILE))
+            first = False
+    lines.append("        }\n")
+    lines.append("      }\n")
+    lines.append("    }\n")
+    return "".join(lines)
 
 
 def tile_method(rows, vectors):
@@ -84,10 +104,6 @@ def tile_method(rows, vectors):
     lines.append("  }\n")
     return "$for W in %s\n%s$endfor\n" % (WIDTHS, "".join(lines).replace("yo + 0 + ", "yo + ").replace("yo + 0)", "yo)")
                                               .replace("yo + 1 * outBlockStride", "yo + outBlockStride"))
-
-
-def dispatch(rows, vectors):
-    return ("      case %d -> tile%%d_%dx%d(x, xo, y, yo, wo);\n" % (vectors, rows, vectors))
 
 
 def tile_switch(wide):
@@ -172,6 +188,21 @@ $for W in 512, 256, 128
       }
     }
   }
+
+  private static void scaleChannels$W(int n, int c, int plane, float[] x, float[] s, float[] y) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int first = kb * lanes;
+        FloatVector scale = FloatVector.fromArray(sp, s, image * c + first, sp.indexInRange(first, c));
+        for (int o = (image * blocks + kb) * plane * lanes, end = o + plane * lanes; o < end; o += lanes) {
+          FloatVector.fromArray(sp, x, o).mul(scale).intoArray(y, o);
+        }
+      }
+    }
+  }
 $endfor
 '''
 
@@ -186,6 +217,16 @@ GLOBAL_POOL_SWITCH = '''\
       case 512 -> globalAvgPool512(n, c, plane, x, y);
       case 256 -> globalAvgPool256(n, c, plane, x, y);
       case 128 -> globalAvgPool128(n, c, plane, x, y);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+  }
+
+  /** y = x · s[n, c] on blocked x and y, s plain [N, C]: one vector multiply a position and block. */
+  static void scaleChannels(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] s, float[] y) {
+    switch (sp.vectorBitSize()) {
+      case 512 -> scaleChannels512(n, c, plane, x, s, y);
+      case 256 -> scaleChannels256(n, c, plane, x, s, y);
+      case 128 -> scaleChannels128(n, c, plane, x, s, y);
       default -> throw new IllegalArgumentException("unsupported species " + sp);
     }
   }
@@ -454,9 +495,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each output row takes the kernel rows that land inside the input, works out which columns
  * have all their taps inside (the interior) and does the border columns one at a time with their
- * taps checked. A 3×3 kernel at stride 1 or 2 takes the interior %(DW_TILE)d positions a step with
- * each input vector loaded once for the outputs that share it (stride 1: 10 loads and 3 weights for
- * 24 FMAs a kernel row, against 24 + 3); other kernels %(DW_Q)d positions a step, then one at a time. The accumulators are stored and the
+ * taps checked. A 3×3 or 5×5 kernel at stride 1 or 2 takes the interior %(DW_TILE)d positions a step
+ * with each input vector loaded once for the outputs that share it (3×3 stride 1: 10 loads and 3
+ * weights for 24 FMAs a kernel row, against 24 + 3); other kernels %(DW_Q)d positions a step, then
+ * one at a time. The accumulators are stored and the
  * epilogue runs over the row while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
@@ -558,16 +600,7 @@ $for W in 512, 256, 128
     for (; q < qInteriorStart; q++) {
       border$W(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
     }
-    if (s == 3 && dw == 1 && sw <= 2) {
-      for (; q + %(DW_TILE)d <= qInteriorEnd; q += %(DW_TILE)d) {
-        if (sw == 1) {
-          dw3x3s1x%(DW_TILE)d_$W(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, q - pl);
-        } else {
-          dw3x3s2x%(DW_TILE)d_$W(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, 2 * q - pl);
-        }
-      }
-    }
-    for (; q + %(DW_Q)d <= qInteriorEnd; q += %(DW_Q)d) {
+$DWDISPATCH    for (; q + %(DW_Q)d <= qInteriorEnd; q += %(DW_Q)d) {
       FloatVector acc0 = FloatVector.zero(sp), acc1 = FloatVector.zero(sp), acc2 = FloatVector.zero(sp),
           acc3 = FloatVector.zero(sp);
       final int step = sw * lanes;
@@ -646,7 +679,8 @@ def gemm_source():
 
 
 def dw_source():
-    return expand(DW_HEAD % {"DW_Q": DW_Q, "DW_TILE": DW_TILE}, DW3X3="\n".join([dw3x3_tile(1), dw3x3_tile(2)]))
+    tiles = "\n".join(dw_tile(k, stride) for k in (3, 5) for stride in (1, 2))
+    return expand(DW_HEAD % {"DW_Q": DW_Q, "DW_TILE": DW_TILE}, DW3X3=tiles, DWDISPATCH=dw_tile_dispatch())
 
 
 emit({SIMD / "F32ConvBlocked.java": gemm_source(), SIMD / "F32DwConvBlocked.java": dw_source()})

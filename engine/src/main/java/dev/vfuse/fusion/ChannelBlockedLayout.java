@@ -39,8 +39,9 @@ import java.util.Set;
  *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
  *       on the RGB image) when a depthwise or pointwise conv reads its output.
  * </ul>
- * A GlobalAveragePool of a blocked value reads the blocks itself (the mobilenets' head), with no
- * conversion in front. A converted conv's residual must be blocked too; a residual that exists only plain is a reason
+ * A GlobalAveragePool of a blocked value reads the blocks itself (the mobilenets' head and their
+ * squeeze-excitation blocks), and so does a Mul of a blocked value by a tensor proved (by
+ * {@link SymbolicShapes}) to be [N, C, 1, 1] (squeeze-excitation's scale), with no conversion. A converted conv's residual must be blocked too; a residual that exists only plain is a reason
  * to keep the conv. Everything else (Winograd-sized 3×3 layers, grouped convs, Sigmoid epilogues)
  * keeps the plain layout and its kernels, and the log says why for each candidate that reads a
  * blocked value. Run after the fusion passes and weight quantization (int8 weights stay plain).
@@ -81,6 +82,7 @@ public final class ChannelBlockedLayout implements FusionPass {
     List<Node> rewritten = new ArrayList<>();
     Set<String> unblockedOutputs = new HashSet<>();
     Map<String, Integer> channels = new HashMap<>();
+    SymbolicShapes shapes = SymbolicShapes.infer(graph);
     for (Node n : nodes) {
       Conv conv = n.outputs().isEmpty() ? null : candidates.get(n.outputs().get(0));
       String x = n.input(0);
@@ -90,6 +92,23 @@ public final class ChannelBlockedLayout implements FusionPass {
             List.of(blocked.get(x)), n.outputs(), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
                 ChannelBlockOps.CHANNELS, (long) (int) channels.get(x)))));
         log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block, n.name());
+        continue;
+      }
+      String scale = perChannelScale(graph, shapes, n, blocked, channels);
+      if (scale != null) {
+        String xb = n.input(0).equals(scale) ? n.input(1) : n.input(0);
+        String y = n.outputs().get(0);
+        String yBlocked = graph.freshName(y + "/blocked");
+        Map<String, Object> attributes = Map.of(ChannelBlockOps.BLOCK, (long) block, ChannelBlockOps.CHANNELS,
+            (long) (int) channels.get(xb));
+        rewritten.add(new Node(n.name(), ChannelBlockOps.SCALE_CHANNELS, OpRegistry.VFUSE_DOMAIN,
+            List.of(blocked.get(xb), scale), List.of(yBlocked), new Attributes(attributes)));
+        rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
+            List.of(yBlocked), List.of(y), new Attributes(attributes)));
+        blocked.put(y, yBlocked);
+        channels.put(y, channels.get(xb));
+        unblockedOutputs.add(y);
+        log.fused(name(), "ran " + n.describe() + " (a per-channel scale) on channel blocks of " + block, n.name());
         continue;
       }
       String reason = conv == null ? null : refusal(graph, conv, xBlocked, candidates);
@@ -127,6 +146,34 @@ public final class ChannelBlockedLayout implements FusionPass {
           + (conv.depthwise() ? " (depthwise)" : conv.pointwise() ? " (pointwise)" : ""), n.name());
     }
     graph.setNodes(withoutDeadConversions(graph, rewritten, unblockedOutputs));
+  }
+
+  /**
+   * For Mul(x, s) or Mul(s, x) with x blocked and s provably [N, C, 1, 1] (the same N as x, C its
+   * channels, s not blocked): the name of s; otherwise null.
+   */
+  private static String perChannelScale(GraphEditor graph, SymbolicShapes shapes, Node n, Map<String, String> blocked,
+      Map<String, Integer> channels) {
+    if (!n.domain().isEmpty() || !n.opType().equals("Mul") || n.inputs().size() != 2 || n.outputs().size() != 1) {
+      return null;
+    }
+    for (int i = 0; i < 2; i++) {
+      String x = n.input(i), s = n.input(1 - i);
+      if (!blocked.containsKey(x) || blocked.containsKey(s)) {
+        continue;
+      }
+      List<SymbolicShapes.Dim> xs = shapes.of(graph, x);
+      List<SymbolicShapes.Dim> ss = shapes.of(graph, s);
+      if (xs == null || ss == null || xs.size() != 4 || ss.size() != 4 || xs.get(0) == null
+          || !xs.get(0).equals(ss.get(0))) {
+        continue;
+      }
+      SymbolicShapes.Dim one = SymbolicShapes.Dim.known(1);
+      if (SymbolicShapes.Dim.known(channels.get(x)).equals(ss.get(1)) && one.equals(ss.get(2)) && one.equals(ss.get(3))) {
+        return s;
+      }
+    }
+    return null;
   }
 
   /** The rewritten nodes without the FromChannelBlocks whose plain output no node reads and is no graph output. */

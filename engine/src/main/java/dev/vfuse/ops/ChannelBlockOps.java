@@ -24,6 +24,8 @@ import dev.vfuse.kernel.PreparedConv;
  *       {@link Kernels#prepareBlockedConv}.
  *   <li>{@code GlobalAveragePoolBlocked} ({@code channel_block}, {@code channels}): blocked →
  *       [N, C, 1, 1], as GlobalAveragePool on the plain tensor.
+ *   <li>{@code ScaleChannelsBlocked} ({@code channel_block}, {@code channels}): blocked x times a
+ *       plain [N, C, 1, 1] scale → blocked, as Mul (squeeze-excitation's last step).
  * </ul>
  */
 public final class ChannelBlockOps {
@@ -31,6 +33,7 @@ public final class ChannelBlockOps {
   public static final String FROM = "FromChannelBlocks";
   public static final String CONV = "ConvBlocked";
   public static final String GLOBAL_AVERAGE_POOL = "GlobalAveragePoolBlocked";
+  public static final String SCALE_CHANNELS = "ScaleChannelsBlocked";
   public static final String BLOCK = "channel_block";
   public static final String CHANNELS = "channels";
   public static final String BLOCKED_INPUT = "blocked_input";
@@ -66,6 +69,19 @@ public final class ChannelBlockOps {
         int plane = s[2] * s[3];
         return Bound.single(ElementType.FLOAT32, new int[] {s[0], channels, 1, 1},
             (i, o, k, ws) -> k.globalAvgPoolBlocked(s[0], channels, plane, block, i[0].f, o[0].f));
+      };
+      case SCALE_CHANNELS -> in -> {
+        Inputs.count(in, 2, 2);
+        int channels = a.getInt(CHANNELS, 0);
+        int[] s = blockedShape(in[0], channels, block, "input X");
+        in[1].requireFloat("scale");
+        if (!java.util.Arrays.equals(in[1].shape(), new int[] {s[0], channels, 1, 1})) {
+          throw new ShapeException("scale must have shape [" + s[0] + ", " + channels + ", 1, 1], got "
+              + Shapes.str(in[1].shape()));
+        }
+        int plane = s[2] * s[3];
+        return Bound.single(ElementType.FLOAT32, s,
+            (i, o, k, ws) -> k.scaleChannelsBlocked(s[0], channels, plane, block, i[0].f, i[1].f, o[0].f));
       };
       default -> throw new IllegalArgumentException("not a channel-block operator: " + opType);
     };

@@ -24,7 +24,8 @@ public final class OpRegistry {
 
   /** Operators of the vfuse domain, created only by fusion passes. */
   public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift", ChannelBlockOps.TO,
-      ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL);
+      ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
+      ChannelBlockOps.SCALE_CHANNELS);
 
   public static boolean isSupported(Node node) {
     return node.domain().isEmpty() ? SUPPORTED.contains(node.opType())
@@ -43,7 +44,8 @@ public final class OpRegistry {
     if (node.domain().equals(VFUSE_DOMAIN)) {
       return switch (node.opType()) {
         case "ScaleShift" -> new ScaleShiftOp();
-        case ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL ->
+        case ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
+            ChannelBlockOps.SCALE_CHANNELS ->
             ChannelBlockOps.create(node.opType(), a);
         default -> new FusedConvOp(node.opType(), a);
       };

@@ -38,6 +38,13 @@ public interface Kernels extends FoldArithmetic {
   void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y);
 
   /**
+   * y = x · s with x and y {@link ChannelBlocks} tensors [N, C, plane] (block B) and s plain
+   * [N, C] (a [N, C, 1, 1] tensor): ONNX Mul broadcasting a per-channel scale, as squeeze-excitation
+   * blocks do, one float multiply each. y's padding lanes are unspecified; y may be x.
+   */
+  void scaleChannelsBlocked(int n, int c, int plane, int block, float[] x, float[] s, float[] y);
+
+  /**
    * GlobalAveragePool of a {@link ChannelBlocks} tensor x (block B): y [N, C] (that is [N, C, 1, 1])
    * plain, y[n, c] = Σ_j x[n, c, j] / plane. Padding lanes are not read.
    */

@@ -46,24 +46,55 @@ public class ReferenceKernels implements Kernels {
 
   // ---------------------------------------------------------------- channel-blocked layout
 
+  /** Block by block, lane by lane: each channel plane is read in order and written at stride B. */
   @Override
   public void toChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
-    Arrays.fill(y, 0, ChannelBlocks.size(n, c, plane, block), 0f);
+    int blocks = ChannelBlocks.blocks(c, block);
     for (int b = 0; b < n; b++) {
-      for (int ch = 0; ch < c; ch++) {
-        for (int j = 0; j < plane; j++) {
-          y[ChannelBlocks.index(c, plane, block, b, ch, j)] = x[(b * c + ch) * plane + j];
+      for (int kb = 0; kb < blocks; kb++) {
+        int out = (b * blocks + kb) * plane * block;
+        for (int lane = 0; lane < block; lane++) {
+          int ch = kb * block + lane;
+          if (ch >= c) {
+            for (int j = 0; j < plane; j++) {
+              y[out + j * block + lane] = 0f;
+            }
+            continue;
+          }
+          int in = (b * c + ch) * plane;
+          for (int j = 0; j < plane; j++) {
+            y[out + j * block + lane] = x[in + j];
+          }
         }
       }
     }
   }
 
+  /** The inverse of {@link #toChannelBlocks}: each channel plane written in order, read at stride B. */
   @Override
   public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    int blocks = ChannelBlocks.blocks(c, block);
     for (int b = 0; b < n; b++) {
       for (int ch = 0; ch < c; ch++) {
+        int in = (b * blocks + ch / block) * plane * block + ch % block;
+        int out = (b * c + ch) * plane;
         for (int j = 0; j < plane; j++) {
-          y[(b * c + ch) * plane + j] = x[ChannelBlocks.index(c, plane, block, b, ch, j)];
+          y[out + j] = x[in + j * block];
+        }
+      }
+    }
+  }
+
+  /** y[n, c, j] = x[n, c, j] · s[n, c]: Mul by a per-channel [N, C, 1, 1] tensor, on blocked x and y. */
+  @Override
+  public void scaleChannelsBlocked(int n, int c, int plane, int block, float[] x, float[] s, float[] y) {
+    int blocks = ChannelBlocks.blocks(c, block);
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        int at = (b * blocks + ch / block) * plane * block + ch % block;
+        float scale = s[b * c + ch];
+        for (int j = 0; j < plane; j++) {
+          y[at + j * block] = x[at + j * block] * scale;
         }
       }
     }

@@ -300,6 +300,16 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
+  /** y = x · s[n, c] on blocked x and y, s plain [N, C]: one vector multiply a position and block. */
+  static void scaleChannels(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] s, float[] y) {
+    switch (sp.vectorBitSize()) {
+      case 512 -> scaleChannels512(n, c, plane, x, s, y);
+      case 256 -> scaleChannels256(n, c, plane, x, s, y);
+      case 128 -> scaleChannels128(n, c, plane, x, s, y);
+      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    }
+  }
+
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
   private void tile512_8x3(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -1352,6 +1362,21 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
+  private static void scaleChannels512(int n, int c, int plane, float[] x, float[] s, float[] y) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int first = kb * lanes;
+        FloatVector scale = FloatVector.fromArray(sp, s, image * c + first, sp.indexInRange(first, c));
+        for (int o = (image * blocks + kb) * plane * lanes, end = o + plane * lanes; o < end; o += lanes) {
+          FloatVector.fromArray(sp, x, o).mul(scale).intoArray(y, o);
+        }
+      }
+    }
+  }
+
   private static void globalAvgPool256(int n, int c, int plane, float[] x, float[] y) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
@@ -1375,6 +1400,21 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
+  private static void scaleChannels256(int n, int c, int plane, float[] x, float[] s, float[] y) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int first = kb * lanes;
+        FloatVector scale = FloatVector.fromArray(sp, s, image * c + first, sp.indexInRange(first, c));
+        for (int o = (image * blocks + kb) * plane * lanes, end = o + plane * lanes; o < end; o += lanes) {
+          FloatVector.fromArray(sp, x, o).mul(scale).intoArray(y, o);
+        }
+      }
+    }
+  }
+
   private static void globalAvgPool128(int n, int c, int plane, float[] x, float[] y) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
@@ -1394,6 +1434,21 @@ final class F32ConvBlocked implements PreparedConv {
         FloatVector mean = acc0.add(acc1).div((float) plane);
         int first = kb * lanes;
         mean.intoArray(y, image * c + first, sp.indexInRange(first, c));
+      }
+    }
+  }
+
+  private static void scaleChannels128(int n, int c, int plane, float[] x, float[] s, float[] y) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int blocks = ChannelBlocks.blocks(c, lanes);
+    for (int image = 0; image < n; image++) {
+      for (int kb = 0; kb < blocks; kb++) {
+        int first = kb * lanes;
+        FloatVector scale = FloatVector.fromArray(sp, s, image * c + first, sp.indexInRange(first, c));
+        for (int o = (image * blocks + kb) * plane * lanes, end = o + plane * lanes; o < end; o += lanes) {
+          FloatVector.fromArray(sp, x, o).mul(scale).intoArray(y, o);
+        }
       }
     }
   }

@@ -27,9 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each output row takes the kernel rows that land inside the input, works out which columns
  * have all their taps inside (the interior) and does the border columns one at a time with their
- * taps checked. A 3×3 kernel at stride 1 or 2 takes the interior 8 positions a step with
- * each input vector loaded once for the outputs that share it (stride 1: 10 loads and 3 weights for
- * 24 FMAs a kernel row, against 24 + 3); other kernels 4 positions a step, then one at a time. The accumulators are stored and the
+ * taps checked. A 3×3 or 5×5 kernel at stride 1 or 2 takes the interior 8 positions a step
+ * with each input vector loaded once for the outputs that share it (3×3 stride 1: 10 loads and 3
+ * weights for 24 FMAs a kernel row, against 24 + 3); other kernels 4 positions a step, then
+ * one at a time. The accumulators are stored and the
  * epilogue runs over the row while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
@@ -130,12 +131,18 @@ final class F32DwConvBlocked implements PreparedConv {
     for (; q < qInteriorStart; q++) {
       border512(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
     }
-    if (s == 3 && dw == 1 && sw <= 2) {
+    if (dw == 1 && sw <= 2 && (s == 3 || s == 5)) {
       for (; q + 8 <= qInteriorEnd; q += 8) {
-        if (sw == 1) {
-          dw3x3s1x8_512(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, q - pl);
-        } else {
-          dw3x3s2x8_512(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, 2 * q - pl);
+        int col0 = q * sw - pl;
+        int o = yo + q * lanes;
+        if (s == 3 && sw == 1) {
+          dw3x3s1x8_512(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 3 && sw == 2) {
+          dw3x3s2x8_512(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 1) {
+          dw5x5s1x8_512(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 2) {
+          dw5x5s2x8_512(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
         }
       }
     }
@@ -178,8 +185,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s1x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -245,8 +252,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s2x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -307,6 +314,187 @@ final class F32DwConvBlocked implements PreparedConv {
       acc7 = xv.fma(w1, acc7);
       xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
       acc7 = xv.fma(w2, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s1x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc7 = xv.fma(w4, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s2x8_512(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 17 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      xv = FloatVector.fromArray(sp, x, xr + 18 * lanes);
+      acc7 = xv.fma(w4, acc7);
     }
     acc0.intoArray(y, o);
     acc1.intoArray(y, o + 1 * lanes);
@@ -348,12 +536,18 @@ final class F32DwConvBlocked implements PreparedConv {
     for (; q < qInteriorStart; q++) {
       border256(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
     }
-    if (s == 3 && dw == 1 && sw <= 2) {
+    if (dw == 1 && sw <= 2 && (s == 3 || s == 5)) {
       for (; q + 8 <= qInteriorEnd; q += 8) {
-        if (sw == 1) {
-          dw3x3s1x8_256(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, q - pl);
-        } else {
-          dw3x3s2x8_256(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, 2 * q - pl);
+        int col0 = q * sw - pl;
+        int o = yo + q * lanes;
+        if (s == 3 && sw == 1) {
+          dw3x3s1x8_256(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 3 && sw == 2) {
+          dw3x3s2x8_256(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 1) {
+          dw5x5s1x8_256(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 2) {
+          dw5x5s2x8_256(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
         }
       }
     }
@@ -396,8 +590,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s1x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -463,8 +657,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s2x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -536,6 +730,187 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s1x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc7 = xv.fma(w4, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s2x8_256(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 17 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      xv = FloatVector.fromArray(sp, x, xr + 18 * lanes);
+      acc7 = xv.fma(w4, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
   /** One output position with its taps checked against the input's columns. */
   private void border256(float[] x, int xPlane, float[] y, int yo, int wBase, int h0, int rFirst, int rEnd, int q) {
     final VectorSpecies<Float> sp = S256;
@@ -566,12 +941,18 @@ final class F32DwConvBlocked implements PreparedConv {
     for (; q < qInteriorStart; q++) {
       border128(x, xPlane, y, yo, wBase, h0, rFirst, rEnd, q);
     }
-    if (s == 3 && dw == 1 && sw <= 2) {
+    if (dw == 1 && sw <= 2 && (s == 3 || s == 5)) {
       for (; q + 8 <= qInteriorEnd; q += 8) {
-        if (sw == 1) {
-          dw3x3s1x8_128(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, q - pl);
-        } else {
-          dw3x3s2x8_128(x, xPlane, y, yo + q * lanes, wBase, h0, rFirst, rEnd, 2 * q - pl);
+        int col0 = q * sw - pl;
+        int o = yo + q * lanes;
+        if (s == 3 && sw == 1) {
+          dw3x3s1x8_128(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 3 && sw == 2) {
+          dw3x3s2x8_128(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 1) {
+          dw5x5s1x8_128(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
+        } else if (s == 5 && sw == 2) {
+          dw5x5s2x8_128(x, xPlane, y, o, wBase, h0, rFirst, rEnd, col0);
         }
       }
     }
@@ -614,8 +995,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s1x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -681,8 +1062,8 @@ final class F32DwConvBlocked implements PreparedConv {
   }
 
   /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst, int rEnd,
-      int col0) {
+  private void dw3x3s2x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
     final int w = g.w(), dh = g.dilationH();
@@ -743,6 +1124,187 @@ final class F32DwConvBlocked implements PreparedConv {
       acc7 = xv.fma(w1, acc7);
       xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
       acc7 = xv.fma(w2, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s1x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc7 = xv.fma(w4, acc7);
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+    acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
+  private void dw5x5s2x8_128(float[] x, int xPlane, float[] y, int o, int wBase, int h0, int rFirst,
+      int rEnd, int col0) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int w = g.w(), dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    FloatVector acc7 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc7 = xv.fma(w0, acc7);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc7 = xv.fma(w1, acc7);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc7 = xv.fma(w2, acc7);
+      acc6 = xv.fma(w4, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 17 * lanes);
+      acc7 = xv.fma(w3, acc7);
+      xv = FloatVector.fromArray(sp, x, xr + 18 * lanes);
+      acc7 = xv.fma(w4, acc7);
     }
     acc0.intoArray(y, o);
     acc1.intoArray(y, o + 1 * lanes);

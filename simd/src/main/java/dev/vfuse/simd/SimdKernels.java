@@ -433,6 +433,16 @@ public final class SimdKernels extends ReferenceKernels {
   }
 
   /** {@link F32Pool}: vector sums where they are provably exact, else the reference's loop; bit-identical. */
+  /** At this instance's block, one vector multiply a position ({@link F32ConvBlocked#scaleChannels}). */
+  @Override
+  public void scaleChannelsBlocked(int n, int c, int plane, int block, float[] x, float[] s, float[] y) {
+    if (block == species.length()) {
+      F32ConvBlocked.scaleChannels(species, n, c, plane, x, s, y);
+    } else {
+      super.scaleChannelsBlocked(n, c, plane, block, x, s, y);
+    }
+  }
+
   /** At this instance's block, vector sums along the positions ({@link F32ConvBlocked#globalAvgPool}). */
   @Override
   public void globalAvgPoolBlocked(int n, int c, int plane, int block, float[] x, float[] y) {

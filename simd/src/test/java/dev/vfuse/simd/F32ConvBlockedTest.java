@@ -77,7 +77,9 @@ class F32ConvBlockedTest {
         // c, h, w, kernel, stride, pad, dilation
         {l, 7, 7, 3, 1, 1, 1}, {l + 3, 14, 14, 3, 2, 1, 1}, {2 * l, 9, 17, 5, 2, 2, 1}, {3, 1, 1, 3, 1, 1, 1},
         {l - 1, 2, 2, 3, 1, 1, 1}, {5 * l + 1, 8, 8, 3, 1, 0, 1}, {l, 9, 9, 7, 1, 3, 1}, {2, 11, 12, 3, 1, 2, 2},
-        {l, 6, 19, 3, 1, 1, 1}, {l, 13, 13, 3, 3, 1, 1}};
+        {l, 6, 19, 3, 1, 1, 1}, {l, 13, 13, 3, 3, 1, 1},
+        // rows wide enough for two 8-output tiles of each specialized kernel: 3×3 s2, 5×5 s1, 5×5 s2
+        {l, 5, 40, 3, 2, 1, 1}, {l + 1, 6, 23, 5, 1, 2, 1}, {2 * l, 7, 45, 5, 2, 2, 1}};
       for (int[] d : dw) {
         cases.add(make(sp, ConvGeometry.of(d[0] % 3 == 0 ? 2 : 1, d[0], d[1], d[2], d[0], d[3], d[4], d[5], d[6], d[0]),
             true, e++));
@@ -196,6 +198,32 @@ class F32ConvBlockedTest {
           new SimdKernels(sp).globalAvgPoolBlocked(n, c, plane, l, x, actual);
           ReductionTolerance.assertClose(bits(sp) + " N=" + n + " C=" + c + " plane=" + plane, plane, expected, absSum,
               actual, FloatData.sentinels(n * c), i -> i < n * c);
+        }
+      }
+    }
+  }
+
+  /** The per-channel scale of squeeze-excitation on blocks: bit for bit the reference's float multiply. */
+  @Test
+  void scalesChannelsOfBlocks() {
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      int l = sp.length();
+      for (int c : new int[] {1, l - 1, l, l + 1, 3 * l + 5}) {
+        for (int plane : new int[] {1, 7, 49}) {
+          int n = c % 2 + 1;
+          SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), c, plane, 7);
+          float[] x = blockedWithNanPadding(n, c, plane, l, FloatData.floats(rnd, n * c * plane, 0.1));
+          float[] scale = Arrays.copyOf(FloatData.floats(rnd, n * c, 0.1), n * c);
+          float[] expected = new float[x.length];
+          REFERENCE.scaleChannelsBlocked(n, c, plane, l, x, scale, expected);
+          float[] actual = FloatData.sentinels(x.length);
+          new SimdKernels(sp).scaleChannelsBlocked(n, c, plane, l, x, scale, actual);
+          for (int i = 0; i < x.length; i++) {
+            if (specified(i, c, plane, l)) {
+              assertThat(Float.floatToRawIntBits(actual[i])).as("%s C=%d plane=%d at %d", bits(sp), c, plane, i)
+                  .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+          }
         }
       }
     }
