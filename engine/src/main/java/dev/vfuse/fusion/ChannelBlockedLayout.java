@@ -35,7 +35,9 @@ import java.util.Set;
  * <ul>
  *   <li>depthwise (group == C == K) whose input is already blocked: the layer this layout is for;
  *   <li>pointwise (1×1, stride 1, unpadded, one group) whose input is blocked, or whose output a
- *       depthwise conv reads (the expansion layer that starts a chain);
+ *       depthwise conv reads (the expansion layer that starts a chain); but not one with a blocked
+ *       input whose output widens (K > C) and is read by an operator that needs NCHW: converting
+ *       its narrower input costs less (PP-OCR det's neck);
  *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
  *       on the RGB image) when a depthwise or pointwise conv reads its output.
  * </ul>
@@ -201,7 +203,12 @@ public final class ChannelBlockedLayout implements FusionPass {
       return xBlocked ? null : "its input is not blocked (a conversion in front would cost what the layout saves)";
     }
     if (conv.pointwise()) {
-      return xBlocked || readByDepthwise(graph, conv.node(), candidates) ? null
+      if (xBlocked) {
+        return conv.k() <= conv.c() || readOnlyByBlockedOps(graph, conv.node(), candidates) ? null
+            : "its output leaves the blocked layout with more channels (" + conv.k() + ") than its input has ("
+                + conv.c() + "), so its input is converted instead";
+      }
+      return readByDepthwise(graph, conv.node(), candidates) ? null
           : "its input is NCHW and no depthwise conv reads its output";
     }
     if (conv.groups() == 1 && conv.c() <= STEM_CHANNELS && !xBlocked) {
@@ -209,6 +216,26 @@ public final class ChannelBlockedLayout implements FusionPass {
     }
     return "a " + (conv.groups() == 1 ? "one-group" : conv.groups() + "-group") + " conv with " + conv.c()
         + " input channels keeps its NCHW kernel";
+  }
+
+  /**
+   * Whether every reader of n's output can take the blocked value (a conv candidate, a
+   * GlobalAveragePool, a Mul) and it is no graph output: then no conversion follows n.
+   */
+  private static boolean readOnlyByBlockedOps(GraphEditor graph, Node n, Map<String, Conv> candidates) {
+    String y = n.outputs().get(0);
+    if (graph.isGraphOutput(y)) {
+      return false;
+    }
+    for (Node reader : graph.consumers(y)) {
+      boolean conv = !reader.outputs().isEmpty() && candidates.containsKey(reader.outputs().get(0));
+      boolean pooledOrScaled = reader.domain().isEmpty()
+          && (reader.opType().equals("GlobalAveragePool") || reader.opType().equals("Mul"));
+      if (!conv && !pooledOrScaled) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean readByDepthwise(GraphEditor graph, Node n, Map<String, Conv> candidates) {

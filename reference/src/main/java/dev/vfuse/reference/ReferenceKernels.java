@@ -46,40 +46,43 @@ public class ReferenceKernels implements Kernels {
 
   // ---------------------------------------------------------------- channel-blocked layout
 
-  /** Block by block, lane by lane: each channel plane is read in order and written at stride B. */
+  /**
+   * Position by position within a block: the blocked array is written in order, from B channel
+   * planes read side by side (B streams, each in order).
+   */
   @Override
   public void toChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
     int blocks = ChannelBlocks.blocks(c, block);
     for (int b = 0; b < n; b++) {
       for (int kb = 0; kb < blocks; kb++) {
+        int lanes = Math.min(block, c - kb * block);
+        int in = (b * c + kb * block) * plane;
         int out = (b * blocks + kb) * plane * block;
-        for (int lane = 0; lane < block; lane++) {
-          int ch = kb * block + lane;
-          if (ch >= c) {
-            for (int j = 0; j < plane; j++) {
-              y[out + j * block + lane] = 0f;
-            }
-            continue;
+        for (int j = 0; j < plane; j++, out += block) {
+          for (int lane = 0; lane < lanes; lane++) {
+            y[out + lane] = x[in + lane * plane + j];
           }
-          int in = (b * c + ch) * plane;
-          for (int j = 0; j < plane; j++) {
-            y[out + j * block + lane] = x[in + j];
+          for (int lane = lanes; lane < block; lane++) {
+            y[out + lane] = 0f;
           }
         }
       }
     }
   }
 
-  /** The inverse of {@link #toChannelBlocks}: each channel plane written in order, read at stride B. */
+  /** The inverse of {@link #toChannelBlocks}: the blocked array read in order, B channel planes written side by side. */
   @Override
   public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
     int blocks = ChannelBlocks.blocks(c, block);
     for (int b = 0; b < n; b++) {
-      for (int ch = 0; ch < c; ch++) {
-        int in = (b * blocks + ch / block) * plane * block + ch % block;
-        int out = (b * c + ch) * plane;
-        for (int j = 0; j < plane; j++) {
-          y[out + j] = x[in + j * block];
+      for (int kb = 0; kb < blocks; kb++) {
+        int lanes = Math.min(block, c - kb * block);
+        int in = (b * blocks + kb) * plane * block;
+        int out = (b * c + kb * block) * plane;
+        for (int j = 0; j < plane; j++, in += block) {
+          for (int lane = 0; lane < lanes; lane++) {
+            y[out + lane * plane + j] = x[in + lane];
+          }
         }
       }
     }

@@ -433,6 +433,26 @@ public final class SimdKernels extends ReferenceKernels {
   }
 
   /** {@link F32Pool}: vector sums where they are provably exact, else the reference's loop; bit-identical. */
+  /** At this instance's block, gathered L positions at a time ({@link F32ConvBlocked#toBlocks}). */
+  @Override
+  public void toChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    if (block == species.length()) {
+      F32ConvBlocked.toBlocks(species, n, c, plane, x, y);
+    } else {
+      super.toChannelBlocks(n, c, plane, block, x, y);
+    }
+  }
+
+  /** At this instance's block, gathered L positions at a time ({@link F32ConvBlocked#fromBlocks}). */
+  @Override
+  public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    if (block == species.length()) {
+      F32ConvBlocked.fromBlocks(species, n, c, plane, x, y);
+    } else {
+      super.fromChannelBlocks(n, c, plane, block, x, y);
+    }
+  }
+
   /** At this instance's block, one vector multiply a position ({@link F32ConvBlocked#scaleChannels}). */
   @Override
   public void scaleChannelsBlocked(int n, int c, int plane, int block, float[] x, float[] s, float[] y) {
