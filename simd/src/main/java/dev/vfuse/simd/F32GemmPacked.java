@@ -165,15 +165,27 @@ final class F32GemmPacked {
       float beta, float[] c, int cIdx, int ldc, int rows, int cols) {
     switch (species.vectorBitSize()) {
       case 512 -> {
-        accumulate512(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        if (rows == 1) {
+          accumulateRow512(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        } else {
+          accumulate512(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        }
         store512(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       case 256 -> {
-        accumulate256(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        if (rows == 1) {
+          accumulateRow256(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        } else {
+          accumulate256(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        }
         store256(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       case 128 -> {
-        accumulate128(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        if (rows == 1) {
+          accumulateRow128(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        } else {
+          accumulate128(kc, aP, aIdx, bP, bIdx, tile, tileOff);
+        }
         store128(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       }
       default -> throw new IllegalStateException("unsupported species " + species);
@@ -191,6 +203,26 @@ final class F32GemmPacked {
       case 128 -> store128(tile, tileOff, alpha, beta, c, cIdx, ldc, rows, cols);
       default -> throw new IllegalStateException("unsupported species " + species);
     }
+  }
+
+  /**
+   * {@link #microKernel}'s accumulation of the tile's first row alone (a fully connected layer at
+   * batch 1 would otherwise run five padded rows): the same FMA chain as row 0 of
+   * {@code accumulate512}, so the same bits.
+   */
+  private static void accumulateRow512(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S512;
+    final int l1 = sp.length();
+    final int step = 2 * l1;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx, bi = bIdx; l < kc; l++, ai += MR, bi += step) {
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(FloatVector.fromArray(sp, bP, bi), acc00);
+      acc01 = av.fma(FloatVector.fromArray(sp, bP, bi + l1), acc01);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
   }
 
   /** {@link #microKernel}'s accumulation on the constant 512-bit species. */
@@ -273,6 +305,26 @@ final class F32GemmPacked {
     }
   }
 
+  /**
+   * {@link #microKernel}'s accumulation of the tile's first row alone (a fully connected layer at
+   * batch 1 would otherwise run five padded rows): the same FMA chain as row 0 of
+   * {@code accumulate256}, so the same bits.
+   */
+  private static void accumulateRow256(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S256;
+    final int l1 = sp.length();
+    final int step = 2 * l1;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx, bi = bIdx; l < kc; l++, ai += MR, bi += step) {
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(FloatVector.fromArray(sp, bP, bi), acc00);
+      acc01 = av.fma(FloatVector.fromArray(sp, bP, bi + l1), acc01);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
+  }
+
   /** {@link #microKernel}'s accumulation on the constant 256-bit species. */
   private static void accumulate256(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
       int tileOff) {
@@ -351,6 +403,26 @@ final class F32GemmPacked {
         r1.intoArray(c, ci + l1, m1);
       }
     }
+  }
+
+  /**
+   * {@link #microKernel}'s accumulation of the tile's first row alone (a fully connected layer at
+   * batch 1 would otherwise run five padded rows): the same FMA chain as row 0 of
+   * {@code accumulate128}, so the same bits.
+   */
+  private static void accumulateRow128(int kc, float[] aP, int aIdx, float[] bP, int bIdx, float[] tile,
+      int tileOff) {
+    final VectorSpecies<Float> sp = S128;
+    final int l1 = sp.length();
+    final int step = 2 * l1;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    for (int l = 0, ai = aIdx, bi = bIdx; l < kc; l++, ai += MR, bi += step) {
+      FloatVector av = FloatVector.broadcast(sp, aP[ai]);
+      acc00 = av.fma(FloatVector.fromArray(sp, bP, bi), acc00);
+      acc01 = av.fma(FloatVector.fromArray(sp, bP, bi + l1), acc01);
+    }
+    acc00.intoArray(tile, tileOff);
+    acc01.intoArray(tile, tileOff + l1);
   }
 
   /** {@link #microKernel}'s accumulation on the constant 128-bit species. */
