@@ -31,7 +31,7 @@ import java.util.Set;
  *
  * <p>Which convs, walking the graph in order (Conv or vfuse Conv, 2-D, constant float weights and
  * bias, no shift taps, an activation with a vector form: none, Relu, LeakyRelu, Clip, HardSigmoid,
- * HardSwish):
+ * HardSwish, not Sigmoid or Tanh):
  * <ul>
  *   <li>depthwise (group == C == K) whose input is already blocked: the layer this layout is for;
  *   <li>pointwise (1×1, stride 1, unpadded, one group) whose input is blocked, or whose output a
@@ -67,7 +67,7 @@ public final class ChannelBlockedLayout implements FusionPass {
     return "channel-blocked-layout";
   }
 
-  private record Conv(Node node, int groups, int c, int k, boolean pointwise, boolean depthwise) {}
+  private record Conv(Node node, int groups, int c, int k, boolean pointwise, boolean depthwise, Activation activation) {}
 
   @Override
   public void run(GraphEditor graph, FusionLog log) {
@@ -199,6 +199,9 @@ public final class ChannelBlockedLayout implements FusionPass {
 
   /** Why this candidate stays plain, or null to convert it. */
   private String refusal(GraphEditor graph, Conv conv, boolean xBlocked, Map<String, Conv> candidates) {
+    if (conv.activation() instanceof Activation.Sigmoid || conv.activation() instanceof Activation.Tanh) {
+      return "its " + conv.activation().getClass().getSimpleName() + " has no vector form in the blocked kernels' epilogue";
+    }
     if (conv.depthwise()) {
       return xBlocked ? null : "its input is not blocked (a conversion in front would cost what the layout saves)";
     }
@@ -276,9 +279,6 @@ public final class ChannelBlockedLayout implements FusionPass {
       return null;
     }
     Activation f = ActivationAttributes.read(a);
-    if (f instanceof Activation.Sigmoid || f instanceof Activation.Tanh) {
-      return null;
-    }
     int groups = a.getInt("group", 1);
     int k = w.shape[0];
     int c = w.shape[1] * groups;
@@ -287,6 +287,6 @@ public final class ChannelBlockedLayout implements FusionPass {
     boolean unit = w.shape[2] == 1 && w.shape[3] == 1 && strides[0] == 1 && strides[1] == 1
         && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
     boolean depthwise = groups > 1 && groups == c && groups == k;
-    return new Conv(n, groups, c, k, unit && groups == 1, depthwise);
+    return new Conv(n, groups, c, k, unit && groups == 1, depthwise, f);
   }
 }
