@@ -57,6 +57,11 @@ final class F32ConvBlocked implements PreparedConv {
   static final int NV = 3;
   /** Positions of one task of a pointwise convolution. */
   static final int CHUNK = 12 * MR;
+  /**
+   * Output blocks of one task of a pointwise convolution (a multiple of NV): a 7×7 plane is one
+   * chunk of positions, so the blocks are what two threads split there.
+   */
+  static final int GROUP_BLOCKS = 4 * NV;
 
   private final VectorSpecies<Float> species;
   private final int lanes;
@@ -137,7 +142,9 @@ final class F32ConvBlocked implements PreparedConv {
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
     if (pointwise) {
       int chunks = Math.ceilDiv(outPlane, CHUNK);
-      parallel.forEach(g.n() * chunks, (task, worker) -> pointwiseChunk(x, residual, y, task / chunks, task % chunks));
+      int groups = Math.ceilDiv(kBlocks, GROUP_BLOCKS);
+      parallel.forEach(g.n() * chunks * groups, (task, worker) -> pointwiseChunk(x, residual, y, task / (chunks * groups),
+          task / groups % chunks, task % groups * GROUP_BLOCKS));
       return;
     }
     padInto(x, scratch); // read-only while the tasks run
@@ -157,13 +164,13 @@ final class F32ConvBlocked implements PreparedConv {
     };
   }
 
-  private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk) {
+  private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk, int kbFirst) {
     int j0 = chunk * CHUNK, j1 = Math.min(outPlane, j0 + CHUNK);
     int inImage = blockedInput ? ChannelBlocks.size(1, g.c(), g.h() * g.w(), lanes) : g.c() * g.h() * g.w();
     int xBase = image * inImage;
     int yBase = image * kBlocks * outBlockStride;
-    for (int kb = 0; kb < kBlocks; kb += NV) {
-      int nv = Math.min(NV, kBlocks - kb);
+    for (int kb = kbFirst, kbEnd = Math.min(kBlocks, kbFirst + GROUP_BLOCKS); kb < kbEnd; kb += NV) {
+      int nv = Math.min(NV, kbEnd - kb);
       int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
       int j = j0;

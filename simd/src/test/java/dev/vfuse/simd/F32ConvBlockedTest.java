@@ -66,6 +66,10 @@ class F32ConvBlockedTest {
       // Pointwise with enough positions for several tasks (CHUNK = 96).
       cases.add(make(sp, ConvGeometry.of(1, 24, 14, 14, 2 * l + 1, 1, 1, 0, 1, 1), true, e++));
       cases.add(make(sp, ConvGeometry.of(1, 5, 14, 15, l, 1, 1, 0, 1, 1), false, e++));
+      // More output blocks than one task's group (GROUP_BLOCKS), on a 7×7 plane and a wider one.
+      int groups = F32ConvBlocked.GROUP_BLOCKS;
+      cases.add(make(sp, ConvGeometry.of(1, 9, 7, 7, groups * l + 1, 1, 1, 0, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(2, 6, 5, 23, (2 * groups + 2) * l - 3, 1, 1, 0, 1, 1), false, e++));
       // One group, other geometry, plain input: the stem and its relatives.
       cases.add(make(sp, ConvGeometry.of(1, 3, 17, 15, 2 * l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(2, 3, 9, 11, l + 5, 3, 1, 1, 1, 1), false, e++));
