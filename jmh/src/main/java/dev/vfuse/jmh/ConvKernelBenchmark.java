@@ -1,5 +1,6 @@
 package dev.vfuse.jmh;
 
+import dev.vfuse.kernel.ChannelBlocks;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.exec.WorkerPool;
 import dev.vfuse.kernel.Int8Weights;
@@ -102,6 +103,14 @@ public class ConvKernelBenchmark {
   @Param({"f32", "int8"})
   public String weights;
 
+  /**
+   * "nchw": the plain layout; "blocked": the channel-blocked layout the engine gives mobile-network
+   * chains (f32 only; input and output blocked, except the plain input of a one-group conv that is
+   * not pointwise, the stem). A layer the engine keeps in NCHW is refused.
+   */
+  @Param({"nchw"})
+  public String layout;
+
   private Kernels kernels;
   private PreparedConv prepared;
   private WorkerPool pool;
@@ -112,6 +121,10 @@ public class ConvKernelBenchmark {
   private Int8Weights q;
   private float[] b;
   private float[] y;
+  private int block;
+  private boolean blockedInput;
+  /** The plain input when x holds it blocked. */
+  private float[] plainX;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -124,7 +137,23 @@ public class ConvKernelBenchmark {
     y = new float[(int) g.outputSize()];
     System.setProperty(SimdKernels.WINOGRAD_PROPERTY, Boolean.toString(winograd.equals("on")));
     kernels = backend.equals("simd") ? new SimdKernels() : new ReferenceKernels();
-    if (weights.equals("int8")) {
+    if (layout.equals("blocked")) {
+      boolean pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && !g.hasPadding() && g.groups() == 1;
+      boolean depthwise = g.groups() > 1;
+      if (weights.equals("int8") || !pointwise && !depthwise && g.c() > 4) {
+        throw new IllegalStateException(layer + " " + weights + " does not run blocked in the engine");
+      }
+      block = backend.equals("simd") ? ((SimdKernels) kernels).species().length() : 16;
+      blockedInput = pointwise || depthwise;
+      prepared = kernels.prepareBlockedConv(g, blockedInput, block, w, b, null);
+      if (blockedInput) {
+        float[] blocked = new float[ChannelBlocks.size(g.n(), g.c(), g.h() * g.w(), block)];
+        kernels.toChannelBlocks(g.n(), g.c(), g.h() * g.w(), block, x, blocked);
+        plainX = x;
+        x = blocked;
+      }
+      y = new float[ChannelBlocks.size(g.n(), g.k(), g.p() * g.q(), block)];
+    } else if (weights.equals("int8")) {
       q = Int8Weights.quantize(w, Int8Weights.conv(g));
       prepared = kernels.prepareConv2dInt8(g, q, b, null, null);
     } else {
@@ -145,7 +174,17 @@ public class ConvKernelBenchmark {
     float[] expected = new float[y.length];
     float[] magnitude = new float[y.length];
     int length = g.reductionLength();
-    if (q == null) {
+    float[] xs = plainX != null ? plainX : x;
+    if (block > 0) {
+      float[] plainExpected = new float[expected.length];
+      float[] plainMagnitude = new float[expected.length];
+      reference.conv2d(g, xs, w, b, plainExpected);
+      reference.conv2d(g, abs(xs), abs(w), abs(b), plainMagnitude);
+      expected = new float[y.length];
+      magnitude = new float[y.length];
+      reference.toChannelBlocks(g.n(), g.k(), g.p() * g.q(), block, plainExpected, expected);
+      reference.toChannelBlocks(g.n(), g.k(), g.p() * g.q(), block, plainMagnitude, magnitude);
+    } else if (q == null) {
       reference.conv2d(g, x, w, b, expected);
       reference.conv2d(g, abs(x), abs(w), abs(b), magnitude);
     } else {
@@ -156,7 +195,8 @@ public class ConvKernelBenchmark {
     prepared.run(x, null, y, scratch, pool);
     double perTerm = length * 0x1p-23;
     for (int i = 0; i < y.length; i++) {
-      if (!(Math.abs(y[i] - expected[i]) <= perTerm * magnitude[i])) {
+      boolean padding = block > 0 && (i / block / (g.p() * g.q()) % ChannelBlocks.blocks(g.k(), block)) * block + i % block >= g.k();
+      if (!padding && !(Math.abs(y[i] - expected[i]) <= perTerm * magnitude[i])) {
         throw new IllegalStateException(backend + " " + weights + " conv2d disagrees with the reference on " + g + " at " + i + ": " + y[i]
             + " vs " + expected[i]);
       }
