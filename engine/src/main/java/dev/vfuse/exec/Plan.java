@@ -291,7 +291,7 @@ public final class Plan {
 
   /**
    * Floating-point operations of one run in its convolutions and matrix products, two per
-   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S, ConvTranspose
+   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S (a blocked conv: its K channels, not padding lanes), ConvTranspose
    * 2·|X|·(K/g)·R·S, Gemm and MatMul 2·|Y|·k. Other operators are not counted.
    */
   long flops() {
@@ -312,6 +312,8 @@ public final class Plan {
     int[] w = shapes[in[1]];
     return switch (op) {
       case "Conv" -> 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+      // blocked output [N, ⌈K/B⌉, P, Q, B]: its padding lanes are not work
+      case dev.vfuse.ops.ChannelBlockOps.CONV -> 2L * shapes[out][0] * shapes[out][2] * shapes[out][3] * Shapes.size(w);
       case "ConvTranspose" -> 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
       case "Gemm", "MatMul" -> {
         int[] a = shapes[in[0]];
