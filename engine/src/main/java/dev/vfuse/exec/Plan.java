@@ -291,8 +291,9 @@ public final class Plan {
 
   /**
    * Floating-point operations of one run in its convolutions and matrix products, two per
-   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S (a blocked conv: its K channels, not padding lanes), ConvTranspose
-   * 2·|X|·(K/g)·R·S, Gemm and MatMul 2·|Y|·k. Other operators are not counted.
+   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S (a blocked conv
+   * counts its K channels, not the padding lanes), ConvTranspose 2·|X|·(K/g)·R·S, Gemm and MatMul
+   * 2·|Y|·k. Other operators are not counted.
    */
   long flops() {
     long total = 0;
