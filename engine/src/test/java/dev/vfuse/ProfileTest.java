@@ -40,6 +40,8 @@ class ProfileTest {
     assertThat(profile.layers().stream().mapToLong(Profile.Layer::flops).sum())
         .isEqualTo(model.flops(List.of(new int[] {1, 3, 224, 224})));
     assertThat(profile.layers().get(profile.layers().size() - 1).op()).isEqualTo("Gemm");
+    assertThat(profile.layers()).anySatisfy(layer -> assertThat(layer.kernel()).isEqualTo("F32DwConvBlocked"));
+    assertThat(profile.backend()).startsWith("simd(");
     assertThat(profile.table()).contains("median run").contains(profile.layers().get(0).node());
     assertThat(model.run(inputs).values().iterator().next().floats()).containsExactly(before);
     assertThatThrownBy(() -> model.profile(inputs, 0)).isInstanceOf(IllegalArgumentException.class);

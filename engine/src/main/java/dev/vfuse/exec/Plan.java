@@ -39,10 +39,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * shapes can let the program's own copies go.
  */
 public final class Plan {
-  /** A step as a profile reports it: its node, its shapes and its convolution or matrix FLOPs. */
-  public record StepInfo(Node node, List<int[]> inputShapes, int[] outputShape, long flops) {}
+  /** A step as a profile reports it: its node, the prepared kernel, its shapes and its convolution or matrix FLOPs. */
+  public record StepInfo(Node node, String kernel, List<int[]> inputShapes, int[] outputShape, long flops) {}
 
-  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker) {}
+  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker, String kernel) {}
 
   private final int[] graphInputIds;
   private final int[] graphOutputIds;
@@ -137,7 +137,7 @@ public final class Plan {
           readAtRun[ins[i]] = true;
         }
       }
-      steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker()));
+      steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker(), b.kernel()));
     }
     for (int id : p.graphOutputIds) {
       readAtRun[id] = true;
@@ -334,7 +334,8 @@ public final class Plan {
         inputShapes.add(id < 0 || shapes[id] == null ? new int[0] : shapes[id].clone());
       }
       int out = step.outputs()[0];
-      infos.add(new StepInfo(step.node(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(), flops(step)));
+      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(),
+          flops(step)));
     }
     return infos;
   }

@@ -44,6 +44,11 @@ public class ReferenceKernels implements Kernels {
     return "reference";
   }
 
+  @Override
+  public String toString() {
+    return name();
+  }
+
   // ---------------------------------------------------------------- channel-blocked layout
 
   /**
