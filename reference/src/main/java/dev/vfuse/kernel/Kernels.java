@@ -128,6 +128,9 @@ public interface Kernels extends FoldArithmetic {
    */
   void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y);
 
+  /** y[i] = op(x[i]) for i in [0, length), {@link UnaryOp#apply} bit for bit. {@code y} may be {@code x}. */
+  void unary(UnaryOp op, int length, float[] x, float[] y);
+
   /**
    * C = alpha·op(A)·op(B) + beta·C with op(A) of size m×k and op(B) of size k×n; A is read at
    * a[aOff + i·lda + l] (or a[aOff + l·lda + i] when transposed), likewise B and C. When beta is 0,
@@ -149,6 +152,19 @@ public interface Kernels extends FoldArithmetic {
 
   /** Mean over the axes flagged in {@code reduced}; y has the shape of x with those axes set to 1. */
   void reduceMean(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /** Sum over the axes flagged in {@code reduced}; y has the shape of x with those axes set to 1. */
+  void reduceSum(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /** Maximum over the axes flagged in {@code reduced} (NaN if any element is NaN); shapes as {@link #reduceSum}. */
+  void reduceMax(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /**
+   * Layer normalization over the last axis of [rows, cols]:
+   * y = (x − μ) / sqrt(σ² + ε)·γ[j] + β[j], with μ and σ² = mean((x − μ)²) of the row.
+   * {@code beta} may be null (no shift).
+   */
+  void layerNorm(int rows, int cols, float[] x, float[] gamma, float[] beta, float epsilon, float[] y);
 
   /** ONNX Resize on the H and W axes of [N, C, H, W] into [N, C, outH, outW]; see {@link ResizeSpec}. */
   void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y);

@@ -11,6 +11,7 @@ import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.PreparedGemm;
+import dev.vfuse.kernel.UnaryOp;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -141,6 +142,23 @@ public final class SimdKernels extends ReferenceKernels {
     F32Elementwise.scaleShift(species, n, c, spatial, x, scale, shift, y);
   }
 
+  // ---------------------------------------------------------------- unary
+
+  /**
+   * Sqrt, Reciprocal, Neg, Abs and Pow's fast paths (x·x, x^0.5) in vector form
+   * ({@link F32Elementwise#unary}), bit-identical to the reference. Exp, Log and Erf run the
+   * reference's double-precision scalar definition: the Vector API's EXP and LOG promise 1 ulp of
+   * their own type only, and none of the supported models has them on a hot path.
+   */
+  @Override
+  public void unary(UnaryOp op, int length, float[] x, float[] y) {
+    if (F32Elementwise.hasUnaryLoop(op)) {
+      F32Elementwise.unary(species, op, length, x, y);
+    } else {
+      super.unary(op, length, x, y);
+    }
+  }
+
   // ---------------------------------------------------------------- binary
 
   /**
@@ -157,13 +175,13 @@ public final class SimdKernels extends ReferenceKernels {
    *   <li>a is a single element and b contiguous: the mirror, e.g. {@code 1 − x}.
    * </ul>
    *
-   * Every other pattern (run of one element, transposed strides, both operands broadcast over the
+   * Pow, Max and Min, and every other pattern (run of one element, transposed strides, both operands broadcast over the
    * run) is computed by {@link ReferenceKernels#binary}. Results are bit-identical: each output is
    * one IEEE operation on the same two floats.
    */
   @Override
   public void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y) {
-    RunPlan plan = RunPlan.of(outShape, aStrides, bStrides);
+    RunPlan plan = op.isArithmetic() ? RunPlan.of(outShape, aStrides, bStrides) : null;
     if (plan == null) {
       super.binary(op, outShape, a, aStrides, b, bStrides, y);
       return;
