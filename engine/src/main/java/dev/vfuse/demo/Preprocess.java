@@ -12,7 +12,7 @@ package dev.vfuse.demo;
  *   <li>Recognizer: the crop resized to height 48 keeping its aspect ratio, width
  *       {@code ⌈48·w/h⌉}, normalized as for the classifier and right-padded with zeros to at least
  *       320 (PaddleOCR's {@code rec_image_shape} 3×48×320: a line narrower than 320/48 is padded,
- *       a wider one keeps its own width).
+ *       a wider one keeps its own width), rounded up to a multiple of 32 ({@link #recInputWidth}).
  * </ul>
  *
  * <p>PaddleOCR feeds OpenCV's BGR arrays; the channel order does not matter for the demo's black
@@ -27,6 +27,7 @@ public final class Preprocess {
   public static final int CLS_WIDTH = 192;
   public static final int REC_HEIGHT = 48;
   public static final int REC_MIN_WIDTH = 320;
+  public static final int REC_WIDTH_STEP = 32;
 
   private Preprocess() {}
 
@@ -83,9 +84,16 @@ public final class Preprocess {
     return Math.max(1, (int) Math.ceil(REC_HEIGHT * (double) w / h));
   }
 
-  /** The recognizer's input width for a crop of size w×h: its own width at height 48, at least {@value #REC_MIN_WIDTH}. */
+  /**
+   * The recognizer's input width for a crop of size w×h: its own width at height 48, at least
+   * {@value #REC_MIN_WIDTH}, rounded up to a multiple of {@value #REC_WIDTH_STEP}. The model takes
+   * any width; the rounding bounds the number of distinct input shapes a page of lines makes the
+   * model plan (and keep planned, up to 32) to one per 32 pixels of width, at the cost of a few
+   * more padded columns, which the recognizer reads as blanks.
+   */
   public static int recInputWidth(int w, int h) {
-    return Math.max(REC_MIN_WIDTH, recWidth(w, h));
+    int own = Math.max(REC_MIN_WIDTH, recWidth(w, h));
+    return (own + REC_WIDTH_STEP - 1) / REC_WIDTH_STEP * REC_WIDTH_STEP;
   }
 
   /** The recognizer input [1, 3, 48, {@link #recInputWidth}] for one crop, flat, zero-padded on the right. */
