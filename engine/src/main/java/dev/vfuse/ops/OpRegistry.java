@@ -14,6 +14,7 @@ public final class OpRegistry {
       "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
       "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
       "Sqrt", "Reciprocal", "Exp", "Log", "Neg", "Abs", "Erf",
+      "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where",
       "MaxPool", "AveragePool", "GlobalAveragePool",
       "Gemm", "MatMul",
       "Flatten", "Reshape", "Transpose", "Concat", "Pad", "Identity", "Dropout", "Shape", "Gather", "Slice",
@@ -55,6 +56,8 @@ public final class OpRegistry {
       case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" -> new ElementwiseOp(node.opType());
       case "Sqrt", "Reciprocal", "Exp", "Log", "Neg", "Abs", "Erf" -> new UnaryElementwiseOp(node.opType());
       case "LayerNormalization" -> new LayerNormOp(a, outputs);
+      case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual" -> new CompareOp(node.opType());
+      case "Where" -> new WhereOp();
       case "MaxPool" -> new PoolOp(PoolOp.Kind.MAX, a, outputs);
       case "AveragePool" -> new PoolOp(PoolOp.Kind.AVERAGE, a, outputs);
       case "GlobalAveragePool" -> new PoolOp(PoolOp.Kind.GLOBAL_AVERAGE, a, outputs);

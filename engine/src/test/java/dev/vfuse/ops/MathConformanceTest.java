@@ -168,9 +168,80 @@ class MathConformanceTest {
     Conformance.check("LayerNormalization", m, feed("x", Tensor.ofFloats(x, xv)), new Tolerance.Relative(8, atol));
   }
 
+  /**
+   * Comparisons (bool, held as int64 0/1 in vfuse) and Where, through the outputs ORT and vfuse
+   * can compare: Cast(Compare(a, b), int64), and Where(Compare(a, b), a, b) with a float result.
+   * Values are drawn from a few levels so that Equal is true often; exact.
+   */
+  @ParameterizedTest(name = "{0} on {1} vs {2}")
+  @CsvSource({"Equal, 2x3x4, 4", "Less, 2x3x4, 3x1", "Greater, 5x6, 5x6", "LessOrEqual, 1x6, 5x1", "GreaterOrEqual, 3x4, 4"})
+  void comparisonsAndWhere(String op, String aShape, String bShape) {
+    int[] as = dims(aShape);
+    int[] bs = dims(bShape);
+    SplittableRandom rng = new SplittableRandom((op + aShape + bShape).hashCode());
+    float[] a = new float[Conformance.size(as)];
+    float[] b = new float[Conformance.size(bs)];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = rng.nextInt(5) - 2;
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = rng.nextInt(5) - 2;
+    }
+    a[0] = -0f;
+    b[0] = 0f;
+    OnnxModelBuilder m = new OnnxModelBuilder(16).input("a", as).input("b", bs);
+    m.node(op, "a", "b").out("mask").end();
+    m.node("Cast", "mask").intAttr("to", TensorProto.DataType.INT64_VALUE).out("mask64").end();
+    m.node("Where", "mask", "a", "b").out("picked").end();
+    m.output("mask64", TensorProto.DataType.INT64).output("picked");
+    Map<String, Tensor> feed = new LinkedHashMap<>();
+    feed.put("a", Tensor.ofFloats(as, a));
+    feed.put("b", Tensor.ofFloats(bs, b));
+    Conformance.check(op, m, feed, Tolerance.EXACT);
+    Conformance.check("Where", m, feed, Tolerance.EXACT);
+  }
+
+  /**
+   * GELU as exports spell it, unfused: the erf form x·0.5·(1 + Erf(x/√2)) (torch) and the tanh form
+   * 0.5·x·(1 + Tanh(√(2/π)·(x + 0.044715·x³))). Near x = −3, 1 + erf is a cancellation: the error
+   * of erf (a few ulps of 1) becomes relative to the tiny result, so the bound is absolute in the
+   * size of the terms, as for a sum: |Δ| ≤ 8·EPS·Σ|t|, Σ|t| the same chain on |x| (about |x|).
+   */
+  @ParameterizedTest(name = "GELU {0} form")
+  @CsvSource({"erf", "tanh"})
+  void geluPatterns(String form) {
+    int[] shape = {4, 100};
+    SplittableRandom rng = new SplittableRandom(form.hashCode());
+    OnnxModelBuilder m = new OnnxModelBuilder(13).input("x", shape);
+    m.initializer("half", new int[0], new float[] {0.5f});
+    m.initializer("one", new int[0], new float[] {1f});
+    if (form.equals("erf")) {
+      m.initializer("sqrt2", new int[0], new float[] {(float) Math.sqrt(2)});
+      m.node("Div", "x", "sqrt2").out("s").end();
+      m.node("Erf", "s").out("e").end();
+      m.node("Add", "e", "one").out("e1").end();
+      m.node("Mul", "x", "e1").out("xe").end();
+      m.node("Mul", "xe", "half").out("y").end();
+    } else {
+      m.initializer("three", new int[0], new float[] {3f});
+      m.initializer("c", new int[0], new float[] {0.044715f});
+      m.initializer("k", new int[0], new float[] {(float) Math.sqrt(2 / Math.PI)});
+      m.node("Pow", "x", "three").out("x3").end();
+      m.node("Mul", "x3", "c").out("cx3").end();
+      m.node("Add", "x", "cx3").out("inner").end();
+      m.node("Mul", "inner", "k").out("arg").end();
+      m.node("Tanh", "arg").out("t").end();
+      m.node("Add", "t", "one").out("t1").end();
+      m.node("Mul", "x", "half").out("hx").end();
+      m.node("Mul", "hx", "t1").out("y").end();
+    }
+    m.output("y");
+    Conformance.check("GELU " + form, m, feed("x", Tensor.ofFloats(shape, uniform(rng, 400, -6, 6))), new Tolerance.Bounded(8));
+  }
+
   @AfterAll
   static void summary() {
     Conformance.printSummary("Sqrt", "Reciprocal", "Neg", "Abs", "Exp", "Log", "Erf", "Pow", "Max", "Min", "ReduceSum", "ReduceMax",
-        "LayerNormalization");
+        "LayerNormalization", "GELU", "Equal", "Less", "Greater", "Where");
   }
 }

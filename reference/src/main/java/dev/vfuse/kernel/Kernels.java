@@ -140,6 +140,14 @@ public interface Kernels extends FoldArithmetic {
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
 
   /**
+   * Batched matrix product, ONNX MatMul with both operands computed (attention's Q·Kᵀ and P·V), its
+   * batch broadcasting resolved by the caller into offsets: C[t] = A[t]·B[t] for t in
+   * [0, batches), A[t] m×k row-major from a[aOffsets[t]], B[t] k×n from b[bOffsets[t]], C[t] m×n
+   * at c[t·m·n]. C must not alias A or B.
+   */
+  void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets, float[] c);
+
+  /**
    * Prepares a GEMM whose right operand op(B) (k × n, read as {@link #gemm} reads it) is fixed and
    * must not change afterwards. The default runs {@link #gemm} each time.
    */

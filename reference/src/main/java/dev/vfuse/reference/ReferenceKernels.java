@@ -311,6 +311,15 @@ public class ReferenceKernels implements Kernels {
     }
   }
 
+  /** Each batch's product by {@link #gemm}, summed in double and rounded once. */
+  @Override
+  public void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets,
+      float[] c) {
+    for (int t = 0; t < batches; t++) {
+      gemm(false, false, m, n, k, 1f, a, aOffsets[t], k, b, bOffsets[t], n, 0f, c, t * m * n, n);
+    }
+  }
+
   // ---------------------------------------------------------------- reductions over an axis
 
   /** y = exp(x − max) / Σ exp(x − max) along the middle axis, exp and sum in double. */

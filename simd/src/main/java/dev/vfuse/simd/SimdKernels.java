@@ -42,6 +42,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
+ *   <li>{@link #batchedMatMul}: {@link F32BatchedMatMul} for small matrices, in place, 4 rows × 1
+ *       vector tiles.
  *   <li>{@link #convTranspose2d} and {@link #prepareConvTranspose2d}: {@link F32ConvTranspose}.
  *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm}, {@link F32DwConv}
  *       for depthwise, {@link F32Conv1x1} for pointwise (1×1, stride 1, unpadded, one group), {@link F32Conv3x3Winograd} for 3×3 stride-1 layers where it wins (see
@@ -280,6 +282,26 @@ public final class SimdKernels extends ReferenceKernels {
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     new F32GemmPacked(species).gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
   }
+
+  /**
+   * {@link F32BatchedMatMul} when one batch's B holds at most {@value #SMALL_MATMUL_B_FLOATS}
+   * floats (64 KB, which stays in L2 while every row of A streams past it: the attention shapes),
+   * else {@link F32GemmPacked} per batch, whose packing and cache blocking pay on large operands.
+   */
+  @Override
+  public void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets,
+      float[] c) {
+    if ((long) k * n <= SMALL_MATMUL_B_FLOATS) {
+      F32BatchedMatMul.matMul(species, batches, m, n, k, a, aOffsets, b, bOffsets, c);
+      return;
+    }
+    for (int t = 0; t < batches; t++) {
+      gemm(false, false, m, n, k, 1f, a, aOffsets[t], k, b, bOffsets[t], n, 0f, c, t * m * n, n);
+    }
+  }
+
+  /** The largest B (k·n floats per batch) {@link #batchedMatMul} reads in place rather than packs. */
+  static final int SMALL_MATMUL_B_FLOATS = 16384;
 
   /** {@link F32GemmPreparedB}: op(B) packed into the micro-kernel's panels once, here. */
   @Override
