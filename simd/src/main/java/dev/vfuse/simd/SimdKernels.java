@@ -30,6 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       the reference computes them with {@link Math#exp} and {@link Math#tanh}, and the Vector
  *       API's EXP and TANH promise only 1 ulp of double, so these two are held to 1 ulp of float
  *       (and are nearly always bit-identical) rather than to the bits.
+ *   <li>{@link #softmax} along a contiguous axis: exponentials in double lanes, within 1 ulp of the
+ *       reference ({@link F64ExpActivation#softmaxRows}).
  *   <li>{@link #scaleShift}: the same multiply and add as the reference, in the same order and
  *       precision, never fused into an FMA.
  *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
@@ -130,6 +132,22 @@ public final class SimdKernels extends ReferenceKernels {
     F64ExpActivation.apply(species, tanh, y, 0, length);
   }
 
+
+  // ---------------------------------------------------------------- softmax
+
+  /**
+   * Softmax along a contiguous axis (inner 1: the last axis, a classifier's or the recognizers'
+   * 6625-way head, attention's rows) in double lanes ({@link F64ExpActivation#softmaxRows}), within
+   * 1 ulp of the reference; along a strided axis the reference.
+   */
+  @Override
+  public void softmax(int outer, int axis, int inner, float[] x, float[] y) {
+    if (inner == 1) {
+      F64ExpActivation.softmaxRows(species, outer, axis, x, y);
+    } else {
+      super.softmax(outer, axis, inner, x, y);
+    }
+  }
 
   // ---------------------------------------------------------------- scaleShift
 
