@@ -65,7 +65,10 @@ class PaddleOcrRecModelsTest {
     }
   }
 
-  /** Two lines in one batch: the attention's batched MatMul over [2, 8, T, 15] and per-image LayerNorm rows. */
+  /**
+   * Two lines in one batch: the attention's batched MatMul over [2, 8, T, 15] and per-image
+   * LayerNorm rows. Two threads give one thread's bits, as for every model.
+   */
   @ParameterizedTest(name = "{0} batch of 2")
   @CsvSource({"ch_PP-OCRv3_rec_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx"})
   void batchOfTwoLinesOnSimd(String file) throws Exception {
@@ -80,6 +83,9 @@ class PaddleOcrRecModelsTest {
       Tensor out = model.run(batch);
       OrtRunner.Output ort = OrtRunner.run(onnx, model.inputs().get(0).name(), batch);
       Comparison.assertClose(file + " SIMD fused 2x3x48x" + w, out, ort.shape(), ort.data());
+      try (Model twoThreads = Model.load(onnx, ModelOptions.defaults().withBackend(Backend.SIMD).withThreads(2))) {
+        assertThat(twoThreads.run(batch).floats()).as("2 threads").containsExactly(out.floats());
+      }
     }
   }
 
