@@ -8,6 +8,7 @@ import dev.vfuse.demo.DbPostProcess;
 import dev.vfuse.demo.DemoModels;
 import dev.vfuse.demo.Preprocess;
 import dev.vfuse.demo.RgbImage;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (Ocr ocr = Ocr.load(ModelOptions.defaults())) {
- *   for (Ocr.Region r : ocr.read(RgbImage.of(bufferedImage))) {
+ *   for (Ocr.Region r : ocr.read(ImageIO.read(file))) {
  *     System.out.println(r.x() + " " + r.y() + " " + r.w() + " " + r.h() + " " + r.text());
  *   }
  * }
@@ -121,6 +122,11 @@ public final class Ocr implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** {@link #read(RgbImage)} of a Java2D image (its RGB, alpha ignored). */
+  public List<Region> read(BufferedImage image) throws VfuseException {
+    return read(RgbImage.of(image));
   }
 
   /** The text regions of {@code image} in reading order; empty when it has no text. */

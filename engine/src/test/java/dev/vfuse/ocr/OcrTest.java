@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vfuse.Backend;
 import dev.vfuse.ModelOptions;
-import dev.vfuse.demo.RgbImage;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -27,7 +26,7 @@ class OcrTest {
       new Line("Total 49 EUR", new Font(Font.SANS_SERIF, Font.PLAIN, 30), 40, 210, false),
       new Line("Thank you", new Font(Font.SERIF, Font.BOLD, 32), 60, 285, true));
 
-  private static RgbImage page() {
+  private static BufferedImage page() {
     System.setProperty("java.awt.headless", "true");
     BufferedImage img = new BufferedImage(640, 320, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
@@ -49,7 +48,7 @@ class OcrTest {
     } finally {
       g.dispose();
     }
-    return RgbImage.of(img);
+    return img;
   }
 
   @Test
