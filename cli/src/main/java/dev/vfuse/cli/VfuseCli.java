@@ -163,7 +163,7 @@ public final class VfuseCli implements Callable<Integer> {
     @Override
     public String[] getVersion() {
       String version = "(development build)";
-      try (InputStream in = VfuseCli.class.getResourceAsStream("/META-INF/maven/dev.vfuse/vfuse-engine/pom.properties")) {
+      try (InputStream in = VfuseCli.class.getResourceAsStream("/META-INF/maven/dev.vfuse/vfuse-cli/pom.properties")) {
         if (in != null) {
           Properties p = new Properties();
           p.load(in);
