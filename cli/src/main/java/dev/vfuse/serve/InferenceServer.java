@@ -116,39 +116,64 @@ public final class InferenceServer implements AutoCloseable {
     return batcher.batching();
   }
 
+  /** An answer, complete before a byte of it is written (so metrics count it before the client sees it). */
+  private record Response(int status, String contentType, byte[] body) {
+    static Response json(int status, byte[] body) {
+      return new Response(status, JSON, body);
+    }
+
+    static Response error(HttpError e) {
+      return json(e.status, V2Protocol.error(e.getMessage()));
+    }
+  }
+
   private void handle(HttpExchange exchange) {
     long start = System.nanoTime();
     metrics.started();
-    String route = "other";
-    int status = 500;
+    String path = exchange.getRequestURI().getPath();
+    String route = route(path);
+    boolean infer = route.equals("infer");
+    if (infer) {
+      inferInFlight.incrementAndGet();
+    }
+    Response response;
     try {
-      String path = exchange.getRequestURI().getPath();
-      String method = exchange.getRequestMethod();
-      route = route(path);
-      status = switch (route) {
-        case "infer" -> infer(exchange, method);
-        case "metrics" -> get(exchange, method, "text/plain; version=0.0.4; charset=utf-8",
-            metrics.render().getBytes(StandardCharsets.UTF_8));
-        case "server" -> get(exchange, method, JSON, V2Protocol.serverMetadata(version));
-        case "live" -> get(exchange, method, JSON, V2Protocol.object("live", true));
-        case "ready" -> draining
-            ? refuse(exchange, new HttpError(503, "the server is shutting down"), false)
-            : get(exchange, method, JSON, V2Protocol.object("ready", true));
-        case "model" -> get(exchange, method, JSON, V2Protocol.modelMetadata(config.modelName(), model.inputs(), model.outputs()));
-        case "model_ready" -> get(exchange, method, JSON, V2Protocol.object("ready", !draining));
-        default -> refuse(exchange, unknownRoute(path), false);
-      };
+      response = respond(exchange, route, path);
     } catch (HttpError e) {
-      status = refuseQuietly(exchange, e);
+      response = Response.error(e);
     } catch (IOException e) {
-      LOG.log(Level.DEBUG, "client connection failed: {0}", e.toString());
+      response = Response.error(HttpError.badRequest("could not read the request: " + e.getMessage()));
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "internal error on " + exchange.getRequestURI(), e);
-      status = refuseQuietly(exchange, new HttpError(500, "internal error: " + e));
+      response = Response.error(new HttpError(500, "internal error: " + e));
+    }
+    metrics.finished(route, response.status(), System.nanoTime() - start);
+    try {
+      write(exchange, response);
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "could not answer {0} {1}: {2}", exchange.getRequestMethod(), path, e.toString());
     } finally {
       exchange.close();
-      metrics.finished(route, status, System.nanoTime() - start);
+      if (infer) {
+        inferInFlight.decrementAndGet();
+      }
     }
+  }
+
+  private Response respond(HttpExchange exchange, String route, String path) throws IOException, HttpError {
+    String method = exchange.getRequestMethod();
+    return switch (route) {
+      case "infer" -> infer(exchange, method);
+      case "metrics" -> get(method, new Response(200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.render().getBytes(StandardCharsets.UTF_8)));
+      case "server" -> get(method, Response.json(200, V2Protocol.serverMetadata(version)));
+      case "live" -> get(method, Response.json(200, V2Protocol.object("live", true)));
+      case "ready" -> draining ? Response.error(new HttpError(503, "the server is shutting down"))
+          : get(method, Response.json(200, V2Protocol.object("ready", true)));
+      case "model" -> get(method, Response.json(200, V2Protocol.modelMetadata(config.modelName(), model.inputs(), model.outputs())));
+      case "model_ready" -> get(method, Response.json(200, V2Protocol.object("ready", !draining)));
+      default -> throw unknownRoute(path);
+    };
   }
 
   private String route(String path) {
@@ -180,44 +205,39 @@ public final class InferenceServer implements AutoCloseable {
     return new HttpError(404, "no such path: " + path + " (see GET /v2 and " + modelPath + ")");
   }
 
-  private int get(HttpExchange exchange, String method, String contentType, byte[] body) throws IOException, HttpError {
+  private static Response get(String method, Response response) throws HttpError {
     if (!method.equals("GET") && !method.equals("HEAD")) {
       throw new HttpError(405, method + " is not allowed here; use GET");
     }
-    return send(exchange, 200, contentType, body);
+    return response;
   }
 
-  private int infer(HttpExchange exchange, String method) throws IOException, HttpError {
+  private Response infer(HttpExchange exchange, String method) throws IOException, HttpError {
     if (!method.equals("POST")) {
       throw new HttpError(405, method + " is not allowed here; use POST");
     }
-    inferInFlight.incrementAndGet();
-    try {
-      if (draining) {
-        metrics.rejected("shutting_down");
-        return refuse(exchange, new HttpError(503, "the server is shutting down"), true);
-      }
-      byte[] body = readBody(exchange);
-      boolean npy = isNpy(exchange.getRequestHeaders().getFirst("Content-Type"));
-      V2Protocol.InferRequest request = npy ? npyRequest(body) : V2Protocol.parseInferRequest(body);
-      checkInputs(request.inputs());
-      checkRequestedOutputs(request.requestedOutputs());
-      int samples = batcher.batching() ? request.inputs().values().iterator().next().dim(0) : 1;
-      Batcher.Job job = new Batcher.Job(request.inputs(), samples, new CompletableFuture<>());
-      if (!batcher.offer(job)) {
-        metrics.rejected("queue_full");
-        return refuse(exchange, new HttpError(503, "the queue is full (" + config.maxQueue()
-            + " requests waiting); retry later"), true);
-      }
-      Map<String, Tensor> outputs = await(job);
-      if (npy) {
-        return send(exchange, 200, NPY, Npy.toBytes(outputs.values().iterator().next()));
-      }
-      return send(exchange, 200, JSON, V2Protocol.inferResponse(config.modelName(), request.id(),
-          selected(outputs, request.requestedOutputs())));
-    } finally {
-      inferInFlight.decrementAndGet();
+    if (draining) {
+      metrics.rejected("shutting_down");
+      throw new HttpError(503, "the server is shutting down");
     }
+    byte[] body = readBody(exchange);
+    boolean npy = isNpy(exchange.getRequestHeaders().getFirst("Content-Type"));
+    V2Protocol.InferRequest request = npy ? npyRequest(body) : V2Protocol.parseInferRequest(body);
+    checkInputs(request.inputs());
+    checkRequestedOutputs(request.requestedOutputs());
+    Tensor first = request.inputs().values().iterator().next();
+    int samples = first.rank() > 0 ? first.dim(0) : 1; // what a batch joins, and what the metrics count
+    Batcher.Job job = new Batcher.Job(request.inputs(), samples, new CompletableFuture<>());
+    if (!batcher.offer(job)) {
+      metrics.rejected("queue_full");
+      throw new HttpError(503, "the queue is full (" + config.maxQueue() + " requests waiting); retry later");
+    }
+    Map<String, Tensor> outputs = await(job);
+    if (npy) {
+      return new Response(200, NPY, Npy.toBytes(outputs.values().iterator().next()));
+    }
+    return Response.json(200, V2Protocol.inferResponse(config.modelName(), request.id(),
+        selected(outputs, request.requestedOutputs())));
   }
 
   private static boolean isNpy(String contentType) {
@@ -345,35 +365,23 @@ public final class InferenceServer implements AutoCloseable {
     return out;
   }
 
-  private int refuseQuietly(HttpExchange exchange, HttpError e) {
-    try {
-      return refuse(exchange, e, e.status == 503);
-    } catch (IOException io) {
-      LOG.log(Level.DEBUG, "could not answer {0}: {1}", e.status, io.toString());
-      return e.status;
-    }
-  }
-
-  private int refuse(HttpExchange exchange, HttpError e, boolean retryLater) throws IOException {
-    if (retryLater) {
+  /** Writes the answer; 503 says when to retry, and 413 closes the connection (its body was not read). */
+  private static void write(HttpExchange exchange, Response response) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", response.contentType());
+    if (response.status() == 503) {
       exchange.getResponseHeaders().set("Retry-After", "1");
     }
-    if (e.status == 413) {
-      exchange.getResponseHeaders().set("Connection", "close"); // the unread body is not drained
+    if (response.status() == 413) {
+      exchange.getResponseHeaders().set("Connection", "close");
     }
-    return send(exchange, e.status, JSON, V2Protocol.error(e.getMessage()));
-  }
-
-  private static int send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", contentType);
+    byte[] body = response.body();
     boolean head = exchange.getRequestMethod().equals("HEAD");
-    exchange.sendResponseHeaders(status, head ? -1 : body.length == 0 ? -1 : body.length);
+    exchange.sendResponseHeaders(response.status(), head || body.length == 0 ? -1 : body.length);
     if (!head && body.length > 0) {
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }
     }
-    return status;
   }
 
   /**
