@@ -404,7 +404,9 @@ public final class InferenceServer implements AutoCloseable {
       return;
     }
     draining = true;
-    long deadline = System.nanoTime() + grace.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + grace.toNanos();
+    LOG.log(Level.INFO, "shutting down: new requests get 503; waiting for {0} in flight", inferInFlight.get());
     while (inferInFlight.get() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(10);
@@ -419,6 +421,7 @@ public final class InferenceServer implements AutoCloseable {
     http.stop(0);
     batcher.close();
     handlers.shutdownNow();
+    LOG.log(Level.INFO, "stopped after {0} ms", String.valueOf((System.nanoTime() - start) / 1_000_000));
   }
 
   /** {@link #shutdown(Duration)} with 30 s of grace. */
