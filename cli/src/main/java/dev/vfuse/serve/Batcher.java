@@ -73,14 +73,20 @@ final class Batcher implements AutoCloseable {
   }
 
   /**
-   * Whether requests can be joined: every input has a dynamic axis 0, and every output has a
+   * Whether requests can be joined: every input has a dynamic axis 0 (with one name, when there are
+   * several inputs, so that the model itself holds them to one size), and every output has a
    * dynamic axis 0 or no declared shape (then the split checks it at run time).
    */
   static boolean batchAxisIsDynamic(Model model) {
+    java.util.Set<String> names = new java.util.HashSet<>();
     for (ValueInfo in : model.inputs()) {
       if (in.rank() == 0 || in.dims().get(0) >= 0) {
         return false;
       }
+      names.add(String.valueOf(in.dimNames().get(0)));
+    }
+    if (model.inputs().size() > 1 && (names.size() > 1 || names.contains("?") || names.contains("null"))) {
+      return false;
     }
     for (ValueInfo out : model.outputs()) {
       if (out.rank() > 0 && out.dims().get(0) >= 0) {
@@ -112,7 +118,13 @@ final class Batcher implements AutoCloseable {
         return;
       }
       if (first != null) {
-        run(join(first));
+        List<Job> batch = join(first);
+        try {
+          run(batch);
+        } catch (Throwable t) { // a worker never dies with requests waiting on it
+          LOG.log(Level.ERROR, "a batch of " + batch.size() + " requests failed", t);
+          batch.forEach(job -> job.result().completeExceptionally(t));
+        }
       }
     }
   }

@@ -36,6 +36,8 @@ class InferenceServerTest {
 
   @TempDir static Path dir;
   private static Model model;
+  /** Clients that block on a held worker: a thread each, whatever the common pool's size. */
+  private static final java.util.concurrent.ExecutorService CLIENTS = java.util.concurrent.Executors.newCachedThreadPool();
   private final List<InferenceServer> servers = new ArrayList<>();
 
   @BeforeAll
@@ -45,6 +47,7 @@ class InferenceServerTest {
 
   @AfterAll
   static void close() {
+    CLIENTS.shutdownNow();
     model.close();
   }
 
@@ -180,14 +183,25 @@ class InferenceServerTest {
   }
 
   @Test
+  void batchingNeedsADynamicAxis0() throws Exception {
+    assertThat(Batcher.batchAxisIsDynamic(model)).isTrue();
+    try (Model fixed = Model.load(TinyModels.relu(dir), ModelOptions.defaults())) {
+      assertThat(Batcher.batchAxisIsDynamic(fixed)).isFalse();
+      InferenceServer server = InferenceServer.start(fixed, new ServerConfig(0, "relu", 1, 8, 4, 1 << 20), "test");
+      servers.add(server);
+      assertThat(server.batching()).as("max batch 8 on a fixed axis 0").isFalse();
+    }
+  }
+
+  @Test
   void fullQueueAnswers503WithRetryAfter() throws Exception {
     HeldRunner held = new HeldRunner();
     ServeClient client = start(config(1, 1, 1, 1 << 20), held);
     InferenceServer server = servers.get(0);
     String body = ServeClient.inferJson(null, "x", ServeClient.randomTensor(new Random(3), 1, 3, 8, 8));
-    CompletableFuture<HttpResponse<String>> running = CompletableFuture.supplyAsync(() -> post(client, body));
+    CompletableFuture<HttpResponse<String>> running = CompletableFuture.supplyAsync(() -> post(client, body), CLIENTS);
     assertThat(held.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
-    CompletableFuture<HttpResponse<String>> waiting = CompletableFuture.supplyAsync(() -> post(client, body));
+    CompletableFuture<HttpResponse<String>> waiting = CompletableFuture.supplyAsync(() -> post(client, body), CLIENTS);
     awaitQueued(server, 1);
 
     HttpResponse<String> refused = client.post(INFER, body);
@@ -211,14 +225,14 @@ class InferenceServerTest {
     Random random = new Random(5);
     Tensor first = ServeClient.randomTensor(random, 1, 3, 8, 8);
     CompletableFuture<HttpResponse<String>> blocking = CompletableFuture.supplyAsync(
-        () -> post(client, ServeClient.inferJson(null, "x", first)));
+        () -> post(client, ServeClient.inferJson(null, "x", first)), CLIENTS);
     assertThat(held.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
     List<Tensor> inputs = List.of(ServeClient.randomTensor(random, 1, 3, 8, 8), ServeClient.randomTensor(random, 2, 3, 8, 8),
         ServeClient.randomTensor(random, 1, 3, 8, 8));
     List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
       String body = ServeClient.inferJson("b" + i, "x", inputs.get(i));
-      answers.add(CompletableFuture.supplyAsync(() -> post(client, body)));
+      answers.add(CompletableFuture.supplyAsync(() -> post(client, body), CLIENTS));
       awaitQueued(server, i + 1); // queued in this order
     }
     held.release.release(2);
@@ -240,7 +254,7 @@ class InferenceServerTest {
     ServeClient client = start(config(1, 1, 4, 1 << 20), held);
     InferenceServer server = servers.get(0);
     String body = ServeClient.inferJson(null, "x", ServeClient.randomTensor(new Random(9), 1, 3, 8, 8));
-    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> post(client, body));
+    CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> post(client, body), CLIENTS);
     assertThat(held.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
 
     CountDownLatch stopped = new CountDownLatch(1);
