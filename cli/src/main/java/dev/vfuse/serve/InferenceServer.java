@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * read; requests are checked against the model's inputs (400) before they wait; at most
  * {@link ServerConfig#maxQueue()} wait ({@link Batcher}), the next gets 503 with
  * {@code Retry-After}; a fixed pool of handler threads ({@link ServerConfig#httpThreads()}) with a
- * bounded backlog of connections, beyond which the JDK server closes the connection. Every refusal
+ * bounded backlog of connections, beyond which the JDK server closes the connection; at most 1024
+ * open connections ({@code jdk.httpserver.maxConnections}, set below unless given). Every refusal
  * is {@code {"error": "…"}} naming the problem, and the server keeps serving.
  *
  * <p>{@link #shutdown(Duration)} (the CLI calls it from a shutdown hook, on SIGTERM) answers new
@@ -55,12 +56,18 @@ public final class InferenceServer implements AutoCloseable {
   private static final String JSON = "application/json";
   private static final String NPY = "application/x-npy";
   static {
+    // Both settings are the JDK server's (module jdk.httpserver), read once per JVM when the first
+    // HttpServer is made; a value the user set wins.
     // The JDK server writes a response's headers and body separately and leaves Nagle's algorithm
     // on unless told: each answer then waits for the client's delayed ACK (measured: a mobilenet_v2
-    // JSON request took 80-170 ms instead of 40). Read once, when the first HttpServer is made;
-    // a value the user set wins.
+    // JSON request took 80-170 ms instead of 40).
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+    // Open connections, idle keep-alive ones included, are unbounded by default; past this many
+    // the server closes a new connection as soon as it accepts it.
+    if (System.getProperty("jdk.httpserver.maxConnections") == null) {
+      System.setProperty("jdk.httpserver.maxConnections", "1024");
     }
   }
 

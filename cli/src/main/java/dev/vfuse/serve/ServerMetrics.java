@@ -1,6 +1,5 @@
 package dev.vfuse.serve;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -99,7 +98,7 @@ final class ServerMetrics {
     gauge(out, "vfuse_requests_in_flight", "Requests being read, queued, run or answered.", m, inFlight.get());
     counter(out, "vfuse_model_runs_total", "Model runs (a batched run counts once).", m, runs.sum());
     counter(out, "vfuse_model_run_samples_total", "Samples (axis 0) the model runs carried.", m, samples.sum());
-    out.append("# HELP vfuse_request_duration_seconds Infer request latency, body read to response written.\n");
+    out.append("# HELP vfuse_request_duration_seconds Infer request latency, from the handler taking the request to its answer being ready to write.\n");
     out.append("# TYPE vfuse_request_duration_seconds histogram\n");
     long cumulative = 0;
     for (int b = 0; b <= BUCKETS.length; b++) {
@@ -126,7 +125,7 @@ final class ServerMetrics {
   }
 
   private static String number(double v) {
-    return String.format(Locale.ROOT, "%s", v);
+    return Double.toString(v);
   }
 
   private static String escape(String label) {
