@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -83,8 +84,8 @@ public final class InferenceServer implements AutoCloseable {
   private final ThreadPoolExecutor handlers;
   private final String modelPath;
   private final AtomicInteger inferInFlight = new AtomicInteger();
+  private final AtomicBoolean shutDown = new AtomicBoolean();
   private volatile boolean draining;
-  private final java.util.concurrent.atomic.AtomicBoolean shutDown = new java.util.concurrent.atomic.AtomicBoolean();
 
   private InferenceServer(Model model, Batcher.Runner runner, ServerConfig config, String version) throws IOException {
     this.model = model;
@@ -92,6 +93,8 @@ public final class InferenceServer implements AutoCloseable {
     this.version = version;
     this.modelPath = "/v2/models/" + config.modelName();
     this.metrics = new ServerMetrics(config.modelName());
+    // Bind first: a taken port then leaves no worker threads behind.
+    this.http = HttpServer.create(new InetSocketAddress(config.port()), CONNECTION_BACKLOG);
     this.batcher = new Batcher(model, runner, config, metrics);
     metrics.queueDepth(batcher::queued);
     AtomicInteger threadId = new AtomicInteger();
@@ -104,7 +107,6 @@ public final class InferenceServer implements AutoCloseable {
           metrics.rejected("connection_backlog_full");
           throw new RejectedExecutionException("connection backlog full");
         });
-    this.http = HttpServer.create(new InetSocketAddress(config.port()), CONNECTION_BACKLOG);
     http.setExecutor(handlers);
     http.createContext("/", this::handle);
   }
@@ -120,7 +122,7 @@ public final class InferenceServer implements AutoCloseable {
     server.http.start();
     LOG.log(Level.INFO, "serving model ''{0}'' on port {1} (workers={2}, max batch={3}{4}, max queue={5})",
         config.modelName(), String.valueOf(server.port()), config.workers(), config.maxBatch(),
-        server.batcher.batching() ? "" : ", batching off: axis 0 is not dynamic or max batch is 1", config.maxQueue());
+        server.batching() || config.maxBatch() == 1 ? "" : " but off: axis 0 is fixed", config.maxQueue());
     return server;
   }
 
