@@ -76,6 +76,11 @@ class F32ConvBlockedTest {
       cases.add(make(sp, ConvGeometry.of(1, 4, 12, 13, 3, 5, 2, 2, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 2, 10, 9, l, 3, 1, 2, 2, 1), false, e++));
       cases.add(make(sp, new ConvGeometry(1, 3, 11, 10, 3 * l + 1, 3, 2, 3, 1, 1, 1, 0, 2, 1, 0, 1), false, e++));
+      // Rows wide enough for the wide tiles of each block count at strides 2 and 3 (their
+      // stride-2 copy and the any-stride one), with a one-position remainder.
+      cases.add(make(sp, ConvGeometry.of(1, 3, 9, 40, 2 * l + 1, 3, 2, 1, 1, 1), false, e++));
+      cases.add(make(sp, ConvGeometry.of(1, 2, 5, 70, l, 3, 2, 1, 1, 1), false, e++));
+      cases.add(make(sp, ConvGeometry.of(1, 3, 7, 40, l + 3, 3, 3, 1, 1, 1), false, e++));
       // Depthwise (blocked input only).
       int[][] dw = {
         // c, h, w, kernel, stride, pad, dilation
