@@ -15,20 +15,25 @@ WIDE_ROWS = {3: 8, 2: 12, 1: 16}  # positions of a wide tile of 3, 2, 1 blocks: 
 MR = WIDE_ROWS[NV]
 DW_Q = 4  # output positions of a depthwise interior step
 DW_TILE = 8  # output positions of a 3x3 or 5x5 depthwise interior tile
+PADDED_TILES = (8, 7)  # tile widths of the padded small-plane path: 7 divides every mobile-network plane
+# Output planes at most this wide run from a padded copy, at stride 1 and 2. Measured alone (CPU
+# time): 5×5 on 7² 43 → 12 µs, 3×3 on 14² 32 → 22, 3×3 on 56² 137 → 119; at stride 2 the copy of
+# the four-times larger input costs more than the border saves beyond 14 (112² → 56²: 120 → 196).
+SMALL_Q = 56
+SMALL_Q_S2 = 14
 
 
-def dw_tile(k, stride):
-    """A k×k depthwise tile of DW_TILE outputs at this stride: each input column loaded once per
-    kernel row and used by every output whose taps reach it, each output's taps in (r, s) order."""
-    t = DW_TILE
-    out = ["  /** %d outputs of a %d×%d stride-%d row from input column col0 on, every tap inside the input. */\n"
+def dw_tile(k, stride, t):
+    """A k×k depthwise tile of t outputs at this stride: each input column loaded once per kernel
+    row and used by every output whose taps reach it, each output's taps in (r, s) order."""
+    out = ["  /** %d outputs of a %d×%d stride-%d row from input column col0 on (rows w wide), every tap inside the input. */\n"
            % (t, k, k, stride),
-           "  private void dw%dx%ds%dx%d_$W(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,\n"
+           "  private void dw%dx%ds%dx%d_$W(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,\n"
            % (k, k, stride, t),
            "      int rFirst, int rEnd, int col0, float[] residual) {\n",
            "    final VectorSpecies<Float> sp = S$W;\n",
            "    final int lanes = sp.length();\n",
-           "    final int w = g.w(), dh = g.dilationH();\n",
+           "    final int dh = g.dilationH();\n",
            "    final float[] wt = packed;\n"]
     for i in range(t):
         out.append("    FloatVector acc%d = FloatVector.zero(sp);\n" % i)
@@ -98,11 +103,39 @@ def dw_tile_dispatch():
         for stride in (1, 2):
             cond = "s == %d && sw == %d" % (k, stride)
             lines.append("        %s (%s) {\n" % ("if" if first else "} else if", cond))
-            lines.append("          dw%dx%ds%dx%d_$W(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);\n" % (k, k, stride, DW_TILE))
+            lines.append("          dw%dx%ds%dx%d_$W(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);\n" % (k, k, stride, DW_TILE))
             first = False
     lines.append("        }\n")
     lines.append("      }\n")
     lines.append("    }\n")
+    return "".join(lines)
+
+
+def dw_padded_dispatch():
+    """A whole output plane from the zero-padded copy of its input: rows of tiles PADDED_TILES wide."""
+    lines = ["  /** Every output row of one block from its zero-padded input plane (w = paddedW), in tiles of paddedTile. */\n",
+             "  private void paddedPlane$W(float[] xp, int xOff, float[] y, int yPlane, int block, float[] residual) {\n",
+             "    final int lanes = S$W.length();\n",
+             "    final int s = g.s(), sw = g.strideW(), wBase = block * g.r() * s * lanes;\n",
+             "    for (int p = 0; p < g.p(); p++) {\n",
+             "      int h0 = p * g.strideH();\n",
+             "      for (int q = 0; q < g.q(); q += paddedTile) {\n",
+             "        int o = yPlane + (p * g.q() + q) * lanes;\n"]
+    first = True
+    for t in PADDED_TILES:
+        for k in (3, 5):
+            for stride in (1, 2):
+                cond = "paddedTile == %d && s == %d && sw == %d" % (t, k, stride)
+                lines.append("        %s (%s) {\n" % ("if" if first else "} else if", cond))
+                lines.append("          dw%dx%ds%dx%d_$W(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);\n"
+                             % (k, k, stride, t))
+                first = False
+    lines.append("        } else {\n")
+    lines.append("          throw new IllegalStateException(\"no \" + paddedTile + \"-wide tile for \" + g);\n")
+    lines.append("        }\n")
+    lines.append("      }\n")
+    lines.append("    }\n")
+    lines.append("  }\n")
     return "".join(lines)
 
 
@@ -643,7 +676,10 @@ import jdk.incubator.vector.VectorSpecies;
  * with each input vector loaded once for the outputs that share it (3×3 stride 1: 10 loads and 3
  * weights for 24 FMAs a kernel row, against 24 + 3); other kernels %(DW_Q)d positions a step, then
  * one at a time. The accumulators are stored and the
- * epilogue runs over the row while it is in L1.
+ * epilogue runs over the row while it is in L1. Output planes at most %(SMALL_Q)d wide at stride 1
+ * (%(SMALL_Q_S2)d at stride 2) whose width is a multiple of 7 or 8 run instead from a zero-padded
+ * copy of each block's plane, whole rows in 7- or 8-wide tiles with the epilogue in registers: on
+ * the 7² and 14² stages the checked border columns were most of the work (5×5 on 7²: 43 → 12 µs).
  *
  * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
  * then bias and residual adds: within (R·S + 2)·2⁻²³·Σ|terms| of the reference.
@@ -675,6 +711,16 @@ final class F32DwConvBlocked implements PreparedConv {
    * tile): their epilogue is applied in registers; the row's other columns take it afterwards.
    */
   private final int tileStart, tileEnd;
+  /**
+   * Small planes (q ≤ %(SMALL_Q)d at stride 1, ≤ %(SMALL_Q_S2)d at stride 2, a multiple of 8 or 7, a tiled kernel): the tile width with which
+   * whole rows run from a zero-padded copy of the block's input plane, or 0. There the border
+   * columns, one at a time with their taps checked, would be a third to all of each row (a 5×5
+   * kernel on a 7×7 plane has no interior column at all); the padded taps add 0·w, which leaves
+   * the sum as it is (weights are finite, checked at load).
+   */
+  private final int paddedTile;
+  /** The padded copy's rows and columns (0 unless paddedTile). */
+  private final int paddedH, paddedW;
 
   F32DwConvBlocked(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, Activation activation) {
     if (g.groups() != g.c() || g.groups() != g.k() || F32Epilogue.kind(activation) == F32Epilogue.NONE && activation != null) {
@@ -705,15 +751,33 @@ final class F32DwConvBlocked implements PreparedConv {
     boolean tiled = g.dilationW() == 1 && g.strideW() <= 2 && (g.s() == 3 || g.s() == 5);
     this.tileStart = qInteriorStart;
     this.tileEnd = tiled ? qInteriorStart + (qInteriorEnd - qInteriorStart) / %(DW_TILE)d * %(DW_TILE)d : qInteriorStart;
+    boolean small = tiled && g.q() <= (g.strideW() == 1 ? %(SMALL_Q)d : %(SMALL_Q_S2)d) && (g.q() %% 8 == 0 || g.q() %% 7 == 0);
+    this.paddedTile = !small ? 0 : g.q() %% 8 == 0 ? 8 : 7;
+    this.paddedH = small ? g.h() + g.padTop() + g.padBottom() : 0;
+    this.paddedW = small ? g.w() + g.padLeft() + g.padRight() : 0;
   }
 
   @Override
   public int scratchPerWorker() {
-    return 0;
+    return Math.multiplyExact(paddedH * paddedW, lanes);
   }
 
   @Override
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    if (paddedTile > 0) {
+      int size = scratchPerWorker();
+      parallel.forEach(g.n() * blocks, (task, worker) -> {
+        int xPlane = task * plane * lanes;
+        int xp = worker * size;
+        java.util.Arrays.fill(scratch, xp, xp + size, 0f);
+        for (int h = 0; h < g.h(); h++) {
+          System.arraycopy(x, xPlane + h * g.w() * lanes, scratch, xp + ((h + g.padTop()) * paddedW + g.padLeft()) * lanes,
+              g.w() * lanes);
+        }
+        paddedPlane(scratch, xp, y, task * outPlane * lanes, task %% blocks, residual);
+      });
+      return;
+    }
     int chunks = Math.ceilDiv(g.p(), ROWS_PER_TASK);
     int perImage = blocks * chunks;
     parallel.forEach(g.n() * perImage, (task, worker) -> {
@@ -728,6 +792,15 @@ final class F32DwConvBlocked implements PreparedConv {
         F32ConvBlocked.epilogue(lanes, y, yo + tileEnd * lanes, g.q() - tileEnd, bias, block, residual, act, actA, actB);
       }
     });
+  }
+
+  private void paddedPlane(float[] scratch, int xp, float[] y, int yPlane, int block, float[] residual) {
+    switch (lanes) {
+      case 16 -> paddedPlane512(scratch, xp, y, yPlane, block, residual);
+      case 8 -> paddedPlane256(scratch, xp, y, yPlane, block, residual);
+      case 4 -> paddedPlane128(scratch, xp, y, yPlane, block, residual);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
   }
 
   private void row(float[] x, int xPlane, float[] y, int yo, int block, int p, float[] residual) {
@@ -837,8 +910,9 @@ def gemm_source():
 
 
 def dw_source():
-    tiles = "\n".join(dw_tile(k, stride) for k in (3, 5) for stride in (1, 2))
-    return expand(DW_HEAD % {"DW_Q": DW_Q, "DW_TILE": DW_TILE}, DW3X3=tiles, DWDISPATCH=dw_tile_dispatch())
+    tiles = "\n".join(dw_tile(k, stride, t) for t in PADDED_TILES for k in (3, 5) for stride in (1, 2))
+    return expand(DW_HEAD % {"DW_Q": DW_Q, "DW_TILE": DW_TILE, "SMALL_Q": SMALL_Q, "SMALL_Q_S2": SMALL_Q_S2}, DW3X3=tiles + "\n" + dw_padded_dispatch(),
+                  DWDISPATCH=dw_tile_dispatch())
 
 
 emit({SIMD / "F32ConvBlocked.java": gemm_source(), SIMD / "F32DwConvBlocked.java": dw_source()})

@@ -35,7 +35,10 @@ import jdk.incubator.vector.VectorSpecies;
  * with each input vector loaded once for the outputs that share it (3×3 stride 1: 10 loads and 3
  * weights for 24 FMAs a kernel row, against 24 + 3); other kernels 4 positions a step, then
  * one at a time. The accumulators are stored and the
- * epilogue runs over the row while it is in L1.
+ * epilogue runs over the row while it is in L1. Output planes at most 56 wide at stride 1
+ * (14 at stride 2) whose width is a multiple of 7 or 8 run instead from a zero-padded
+ * copy of each block's plane, whole rows in 7- or 8-wide tiles with the epilogue in registers: on
+ * the 7² and 14² stages the checked border columns were most of the work (5×5 on 7²: 43 → 12 µs).
  *
  * <p>Precision: one float FMA chain per output over its in-range taps in (r, s) order from zero,
  * then bias and residual adds: within (R·S + 2)·2⁻²³·Σ|terms| of the reference.
@@ -67,6 +70,16 @@ final class F32DwConvBlocked implements PreparedConv {
    * tile): their epilogue is applied in registers; the row's other columns take it afterwards.
    */
   private final int tileStart, tileEnd;
+  /**
+   * Small planes (q ≤ 56 at stride 1, ≤ 14 at stride 2, a multiple of 8 or 7, a tiled kernel): the tile width with which
+   * whole rows run from a zero-padded copy of the block's input plane, or 0. There the border
+   * columns, one at a time with their taps checked, would be a third to all of each row (a 5×5
+   * kernel on a 7×7 plane has no interior column at all); the padded taps add 0·w, which leaves
+   * the sum as it is (weights are finite, checked at load).
+   */
+  private final int paddedTile;
+  /** The padded copy's rows and columns (0 unless paddedTile). */
+  private final int paddedH, paddedW;
 
   F32DwConvBlocked(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias, Activation activation) {
     if (g.groups() != g.c() || g.groups() != g.k() || F32Epilogue.kind(activation) == F32Epilogue.NONE && activation != null) {
@@ -97,15 +110,33 @@ final class F32DwConvBlocked implements PreparedConv {
     boolean tiled = g.dilationW() == 1 && g.strideW() <= 2 && (g.s() == 3 || g.s() == 5);
     this.tileStart = qInteriorStart;
     this.tileEnd = tiled ? qInteriorStart + (qInteriorEnd - qInteriorStart) / 8 * 8 : qInteriorStart;
+    boolean small = tiled && g.q() <= (g.strideW() == 1 ? 56 : 14) && (g.q() % 8 == 0 || g.q() % 7 == 0);
+    this.paddedTile = !small ? 0 : g.q() % 8 == 0 ? 8 : 7;
+    this.paddedH = small ? g.h() + g.padTop() + g.padBottom() : 0;
+    this.paddedW = small ? g.w() + g.padLeft() + g.padRight() : 0;
   }
 
   @Override
   public int scratchPerWorker() {
-    return 0;
+    return Math.multiplyExact(paddedH * paddedW, lanes);
   }
 
   @Override
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
+    if (paddedTile > 0) {
+      int size = scratchPerWorker();
+      parallel.forEach(g.n() * blocks, (task, worker) -> {
+        int xPlane = task * plane * lanes;
+        int xp = worker * size;
+        java.util.Arrays.fill(scratch, xp, xp + size, 0f);
+        for (int h = 0; h < g.h(); h++) {
+          System.arraycopy(x, xPlane + h * g.w() * lanes, scratch, xp + ((h + g.padTop()) * paddedW + g.padLeft()) * lanes,
+              g.w() * lanes);
+        }
+        paddedPlane(scratch, xp, y, task * outPlane * lanes, task % blocks, residual);
+      });
+      return;
+    }
     int chunks = Math.ceilDiv(g.p(), ROWS_PER_TASK);
     int perImage = blocks * chunks;
     parallel.forEach(g.n() * perImage, (task, worker) -> {
@@ -120,6 +151,15 @@ final class F32DwConvBlocked implements PreparedConv {
         F32ConvBlocked.epilogue(lanes, y, yo + tileEnd * lanes, g.q() - tileEnd, bias, block, residual, act, actA, actB);
       }
     });
+  }
+
+  private void paddedPlane(float[] scratch, int xp, float[] y, int yPlane, int block, float[] residual) {
+    switch (lanes) {
+      case 16 -> paddedPlane512(scratch, xp, y, yPlane, block, residual);
+      case 8 -> paddedPlane256(scratch, xp, y, yPlane, block, residual);
+      case 4 -> paddedPlane128(scratch, xp, y, yPlane, block, residual);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
   }
 
   private void row(float[] x, int xPlane, float[] y, int yo, int block, int p, float[] residual) {
@@ -150,13 +190,13 @@ final class F32DwConvBlocked implements PreparedConv {
         int col0 = q * sw - pl;
         int o = yo + q * lanes;
         if (s == 3 && sw == 1) {
-          dw3x3s1x8_512(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s1x8_512(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 3 && sw == 2) {
-          dw3x3s2x8_512(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s2x8_512(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 1) {
-          dw5x5s1x8_512(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s1x8_512(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 2) {
-          dw5x5s2x8_512(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s2x8_512(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         }
       }
     }
@@ -198,12 +238,12 @@ final class F32DwConvBlocked implements PreparedConv {
     }
   }
 
-  /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_512(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x8_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -352,12 +392,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_512(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x8_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -513,12 +553,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s1x8_512(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x8_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -687,12 +727,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s2x8_512(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x8_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -866,6 +906,641 @@ final class F32DwConvBlocked implements PreparedConv {
     acc5.intoArray(y, o + 5 * lanes);
     acc6.intoArray(y, o + 6 * lanes);
     acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 7 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x7_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x7_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x7_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x7_512(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** Every output row of one block from its zero-padded input plane (w = paddedW), in tiles of paddedTile. */
+  private void paddedPlane512(float[] xp, int xOff, float[] y, int yPlane, int block, float[] residual) {
+    final int lanes = S512.length();
+    final int s = g.s(), sw = g.strideW(), wBase = block * g.r() * s * lanes;
+    for (int p = 0; p < g.p(); p++) {
+      int h0 = p * g.strideH();
+      for (int q = 0; q < g.q(); q += paddedTile) {
+        int o = yPlane + (p * g.q() + q) * lanes;
+        if (paddedTile == 8 && s == 3 && sw == 1) {
+          dw3x3s1x8_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 3 && sw == 2) {
+          dw3x3s2x8_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 1) {
+          dw5x5s1x8_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 2) {
+          dw5x5s2x8_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 1) {
+          dw3x3s1x7_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 2) {
+          dw3x3s2x7_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 1) {
+          dw5x5s1x7_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 2) {
+          dw5x5s2x7_512(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else {
+          throw new IllegalStateException("no " + paddedTile + "-wide tile for " + g);
+        }
+      }
+    }
   }
 
   /** One output position with its taps checked against the input's columns. */
@@ -904,13 +1579,13 @@ final class F32DwConvBlocked implements PreparedConv {
         int col0 = q * sw - pl;
         int o = yo + q * lanes;
         if (s == 3 && sw == 1) {
-          dw3x3s1x8_256(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s1x8_256(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 3 && sw == 2) {
-          dw3x3s2x8_256(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s2x8_256(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 1) {
-          dw5x5s1x8_256(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s1x8_256(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 2) {
-          dw5x5s2x8_256(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s2x8_256(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         }
       }
     }
@@ -952,12 +1627,12 @@ final class F32DwConvBlocked implements PreparedConv {
     }
   }
 
-  /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_256(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x8_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -1106,12 +1781,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_256(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x8_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -1267,12 +1942,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s1x8_256(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x8_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -1441,12 +2116,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s2x8_256(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x8_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -1622,6 +2297,641 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
+  /** 7 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x7_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x7_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x7_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x7_256(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** Every output row of one block from its zero-padded input plane (w = paddedW), in tiles of paddedTile. */
+  private void paddedPlane256(float[] xp, int xOff, float[] y, int yPlane, int block, float[] residual) {
+    final int lanes = S256.length();
+    final int s = g.s(), sw = g.strideW(), wBase = block * g.r() * s * lanes;
+    for (int p = 0; p < g.p(); p++) {
+      int h0 = p * g.strideH();
+      for (int q = 0; q < g.q(); q += paddedTile) {
+        int o = yPlane + (p * g.q() + q) * lanes;
+        if (paddedTile == 8 && s == 3 && sw == 1) {
+          dw3x3s1x8_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 3 && sw == 2) {
+          dw3x3s2x8_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 1) {
+          dw5x5s1x8_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 2) {
+          dw5x5s2x8_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 1) {
+          dw3x3s1x7_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 2) {
+          dw3x3s2x7_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 1) {
+          dw5x5s1x7_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 2) {
+          dw5x5s2x7_256(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else {
+          throw new IllegalStateException("no " + paddedTile + "-wide tile for " + g);
+        }
+      }
+    }
+  }
+
   /** One output position with its taps checked against the input's columns. */
   private void border256(float[] x, int xPlane, float[] y, int yo, int wBase, int h0, int rFirst, int rEnd, int q) {
     final VectorSpecies<Float> sp = S256;
@@ -1658,13 +2968,13 @@ final class F32DwConvBlocked implements PreparedConv {
         int col0 = q * sw - pl;
         int o = yo + q * lanes;
         if (s == 3 && sw == 1) {
-          dw3x3s1x8_128(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s1x8_128(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 3 && sw == 2) {
-          dw3x3s2x8_128(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw3x3s2x8_128(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 1) {
-          dw5x5s1x8_128(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s1x8_128(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         } else if (s == 5 && sw == 2) {
-          dw5x5s2x8_128(x, xPlane, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
+          dw5x5s2x8_128(x, xPlane, w, y, o, block, wBase, h0, rFirst, rEnd, col0, residual);
         }
       }
     }
@@ -1706,12 +3016,12 @@ final class F32DwConvBlocked implements PreparedConv {
     }
   }
 
-  /** 8 outputs of a 3×3 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s1x8_128(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x8_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -1860,12 +3170,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 3×3 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw3x3s2x8_128(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x8_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -2021,12 +3331,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-1 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s1x8_128(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x8_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -2195,12 +3505,12 @@ final class F32DwConvBlocked implements PreparedConv {
     acc7.intoArray(y, o + 7 * lanes);
   }
 
-  /** 8 outputs of a 5×5 stride-2 row from input column col0 on, every tap inside the input. */
-  private void dw5x5s2x8_128(float[] x, int xPlane, float[] y, int o, int block, int wBase, int h0,
+  /** 8 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x8_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
       int rFirst, int rEnd, int col0, float[] residual) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final int w = g.w(), dh = g.dilationH();
+    final int dh = g.dilationH();
     final float[] wt = packed;
     FloatVector acc0 = FloatVector.zero(sp);
     FloatVector acc1 = FloatVector.zero(sp);
@@ -2374,6 +3684,641 @@ final class F32DwConvBlocked implements PreparedConv {
     acc5.intoArray(y, o + 5 * lanes);
     acc6.intoArray(y, o + 6 * lanes);
     acc7.intoArray(y, o + 7 * lanes);
+  }
+
+  /** 7 outputs of a 3×3 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s1x7_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 3×3 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw3x3s2x7_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 3 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-1 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s1x7_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w3, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w3, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w3, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w3, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w3, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** 7 outputs of a 5×5 stride-2 row from input column col0 on (rows w wide), every tap inside the input. */
+  private void dw5x5s2x7_128(float[] x, int xPlane, int w, float[] y, int o, int block, int wBase, int h0,
+      int rFirst, int rEnd, int col0, float[] residual) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final int dh = g.dilationH();
+    final float[] wt = packed;
+    FloatVector acc0 = FloatVector.zero(sp);
+    FloatVector acc1 = FloatVector.zero(sp);
+    FloatVector acc2 = FloatVector.zero(sp);
+    FloatVector acc3 = FloatVector.zero(sp);
+    FloatVector acc4 = FloatVector.zero(sp);
+    FloatVector acc5 = FloatVector.zero(sp);
+    FloatVector acc6 = FloatVector.zero(sp);
+    for (int r = rFirst; r < rEnd; r++) {
+      int xr = xPlane + ((h0 + r * dh) * w + col0) * lanes;
+      int wr = wBase + r * 5 * lanes;
+      FloatVector w0 = FloatVector.fromArray(sp, wt, wr);
+      FloatVector w1 = FloatVector.fromArray(sp, wt, wr + lanes);
+      FloatVector w2 = FloatVector.fromArray(sp, wt, wr + 2 * lanes);
+      FloatVector w3 = FloatVector.fromArray(sp, wt, wr + 3 * lanes);
+      FloatVector w4 = FloatVector.fromArray(sp, wt, wr + 4 * lanes);
+      FloatVector xv;
+      xv = FloatVector.fromArray(sp, x, xr);
+      acc0 = xv.fma(w0, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 1 * lanes);
+      acc0 = xv.fma(w1, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 2 * lanes);
+      acc1 = xv.fma(w0, acc1);
+      acc0 = xv.fma(w2, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 3 * lanes);
+      acc1 = xv.fma(w1, acc1);
+      acc0 = xv.fma(w3, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 4 * lanes);
+      acc2 = xv.fma(w0, acc2);
+      acc1 = xv.fma(w2, acc1);
+      acc0 = xv.fma(w4, acc0);
+      xv = FloatVector.fromArray(sp, x, xr + 5 * lanes);
+      acc2 = xv.fma(w1, acc2);
+      acc1 = xv.fma(w3, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 6 * lanes);
+      acc3 = xv.fma(w0, acc3);
+      acc2 = xv.fma(w2, acc2);
+      acc1 = xv.fma(w4, acc1);
+      xv = FloatVector.fromArray(sp, x, xr + 7 * lanes);
+      acc3 = xv.fma(w1, acc3);
+      acc2 = xv.fma(w3, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 8 * lanes);
+      acc4 = xv.fma(w0, acc4);
+      acc3 = xv.fma(w2, acc3);
+      acc2 = xv.fma(w4, acc2);
+      xv = FloatVector.fromArray(sp, x, xr + 9 * lanes);
+      acc4 = xv.fma(w1, acc4);
+      acc3 = xv.fma(w3, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 10 * lanes);
+      acc5 = xv.fma(w0, acc5);
+      acc4 = xv.fma(w2, acc4);
+      acc3 = xv.fma(w4, acc3);
+      xv = FloatVector.fromArray(sp, x, xr + 11 * lanes);
+      acc5 = xv.fma(w1, acc5);
+      acc4 = xv.fma(w3, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 12 * lanes);
+      acc6 = xv.fma(w0, acc6);
+      acc5 = xv.fma(w2, acc5);
+      acc4 = xv.fma(w4, acc4);
+      xv = FloatVector.fromArray(sp, x, xr + 13 * lanes);
+      acc6 = xv.fma(w1, acc6);
+      acc5 = xv.fma(w3, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 14 * lanes);
+      acc6 = xv.fma(w2, acc6);
+      acc5 = xv.fma(w4, acc5);
+      xv = FloatVector.fromArray(sp, x, xr + 15 * lanes);
+      acc6 = xv.fma(w3, acc6);
+      xv = FloatVector.fromArray(sp, x, xr + 16 * lanes);
+      acc6 = xv.fma(w4, acc6);
+    }
+    final FloatVector bv = bias == null ? FloatVector.zero(sp) : FloatVector.fromArray(sp, bias, block * lanes);
+    acc0 = acc0.add(bv);
+    acc1 = acc1.add(bv);
+    acc2 = acc2.add(bv);
+    acc3 = acc3.add(bv);
+    acc4 = acc4.add(bv);
+    acc5 = acc5.add(bv);
+    acc6 = acc6.add(bv);
+    if (residual != null) {
+      acc0 = acc0.add(FloatVector.fromArray(sp, residual, o));
+      acc1 = acc1.add(FloatVector.fromArray(sp, residual, o + 1 * lanes));
+      acc2 = acc2.add(FloatVector.fromArray(sp, residual, o + 2 * lanes));
+      acc3 = acc3.add(FloatVector.fromArray(sp, residual, o + 3 * lanes));
+      acc4 = acc4.add(FloatVector.fromArray(sp, residual, o + 4 * lanes));
+      acc5 = acc5.add(FloatVector.fromArray(sp, residual, o + 5 * lanes));
+      acc6 = acc6.add(FloatVector.fromArray(sp, residual, o + 6 * lanes));
+    }
+    if (act == F32Epilogue.RELU) {
+      final FloatVector zero = FloatVector.zero(sp);
+      acc0 = zero.blend(acc0, acc0.compare(GT, 0f));
+      acc1 = zero.blend(acc1, acc1.compare(GT, 0f));
+      acc2 = zero.blend(acc2, acc2.compare(GT, 0f));
+      acc3 = zero.blend(acc3, acc3.compare(GT, 0f));
+      acc4 = zero.blend(acc4, acc4.compare(GT, 0f));
+      acc5 = zero.blend(acc5, acc5.compare(GT, 0f));
+      acc6 = zero.blend(acc6, acc6.compare(GT, 0f));
+    } else if (act == F32Epilogue.LEAKY_RELU) {
+      acc0 = acc0.mul(actA).blend(acc0, acc0.compare(GE, 0f));
+      acc1 = acc1.mul(actA).blend(acc1, acc1.compare(GE, 0f));
+      acc2 = acc2.mul(actA).blend(acc2, acc2.compare(GE, 0f));
+      acc3 = acc3.mul(actA).blend(acc3, acc3.compare(GE, 0f));
+      acc4 = acc4.mul(actA).blend(acc4, acc4.compare(GE, 0f));
+      acc5 = acc5.mul(actA).blend(acc5, acc5.compare(GE, 0f));
+      acc6 = acc6.mul(actA).blend(acc6, acc6.compare(GE, 0f));
+    } else if (act == F32Epilogue.CLIP) {
+      final FloatVector lo = FloatVector.broadcast(sp, actA), hi = FloatVector.broadcast(sp, actB);
+      acc0 = acc0.blend(hi, acc0.compare(GT, actB)).blend(lo, acc0.compare(LT, actA));
+      acc1 = acc1.blend(hi, acc1.compare(GT, actB)).blend(lo, acc1.compare(LT, actA));
+      acc2 = acc2.blend(hi, acc2.compare(GT, actB)).blend(lo, acc2.compare(LT, actA));
+      acc3 = acc3.blend(hi, acc3.compare(GT, actB)).blend(lo, acc3.compare(LT, actA));
+      acc4 = acc4.blend(hi, acc4.compare(GT, actB)).blend(lo, acc4.compare(LT, actA));
+      acc5 = acc5.blend(hi, acc5.compare(GT, actB)).blend(lo, acc5.compare(LT, actA));
+      acc6 = acc6.blend(hi, acc6.compare(GT, actB)).blend(lo, acc6.compare(LT, actA));
+    } else if (act == F32Epilogue.HARD_SIGMOID) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(actA).add(actB);
+      acc0 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc1.mul(actA).add(actB);
+      acc1 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc2.mul(actA).add(actB);
+      acc2 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc3.mul(actA).add(actB);
+      acc3 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc4.mul(actA).add(actB);
+      acc4 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc5.mul(actA).add(actB);
+      acc5 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+      t = acc6.mul(actA).add(actB);
+      acc6 = t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f));
+    } else if (act == F32Epilogue.HARD_SWISH) {
+      final FloatVector zero = FloatVector.zero(sp), one = FloatVector.broadcast(sp, 1f);
+      FloatVector t;
+      t = acc0.mul(1f / 6f).add(0.5f);
+      acc0 = acc0.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc1.mul(1f / 6f).add(0.5f);
+      acc1 = acc1.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc2.mul(1f / 6f).add(0.5f);
+      acc2 = acc2.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc3.mul(1f / 6f).add(0.5f);
+      acc3 = acc3.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc4.mul(1f / 6f).add(0.5f);
+      acc4 = acc4.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc5.mul(1f / 6f).add(0.5f);
+      acc5 = acc5.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+      t = acc6.mul(1f / 6f).add(0.5f);
+      acc6 = acc6.mul(t.blend(one, t.compare(GT, 1f)).blend(zero, t.compare(LT, 0f)));
+    }
+    acc0.intoArray(y, o);
+    acc1.intoArray(y, o + 1 * lanes);
+    acc2.intoArray(y, o + 2 * lanes);
+    acc3.intoArray(y, o + 3 * lanes);
+    acc4.intoArray(y, o + 4 * lanes);
+    acc5.intoArray(y, o + 5 * lanes);
+    acc6.intoArray(y, o + 6 * lanes);
+  }
+
+  /** Every output row of one block from its zero-padded input plane (w = paddedW), in tiles of paddedTile. */
+  private void paddedPlane128(float[] xp, int xOff, float[] y, int yPlane, int block, float[] residual) {
+    final int lanes = S128.length();
+    final int s = g.s(), sw = g.strideW(), wBase = block * g.r() * s * lanes;
+    for (int p = 0; p < g.p(); p++) {
+      int h0 = p * g.strideH();
+      for (int q = 0; q < g.q(); q += paddedTile) {
+        int o = yPlane + (p * g.q() + q) * lanes;
+        if (paddedTile == 8 && s == 3 && sw == 1) {
+          dw3x3s1x8_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 3 && sw == 2) {
+          dw3x3s2x8_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 1) {
+          dw5x5s1x8_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 8 && s == 5 && sw == 2) {
+          dw5x5s2x8_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 1) {
+          dw3x3s1x7_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 3 && sw == 2) {
+          dw3x3s2x7_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 1) {
+          dw5x5s1x7_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else if (paddedTile == 7 && s == 5 && sw == 2) {
+          dw5x5s2x7_128(xp, xOff, paddedW, y, o, block, wBase, h0, 0, g.r(), q * sw, residual);
+        } else {
+          throw new IllegalStateException("no " + paddedTile + "-wide tile for " + g);
+        }
+      }
+    }
   }
 
   /** One output position with its taps checked against the input's columns. */

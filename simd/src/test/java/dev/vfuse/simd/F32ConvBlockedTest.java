@@ -88,7 +88,11 @@ class F32ConvBlockedTest {
         {l - 1, 2, 2, 3, 1, 1, 1}, {5 * l + 1, 8, 8, 3, 1, 0, 1}, {l, 9, 9, 7, 1, 3, 1}, {2, 11, 12, 3, 1, 2, 2},
         {l, 6, 19, 3, 1, 1, 1}, {l, 13, 13, 3, 3, 1, 1},
         // rows wide enough for two 8-output tiles of each specialized kernel: 3×3 s2, 5×5 s1, 5×5 s2
-        {l, 5, 40, 3, 2, 1, 1}, {l + 1, 6, 23, 5, 1, 2, 1}, {2 * l, 7, 45, 5, 2, 2, 1}};
+        {l, 5, 40, 3, 2, 1, 1}, {l + 1, 6, 23, 5, 1, 2, 1}, {2 * l, 7, 45, 5, 2, 2, 1},
+        // small planes from the padded copy, 7- and 8-wide tiles: 5×5 on 7² (no interior column),
+        // 14² at stride 1 and 2, 8² and 16² → 8²
+        {l + 1, 7, 7, 5, 1, 2, 1}, {2 * l, 14, 14, 5, 1, 2, 1}, {l, 28, 28, 5, 2, 2, 1}, {l, 14, 14, 3, 1, 1, 1},
+        {l, 8, 8, 3, 1, 1, 1}, {l + 2, 16, 16, 3, 2, 1, 1}, {l, 4, 56, 3, 1, 1, 1}, {l + 2, 3, 21, 5, 1, 2, 1}};
       for (int[] d : dw) {
         cases.add(make(sp, ConvGeometry.of(d[0] % 3 == 0 ? 2 : 1, d[0], d[1], d[2], d[0], d[3], d[4], d[5], d[6], d[0]),
             true, e++));
