@@ -69,8 +69,24 @@ public final class Plan {
     this.slotCapacity = slotCapacity;
   }
 
-  static Plan build(Program p, int[][] inputShapes, ElementType[] inputTypes, Kernels kernels) throws InvalidInputException {
+  /**
+   * Plans the program for these input shapes, refusing them with an {@link InvalidInputException}
+   * when an input, any value, or the plan as a whole (buffers, {@code threads} workers' scratch,
+   * weights its kernels pack) needs more than the program's memory limit: checked before each
+   * such allocation.
+   */
+  static Plan build(Program p, int[][] inputShapes, ElementType[] inputTypes, Kernels kernels, int threads)
+      throws InvalidInputException {
     int n = p.valueCount;
+    long limit = p.memoryLimit;
+    for (int i = 0; i < p.graphInputIds.length; i++) {
+      long bytes = MemoryLimit.bytes(inputTypes[i], inputShapes[i]);
+      if (bytes > limit) {
+        throw new InvalidInputException(null, "input '" + p.inputs().get(i).name() + "' of shape " + Shapes.str(inputShapes[i])
+            + " needs " + MemoryLimit.over(bytes, limit), null);
+      }
+    }
+    long packedWeightBytes = 0;
     ElementType[] types = new ElementType[n];
     int[][] shapes = new int[n][];
     NdArray[] known = p.constants.clone();
@@ -100,7 +116,7 @@ public final class Plan {
       }
       int[] outs = p.nodeOutputs[s];
       if (allKnown) {
-        NdArray[] results = Program.evaluate(node, p.ops.get(s), values, kernels, InvalidInputException::new);
+        NdArray[] results = Program.evaluate(node, p.ops.get(s), values, kernels, limit, InvalidInputException::new);
         for (int o = 0; o < outs.length; o++) {
           if (outs[o] >= 0) {
             known[outs[o]] = results[o];
@@ -110,7 +126,7 @@ public final class Plan {
         }
         continue;
       }
-      Bound b = Program.bind(node, p.ops.get(s), values, kernels, InvalidInputException::new);
+      Bound b = Program.bind(node, p.ops.get(s), values, kernels, limit, InvalidInputException::new);
       if (b.knownOutputs() != null) {
         for (int o = 0; o < outs.length; o++) {
           if (outs[o] >= 0) {
@@ -125,6 +141,11 @@ public final class Plan {
         if (outs[o] >= 0) {
           types[outs[o]] = b.outputTypes()[o];
           shapes[outs[o]] = b.outputShapes()[o];
+          long bytes = MemoryLimit.bytes(b.outputTypes()[o], b.outputShapes()[o]);
+          if (bytes > limit) {
+            throw new InvalidInputException(node.name(), node.opType() + " output '" + node.outputs().get(o) + "' of shape "
+                + Shapes.str(b.outputShapes()[o]) + " needs " + MemoryLimit.over(bytes, limit), null);
+          }
           try {
             Shapes.size(b.outputShapes()[o]);
           } catch (ShapeException e) {
@@ -135,6 +156,8 @@ public final class Plan {
       for (int i = 0; i < ins.length; i++) {
         if (ins[i] >= 0 && !contains(b.preparedInputs(), i)) {
           readAtRun[ins[i]] = true;
+        } else if (ins[i] >= 0 && known[ins[i]] != null) {
+          packedWeightBytes = MemoryLimit.plus(packedWeightBytes, known[ins[i]].bytes()); // the kernel's packed copy
         }
       }
       steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker()));
@@ -157,7 +180,50 @@ public final class Plan {
             + " but the model declares rank " + declared.rank(), null);
       }
     }
-    return assignSlots(p, steps, types, shapes, known, dropped);
+    Plan plan = assignSlots(p, steps, types, shapes, known, dropped);
+    plan.checkMemory(limit, threads, packedWeightBytes, inputShapes);
+    return plan;
+  }
+
+  /**
+   * Refuses the plan when one run's buffers (slots, int64 values, {@code threads} workers' scratch)
+   * plus the weights kept and packed exceed {@code limit} bytes; the arena is allocated per run,
+   * after this check.
+   */
+  private void checkMemory(long limit, int threads, long packedWeightBytes, int[][] inputShapes) throws InvalidInputException {
+    long buffers = MemoryLimit.times(activationElements(), Float.BYTES);
+    long kept = packedWeightBytes;
+    for (int id = 0; id < known.length; id++) {
+      if (known[id] != null) {
+        kept = MemoryLimit.plus(kept, known[id].bytes());
+      } else if (slotOf[id] < 0 && shapes[id] != null && !dropped[id] && !isGraphInput(id)) {
+        buffers = MemoryLimit.plus(buffers, MemoryLimit.bytes(types[id], shapes[id]));
+      }
+    }
+    long scratchElements = MemoryLimit.times(maxScratchPerWorker(), threads);
+    long total = MemoryLimit.plus(MemoryLimit.plus(buffers, MemoryLimit.times(scratchElements, Float.BYTES)), kept);
+    if (total > limit || scratchElements > Integer.MAX_VALUE) {
+      throw new InvalidInputException(null, "the plan for input shapes " + java.util.Arrays.deepToString(inputShapes)
+          + " needs " + MemoryLimit.over(total, limit) + ": buffers " + buffers + ", scratch " + scratchElements * Float.BYTES
+          + " for " + threads + " thread(s), weights " + kept, null);
+    }
+  }
+
+  private int maxScratchPerWorker() {
+    int scratch = 0;
+    for (Step step : steps) {
+      scratch = Math.max(scratch, step.scratchPerWorker());
+    }
+    return scratch;
+  }
+
+  private boolean isGraphInput(int id) {
+    for (int g : graphInputIds) {
+      if (g == id) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean contains(int[] values, int value) {
@@ -372,11 +438,7 @@ public final class Plan {
 
     Arena(Parallel parallel) {
       values = known.clone();
-      int scratch = 0;
-      for (Step step : steps) {
-        scratch = Math.max(scratch, step.scratchPerWorker());
-      }
-      workspace = new Workspace(new float[Math.multiplyExact(scratch, parallel.threads())], parallel);
+      workspace = new Workspace(new float[Math.multiplyExact(maxScratchPerWorker(), parallel.threads())], parallel);
       float[][] slots = new float[slotCapacity.length][];
       for (int i = 0; i < slots.length; i++) {
         slots[i] = new float[slotCapacity[i]];
@@ -398,15 +460,6 @@ public final class Plan {
           stepOutputs[s][o] = id < 0 ? null : values[id];
         }
       }
-    }
-
-    private boolean isGraphInput(int id) {
-      for (int g : graphInputIds) {
-        if (g == id) {
-          return true;
-        }
-      }
-      return false;
     }
   }
 }

@@ -13,7 +13,17 @@ final class ConvOp implements Op {
 
   ConvOp(Attributes attributes) {
     this.attributes = attributes;
-    attributes.getInt("group", 1);
+    if (attributes.getInt("group", 1) < 1) {
+      throw new ShapeException("group must be positive, got " + attributes.getLong("group", 1));
+    }
+    // Checked at load, before any fusion pass reads them; without kernel_shape, binding checks the rest against W.
+    if (attributes.has("kernel_shape")) {
+      Window.read(attributes, null).requirePadsWithinKernel();
+    } else {
+      for (String name : new String[] {"strides", "dilations", "pads"}) {
+        attributes.getInts(name, null);
+      }
+    }
   }
 
   @Override
@@ -48,7 +58,7 @@ final class ConvOp implements Op {
       throw new ShapeException("only 1-D and 2-D convolutions are supported, weight has shape " + Shapes.str(w.shape()));
     }
     int[] kernel = java.util.Arrays.copyOfRange(w.shape(), 2, w.rank());
-    Window win = Window.read(attributes, kernel);
+    Window win = Window.read(attributes, kernel).requirePadsWithinKernel();
     int[] kw = spatial == 2 ? kernel : new int[] {1, kernel[0]};
     if (win.kernel()[0] != kw[0] || win.kernel()[1] != kw[1]) {
       throw new ShapeException("kernel_shape " + Shapes.str(win.kernel()) + " disagrees with weight shape " + Shapes.str(w.shape()));

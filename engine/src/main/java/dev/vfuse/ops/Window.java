@@ -9,6 +9,41 @@ import dev.vfuse.ir.ShapeException;
  * Pads follow ONNX order [top, left, bottom, right].
  */
 record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String autoPad) {
+  /**
+   * Bound on a window's dilated extent and on each pad: with it, input size + pads − extent stays
+   * within int arithmetic for every input the memory limit admits.
+   */
+  private static final long MAX_EXTENT = 1L << 30;
+
+  private static void requirePositive(String name, int[] values) {
+    for (int v : values) {
+      if (v < 1) {
+        throw new ShapeException(name + " must be positive, got " + java.util.Arrays.toString(values));
+      }
+    }
+  }
+
+  /** Positions a kernel of {@code k} taps spaced {@code dilation} apart covers: (k − 1)·d + 1. */
+  private static long extent(int k, int dilation) {
+    return (long) (k - 1) * dilation + 1;
+  }
+
+  /**
+   * Refuses explicit pads larger than the dilated kernel extent, which only add outputs that read
+   * nothing but padding (ONNX Runtime refuses a pool's pad of the kernel size or more; torch's
+   * pooling more than half of it). A pad equal to the extent, such as a 1×1 conv padded by 1, stays allowed.
+   */
+  Window requirePadsWithinKernel() {
+    for (int i = 0; i < 4; i++) {
+      int axis = i % 2;
+      if (pads[i] > extent(kernel[axis], dilations[axis])) {
+        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " exceed the dilated kernel extent "
+            + extent(kernel[0], dilations[0]) + "x" + extent(kernel[1], dilations[1]) + " (kernel_shape "
+            + java.util.Arrays.toString(kernel) + ", dilations " + java.util.Arrays.toString(dilations) + ")");
+      }
+    }
+    return this;
+  }
 
   static Window read(Attributes a, int[] kernelFromWeights) {
     int[] kernel = a.getInts("kernel_shape", kernelFromWeights);
@@ -26,14 +61,21 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
     if (strides.length != rank || dilations.length != rank || pads.length != 2 * rank) {
       throw new ShapeException("strides, dilations and pads must match the " + rank + "-D kernel");
     }
+    requirePositive("kernel_shape", kernel);
+    requirePositive("strides", strides);
+    requirePositive("dilations", dilations);
     for (int i = 0; i < rank; i++) {
-      if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1) {
-        throw new ShapeException("kernel, strides and dilations must be positive");
+      if (extent(kernel[i], dilations[i]) > MAX_EXTENT) {
+        throw new ShapeException("kernel_shape " + java.util.Arrays.toString(kernel) + " with dilations "
+            + java.util.Arrays.toString(dilations) + " spans " + extent(kernel[i], dilations[i]) + " positions, more than 2^30");
       }
     }
     for (int p : pads) {
       if (p < 0) {
-        throw new ShapeException("negative pads are not supported");
+        throw new ShapeException("negative pads are not supported, pads = " + java.util.Arrays.toString(pads));
+      }
+      if (p > MAX_EXTENT) {
+        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " exceed 2^30");
       }
     }
     if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID") && !autoPad.equals("SAME_UPPER") && !autoPad.equals("SAME_LOWER")) {
