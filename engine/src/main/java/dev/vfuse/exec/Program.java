@@ -116,6 +116,17 @@ public final class Program {
         }
       }
     }
+    for (Node n : kept) {
+      boolean conv = n.opType().equals("Conv") || n.opType().equals("ConvTranspose");
+      NdArray w = conv && n.inputs().size() > 1 ? constants.get(n.inputs().get(1)) : null;
+      if (w != null && n.domain().isEmpty()) {
+        try {
+          dev.vfuse.ops.ConvGeometries.checkWeight(n.attributes(), n.opType().equals("ConvTranspose"), w.shape);
+        } catch (ShapeException e) {
+          throw new ModelFormatException(n.name(), n.opType() + ": " + e.getMessage());
+        }
+      }
+    }
     return withReferencedConstants(new Graph(kept, constants, graph.inputs(), graph.outputs(), graph.opset()));
   }
 
@@ -255,6 +266,10 @@ public final class Program {
    */
   static <E extends Exception> Bound bind(Node n, Op op, Value[] in, Kernels kernels, long memoryLimit, NodeError<E> error)
       throws E {
+    if (in.length == 0 || in[0] == null) {
+      // Every operator vfuse runs requires its first input; the others check the rest.
+      throw error.create(n.name(), n.opType() + ": its first input is missing", null);
+    }
     long bindBytes = MemoryLimit.bindBytes(n, in);
     if (bindBytes > memoryLimit) {
       throw error.create(n.name(), n.describe() + " on input " + java.util.Arrays.toString(in[0].shape()) + " needs "

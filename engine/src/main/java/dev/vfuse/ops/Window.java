@@ -23,6 +23,38 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
     }
   }
 
+  /**
+   * Checks a convolution's window attributes at load, before any pass reads them: int range,
+   * positive kernel, strides, dilations and group, consistent lengths, and pads within the kernel
+   * when kernel_shape is given (otherwise binding checks them against the weight).
+   */
+  static void checkConvAttributes(Attributes a, boolean padsWithinKernel) {
+    if (a.getInt("group", 1) < 1) {
+      throw new ShapeException("group must be positive, got " + a.getLong("group", 1));
+    }
+    int rank = a.has("kernel_shape") ? a.getInts("kernel_shape", null).length
+        : a.has("strides") ? a.getInts("strides", null).length
+        : a.has("dilations") ? a.getInts("dilations", null).length
+        : a.has("pads") ? a.getInts("pads", null).length / 2 : 0;
+    if (rank == 0 && !a.has("kernel_shape") && !a.has("strides") && !a.has("dilations") && !a.has("pads")) {
+      return;
+    }
+    Window w = read(a, a.has("kernel_shape") ? null : ones(Math.max(rank, 1)));
+    if (padsWithinKernel && a.has("kernel_shape")) {
+      w.requirePadsWithinKernel();
+    }
+  }
+
+  /**
+   * The strides a kernel may run with: a stride longer than the padded input's span past the
+   * kernel yields one output position, whatever its value, so it is cut to that span + 1. The
+   * output is unchanged and kernels that lay out one phase per stride position never see 2^31.
+   */
+  static int effectiveStride(int stride, long paddedInput, long extent) {
+    long span = paddedInput - extent;
+    return span >= 0 && stride > span + 1 ? (int) (span + 1) : stride;
+  }
+
   /** Positions a kernel of {@code k} taps spaced {@code dilation} apart covers: (k − 1)·d + 1. */
   private static long extent(int k, int dilation) {
     return (long) (k - 1) * dilation + 1;
