@@ -12,7 +12,7 @@ import dev.vfuse.io.NpyFormatException;
  */
 class NpyFuzzTest {
 
-  @FuzzTest(maxDuration = "10m")
+  @FuzzTest(maxDuration = "5m")
   void read(byte[] bytes) throws NpyFormatException {
     Tensor t;
     try {
