@@ -121,7 +121,9 @@ public final class Program {
       NdArray w = conv && n.inputs().size() > 1 ? constants.get(n.inputs().get(1)) : null;
       if (w != null && n.domain().isEmpty()) {
         try {
-          dev.vfuse.ops.ConvGeometries.checkWeight(n.attributes(), n.opType().equals("ConvTranspose"), w.shape);
+          NdArray bias = n.inputs().size() > 2 ? constants.get(n.inputs().get(2)) : null;
+          dev.vfuse.ops.ConvGeometries.checkWeight(n.attributes(), n.opType().equals("ConvTranspose"), w.shape,
+              bias == null ? null : bias.shape);
         } catch (ShapeException e) {
           throw new ModelFormatException(n.name(), n.opType() + ": " + e.getMessage());
         }

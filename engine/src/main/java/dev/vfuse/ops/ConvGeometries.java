@@ -21,10 +21,11 @@ public final class ConvGeometries {
 
   /**
    * Checks a constant weight against the node's attributes, whatever the input: rank 3 or 4, the
-   * kernel_shape it implies, and its channels against group (a Conv's K divisible by it, a
-   * ConvTranspose's K = W[1]·group within int). Fusion passes read the weight's axes by these rules.
+   * kernel_shape it implies, its channels against group (a Conv's K divisible by it, a
+   * ConvTranspose's K = W[1]·group within int), and a constant bias ({@code bias} its shape, or
+   * null) against K. Fusion passes read the weight's axes by these rules.
    */
-  public static void checkWeight(Attributes attributes, boolean transposed, int[] w) {
+  public static void checkWeight(Attributes attributes, boolean transposed, int[] w, int[] bias) {
     if (w.length < 3 || w.length > 4) {
       throw new ShapeException("only 1-D and 2-D convolutions are supported, weight has shape " + Shapes.str(w));
     }
@@ -39,6 +40,10 @@ public final class ConvGeometries {
     }
     if (transposed ? (long) w[1] * groups > Integer.MAX_VALUE || w[0] % groups != 0 : w[0] % groups != 0) {
       throw new ShapeException("weight " + Shapes.str(w) + " does not fit group=" + groups);
+    }
+    long k = transposed ? (long) w[1] * groups : w[0];
+    if (bias != null && (bias.length != 1 || bias[0] != k)) {
+      throw new ShapeException("bias must have shape [" + k + "], found " + Shapes.str(bias));
     }
   }
 
