@@ -369,23 +369,31 @@ public final class Plan {
     return total;
   }
 
+  /**
+   * A step's multiply-adds × 2, or 0 when its shapes do not give them: it reads shapes binding
+   * accepted, and binding accepts some that are not a convolution's (a fuzzed rank-0 weight of a
+   * vfuse-domain conv, a node that declares no output), so every axis it reads is checked first.
+   */
   private long flops(Step step) {
     String op = step.node().opType();
     int[] in = step.inputs();
-    int out = step.outputs()[0];
-    if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0) {
+    int out = step.outputs().length == 0 ? -1 : step.outputs()[0];
+    if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0 || shapes[in[0]] == null
+        || shapes[in[1]] == null) {
       return 0;
     }
     int[] w = shapes[in[1]];
+    int[] o = shapes[out];
     return switch (op) {
-      case "Conv" -> 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+      case "Conv" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(o) * (long) Shapes.size(w) / w[0];
       // blocked output [N, ⌈K/B⌉, P, Q, B]: its padding lanes are not work
-      case dev.vfuse.ops.ChannelBlockOps.CONV -> 2L * shapes[out][0] * shapes[out][2] * shapes[out][3] * Shapes.size(w);
-      case "ConvTranspose" -> 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
+      case dev.vfuse.ops.ChannelBlockOps.CONV -> o.length < 4 ? 0 : 2L * o[0] * o[2] * o[3] * Shapes.size(w);
+      case "ConvTranspose" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
       case "Gemm", "MatMul" -> {
         int[] a = shapes[in[0]];
         boolean transA = op.equals("Gemm") && step.node().attributes().getInt("transA", 0) != 0;
-        yield 2 * (long) Shapes.size(shapes[out]) * (transA ? a[a.length - 2] : a[a.length - 1]);
+        int reduced = transA ? a.length - 2 : a.length - 1;
+        yield reduced < 0 ? 0 : 2 * (long) Shapes.size(o) * a[reduced];
       }
       default -> 0;
     };
@@ -399,8 +407,8 @@ public final class Plan {
       for (int id : step.inputs()) {
         inputShapes.add(id < 0 || shapes[id] == null ? new int[0] : shapes[id].clone());
       }
-      int out = step.outputs()[0];
-      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(),
+      int out = step.outputs().length == 0 ? -1 : step.outputs()[0];
+      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 || shapes[out] == null ? new int[0] : shapes[out].clone(),
           flops(step)));
     }
     return infos;

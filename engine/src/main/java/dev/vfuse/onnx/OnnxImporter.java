@@ -81,6 +81,11 @@ public final class OnnxImporter {
         constants.put(np.getOutput(0), constantValue(attributes, name));
         continue;
       }
+      if (np.getOutputCount() == 0 || np.getOutput(0).isEmpty()) {
+        // Every operator's first output is required (ONNX Runtime refuses the node too); a step
+        // without it would have nowhere to write.
+        throw new ModelFormatException(name, np.getOpType() + ": its first output is missing");
+      }
       nodes.add(new Node(name, np.getOpType(), domain, np.getInputList(), np.getOutputList(), attributes));
     }
 

@@ -13,7 +13,7 @@ final class ConvOp implements Op {
 
   ConvOp(Attributes attributes) {
     this.attributes = attributes;
-    Window.checkConvAttributes(attributes, true);
+    Window.checkConvAttributes(attributes);
   }
 
   @Override
@@ -48,7 +48,7 @@ final class ConvOp implements Op {
       throw new ShapeException("only 1-D and 2-D convolutions are supported, weight has shape " + Shapes.str(w.shape()));
     }
     int[] kernel = java.util.Arrays.copyOfRange(w.shape(), 2, w.rank());
-    Window win = Window.read(attributes, kernel).requirePadsWithinKernel();
+    Window win = Window.read(attributes, kernel);
     int[] kw = spatial == 2 ? kernel : new int[] {1, kernel[0]};
     if (win.kernel()[0] != kw[0] || win.kernel()[1] != kw[1]) {
       throw new ShapeException("kernel_shape " + Shapes.str(win.kernel()) + " disagrees with weight shape " + Shapes.str(w.shape()));

@@ -16,7 +16,7 @@ final class ConvTransposeOp implements Op {
 
   ConvTransposeOp(Attributes attributes) {
     this.attributes = attributes;
-    Window.checkConvAttributes(attributes, false); // a ConvTranspose's pads crop its output: any size is meaningful
+    Window.checkConvAttributes(attributes); // a ConvTranspose's pads crop its output
   }
 
   @Override

@@ -20,7 +20,7 @@ final class PoolOp implements Op {
       throw new ShapeException("the Indices output of MaxPool is not supported");
     }
     if (kind != Kind.GLOBAL_AVERAGE) {
-      Window.read(attributes, null).requirePadsWithinKernel();
+      Window.read(attributes, null).requirePoolPadsBelowKernel();
       if (attributes.getInt("storage_order", 0) != 0) {
         throw new ShapeException("storage_order=1 is not supported");
       }
@@ -42,7 +42,7 @@ final class PoolOp implements Op {
       java.util.Arrays.fill(out, 2, out.length, 1);
       return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
     }
-    Window win = Window.read(attributes, null).requirePadsWithinKernel();
+    Window win = Window.read(attributes, null).requirePoolPadsBelowKernel();
     int spatialRank = attributes.getInts("kernel_shape", null).length;
     int[] xs = Window.nchw(x, spatialRank, "input X");
     int[] pads = win.resolvePads(xs[2], xs[3]);

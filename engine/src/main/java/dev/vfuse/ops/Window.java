@@ -25,10 +25,11 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
 
   /**
    * Checks a convolution's window attributes at load, before any pass reads them: int range,
-   * positive kernel, strides, dilations and group, consistent lengths, and pads within the kernel
-   * when kernel_shape is given (otherwise binding checks them against the weight).
+   * positive kernel, strides, dilations and group, non-negative pads, consistent lengths. Pads as
+   * large as the kernel or larger are accepted, as ONNX Runtime accepts them: they add outputs
+   * that read padding (and the bias); binding refuses sizes that leave no output.
    */
-  static void checkConvAttributes(Attributes a, boolean padsWithinKernel) {
+  static void checkConvAttributes(Attributes a) {
     if (a.getInt("group", 1) < 1) {
       throw new ShapeException("group must be positive, got " + a.getLong("group", 1));
     }
@@ -39,10 +40,7 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
     if (rank == 0 && !a.has("kernel_shape") && !a.has("strides") && !a.has("dilations") && !a.has("pads")) {
       return;
     }
-    Window w = read(a, a.has("kernel_shape") ? null : ones(Math.max(rank, 1)));
-    if (padsWithinKernel && a.has("kernel_shape")) {
-      w.requirePadsWithinKernel();
-    }
+    read(a, a.has("kernel_shape") ? null : ones(Math.max(rank, 1)));
   }
 
   /**
@@ -61,17 +59,15 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
   }
 
   /**
-   * Refuses explicit pads larger than the dilated kernel extent, which only add outputs that read
-   * nothing but padding (ONNX Runtime refuses a pool's pad of the kernel size or more; torch's
-   * pooling more than half of it). A pad equal to the extent, such as a 1×1 conv padded by 1, stays allowed.
+   * Refuses a pooling pad as large as the kernel or larger (kernel_shape, not the dilated extent),
+   * as ONNX Runtime does ("Pad should be smaller than kernel"): such a window could lie wholly in
+   * the padding, where a max has no element and an average excluding pads divides by zero.
    */
-  Window requirePadsWithinKernel() {
+  Window requirePoolPadsBelowKernel() {
     for (int i = 0; i < 4; i++) {
-      int axis = i % 2;
-      if (pads[i] > extent(kernel[axis], dilations[axis])) {
-        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " exceed the dilated kernel extent "
-            + extent(kernel[0], dilations[0]) + "x" + extent(kernel[1], dilations[1]) + " (kernel_shape "
-            + java.util.Arrays.toString(kernel) + ", dilations " + java.util.Arrays.toString(dilations) + ")");
+      if (pads[i] >= kernel[i % 2]) {
+        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " must be smaller than kernel_shape "
+            + java.util.Arrays.toString(kernel) + " (as ONNX Runtime requires of pooling)");
       }
     }
     return this;

@@ -16,7 +16,8 @@ import java.util.Map;
  * The fuzz targets' oracle: load bytes as a model and, when that works, run it once on a small
  * synthetic input. A {@link VfuseException} is the documented outcome for a bad file; anything
  * else escaping (OutOfMemoryError, ArithmeticException, IndexOutOfBoundsException,
- * IllegalArgumentException, a ShapeException) is a finding and propagates to Jazzer.
+ * IllegalArgumentException, a ShapeException), directly or as the cause of the VfuseException a
+ * run wraps an engine fault in, is a finding and propagates to Jazzer.
  */
 final class LoadAndRun {
   /** Small enough that a fuzzed model can never take a large part of the test JVM's heap. */
@@ -44,7 +45,16 @@ final class LoadAndRun {
       }
       model.run(inputs);
     } catch (VfuseException expected) {
-      // a bad model or an input its shapes cannot take: the documented outcome
+      // A bad model or an input its shapes cannot take: the documented outcome, unless it wraps an
+      // engine exception. Plan reports a RuntimeException from a kernel as a VfuseException
+      // ("internal error in ..."), which keeps a server alive but is still a bug: rethrown with
+      // its own stack trace, so that Jazzer reports it and tells distinct crash sites apart.
+      if (expected.getCause() instanceof RuntimeException bug) {
+        throw bug;
+      }
+      if (expected.getCause() instanceof Error bug) {
+        throw bug;
+      }
     }
   }
 
