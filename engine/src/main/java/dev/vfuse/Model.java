@@ -107,7 +107,7 @@ public final class Model implements AutoCloseable {
       case REFERENCE -> new ReferenceKernels();
       case SIMD -> new SimdKernels();
     };
-    Graph folded = Program.foldConstants(graph, kernels);
+    Graph folded = Program.foldConstants(graph, kernels, options.memoryLimit());
     PassManager.Result fusion = (options.fuse() ? PassManager.standard(kernels) : new PassManager(List.of())).run(folded);
     Graph runnable = fusion.graph();
     QuantizationReport quantization = null;
@@ -124,7 +124,7 @@ public final class Model implements AutoCloseable {
       layout = new PassManager(List.of(new ChannelBlockedLayout(kernels.channelBlock())), kernels).run(runnable);
       runnable = layout.graph();
     }
-    Program program = Program.compile(runnable);
+    Program program = Program.compile(runnable, options.memoryLimit());
     WorkerPool pool = new WorkerPool(options.threads());
     Executor executor;
     try {

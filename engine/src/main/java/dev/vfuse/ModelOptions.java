@@ -11,9 +11,16 @@ package dev.vfuse;
  * @param quantization int8 weight quantization, or null to keep float weights
  * @param warmup how long loading may spend warming the model up ({@link #withWarmup}), or null for
  *     no warm-up
+ * @param memoryLimit the bytes one plan of the model may hold ({@link #withMemoryLimit}); the
+ *     constructors without it and {@link #defaults()} use {@link #defaultMemoryLimit()}
  */
 public record ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion, Quantization quantization,
-    java.time.Duration warmup) {
+    java.time.Duration warmup, long memoryLimit) {
+
+  public ModelOptions(Backend backend, boolean fuse, int threads, boolean verifyFusion, Quantization quantization,
+      java.time.Duration warmup) {
+    this(backend, fuse, threads, verifyFusion, quantization, warmup, defaultMemoryLimit());
+  }
 
   public ModelOptions(Backend backend, boolean fuse, int threads) {
     this(backend, fuse, threads, false, null);
@@ -37,32 +44,45 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
     if (warmup != null && warmup.isNegative()) {
       throw new IllegalArgumentException("warmup must not be negative, got " + warmup);
     }
+    if (memoryLimit < 1) {
+      throw new IllegalArgumentException("memoryLimit must be positive, got " + memoryLimit);
+    }
+  }
+
+  /**
+   * Half the JVM's maximum heap ({@code -Xmx}): room for one plan of the model while the caller's
+   * own tensors, a second concurrent run's buffers and the garbage collector's headroom fit in the
+   * other half. A file or an input that would need more fails with a {@link VfuseException}
+   * instead of an {@link OutOfMemoryError}.
+   */
+  public static long defaultMemoryLimit() {
+    return Runtime.getRuntime().maxMemory() / 2;
   }
 
   /** The {@link Backend#selected() selected} backend (simd unless a system property says otherwise), fusion on, one thread. */
   public static ModelOptions defaults() {
-    return new ModelOptions(Backend.selected(), true, 1, false, null, null);
+    return new ModelOptions(Backend.selected(), true, 1, false, null, null, defaultMemoryLimit());
   }
 
   public ModelOptions withBackend(Backend b) {
-    return new ModelOptions(b, fuse, threads, verifyFusion, quantization, warmup);
+    return new ModelOptions(b, fuse, threads, verifyFusion, quantization, warmup, memoryLimit);
   }
 
   public ModelOptions withFuse(boolean f) {
-    return new ModelOptions(backend, f, threads, verifyFusion, quantization, warmup);
+    return new ModelOptions(backend, f, threads, verifyFusion, quantization, warmup, memoryLimit);
   }
 
   public ModelOptions withThreads(int t) {
-    return new ModelOptions(backend, fuse, t, verifyFusion, quantization, warmup);
+    return new ModelOptions(backend, fuse, t, verifyFusion, quantization, warmup, memoryLimit);
   }
 
   public ModelOptions withVerifyFusion(boolean v) {
-    return new ModelOptions(backend, fuse, threads, v, quantization, warmup);
+    return new ModelOptions(backend, fuse, threads, v, quantization, warmup, memoryLimit);
   }
 
   /** Quantizes weights to int8 at load (null: float weights). */
   public ModelOptions withQuantization(Quantization q) {
-    return new ModelOptions(backend, fuse, threads, verifyFusion, q, warmup);
+    return new ModelOptions(backend, fuse, threads, verifyFusion, q, warmup, memoryLimit);
   }
 
   /**
@@ -75,6 +95,17 @@ public record ModelOptions(Backend backend, boolean fuse, int threads, boolean v
    * {@link Model#warmUp} with a representative input instead.
    */
   public ModelOptions withWarmup(java.time.Duration budget) {
-    return new ModelOptions(backend, fuse, threads, verifyFusion, quantization, budget);
+    return new ModelOptions(backend, fuse, threads, verifyFusion, quantization, budget, memoryLimit);
+  }
+
+  /**
+   * The most bytes one plan may hold: activation buffers, per-thread scratch and the weights its
+   * kernels pack (and constants folded at load). Loading refuses a model whose declared shapes
+   * need more with a {@link ModelFormatException}; running refuses an input shape that needs more
+   * with an {@link InvalidInputException}; both name the value and the bytes. Concurrent runs
+   * each take their own buffers, so peak use can be a multiple of one plan's activations.
+   */
+  public ModelOptions withMemoryLimit(long bytes) {
+    return new ModelOptions(backend, fuse, threads, verifyFusion, quantization, warmup, bytes);
   }
 }

@@ -89,6 +89,17 @@ class BadInputTest {
     });
   }
 
+  /** A node whose (required) first output is empty: found by fuzzing, once a run failed inside the pooling step. */
+  @Test
+  void nodeWithoutItsFirstOutputNamesTheNode() {
+    byte[] bytes = new OnnxModelBuilder(13).input("x", 1, 2, 5, 5).node("MaxPool", "x").ints("kernel_shape", 2, 2).out("")
+        .end().node("Relu", "x").out("y").end().output("y").build();
+    assertThatThrownBy(() -> load(bytes)).isInstanceOfSatisfying(ModelFormatException.class, e -> {
+      assertThat(e.nodeName()).isEqualTo("maxpool0");
+      assertThat(e.getMessage()).contains("first output is missing");
+    });
+  }
+
   @ParameterizedTest
   @ValueSource(floats = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY})
   void nonFiniteWeightNamesTheNode(float bad) {

@@ -59,7 +59,7 @@ public final class Executor {
    */
   public static Executor planned(Program program, Kernels kernels, Parallel parallel, int[][] shapes,
       ElementType[] types) throws InvalidInputException {
-    return new Executor(kernels, parallel, key(shapes, types), Plan.build(program, shapes, types, kernels));
+    return new Executor(kernels, parallel, key(shapes, types), Plan.build(program, shapes, types, kernels, parallel.threads()));
   }
 
   /** Runs on inputs in the order of {@link Program#inputs()}, already checked against the declared shapes. */
@@ -128,7 +128,7 @@ public final class Executor {
           + Arrays.deepToString(shapes), null);
     }
     if (plan == null) {
-      plan = Plan.build(program, shapes, types, kernels);
+      plan = Plan.build(program, shapes, types, kernels, parallel.threads());
       if (plans.size() >= MAX_PLANS) {
         plans.clear();
       }

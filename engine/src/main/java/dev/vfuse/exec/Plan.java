@@ -69,8 +69,24 @@ public final class Plan {
     this.slotCapacity = slotCapacity;
   }
 
-  static Plan build(Program p, int[][] inputShapes, ElementType[] inputTypes, Kernels kernels) throws InvalidInputException {
+  /**
+   * Plans the program for these input shapes, refusing them with an {@link InvalidInputException}
+   * when an input, any value, or the plan as a whole (buffers, {@code threads} workers' scratch,
+   * weights its kernels pack) needs more than the program's memory limit: checked before each
+   * such allocation.
+   */
+  static Plan build(Program p, int[][] inputShapes, ElementType[] inputTypes, Kernels kernels, int threads)
+      throws InvalidInputException {
     int n = p.valueCount;
+    long limit = p.memoryLimit;
+    for (int i = 0; i < p.graphInputIds.length; i++) {
+      long bytes = MemoryLimit.bytes(inputTypes[i], inputShapes[i]);
+      if (bytes > limit) {
+        throw new InvalidInputException(null, "input '" + p.inputs().get(i).name() + "' of shape " + Shapes.str(inputShapes[i])
+            + " needs " + MemoryLimit.over(bytes, limit), null);
+      }
+    }
+    long packedWeightBytes = 0;
     ElementType[] types = new ElementType[n];
     int[][] shapes = new int[n][];
     NdArray[] known = p.constants.clone();
@@ -100,7 +116,7 @@ public final class Plan {
       }
       int[] outs = p.nodeOutputs[s];
       if (allKnown) {
-        NdArray[] results = Program.evaluate(node, p.ops.get(s), values, kernels, InvalidInputException::new);
+        NdArray[] results = Program.evaluate(node, p.ops.get(s), values, kernels, limit, InvalidInputException::new);
         for (int o = 0; o < outs.length; o++) {
           if (outs[o] >= 0) {
             known[outs[o]] = results[o];
@@ -110,7 +126,7 @@ public final class Plan {
         }
         continue;
       }
-      Bound b = Program.bind(node, p.ops.get(s), values, kernels, InvalidInputException::new);
+      Bound b = Program.bind(node, p.ops.get(s), values, kernels, limit, InvalidInputException::new);
       if (b.knownOutputs() != null) {
         for (int o = 0; o < outs.length; o++) {
           if (outs[o] >= 0) {
@@ -125,6 +141,11 @@ public final class Plan {
         if (outs[o] >= 0) {
           types[outs[o]] = b.outputTypes()[o];
           shapes[outs[o]] = b.outputShapes()[o];
+          long bytes = MemoryLimit.bytes(b.outputTypes()[o], b.outputShapes()[o]);
+          if (bytes > limit) {
+            throw new InvalidInputException(node.name(), node.opType() + " output '" + node.outputs().get(o) + "' of shape "
+                + Shapes.str(b.outputShapes()[o]) + " needs " + MemoryLimit.over(bytes, limit), null);
+          }
           try {
             Shapes.size(b.outputShapes()[o]);
           } catch (ShapeException e) {
@@ -135,6 +156,8 @@ public final class Plan {
       for (int i = 0; i < ins.length; i++) {
         if (ins[i] >= 0 && !contains(b.preparedInputs(), i)) {
           readAtRun[ins[i]] = true;
+        } else if (ins[i] >= 0 && known[ins[i]] != null) {
+          packedWeightBytes = MemoryLimit.plus(packedWeightBytes, known[ins[i]].bytes()); // the kernel's packed copy
         }
       }
       steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker(), b.kernel()));
@@ -157,7 +180,50 @@ public final class Plan {
             + " but the model declares rank " + declared.rank(), null);
       }
     }
-    return assignSlots(p, steps, types, shapes, known, dropped);
+    Plan plan = assignSlots(p, steps, types, shapes, known, dropped);
+    plan.checkMemory(limit, threads, packedWeightBytes, inputShapes);
+    return plan;
+  }
+
+  /**
+   * Refuses the plan when one run's buffers (slots, int64 values, {@code threads} workers' scratch)
+   * plus the weights kept and packed exceed {@code limit} bytes; the arena is allocated per run,
+   * after this check.
+   */
+  private void checkMemory(long limit, int threads, long packedWeightBytes, int[][] inputShapes) throws InvalidInputException {
+    long buffers = MemoryLimit.times(activationElements(), Float.BYTES);
+    long kept = packedWeightBytes;
+    for (int id = 0; id < known.length; id++) {
+      if (known[id] != null) {
+        kept = MemoryLimit.plus(kept, known[id].bytes());
+      } else if (slotOf[id] < 0 && shapes[id] != null && !dropped[id] && !isGraphInput(id)) {
+        buffers = MemoryLimit.plus(buffers, MemoryLimit.bytes(types[id], shapes[id]));
+      }
+    }
+    long scratchElements = MemoryLimit.times(maxScratchPerWorker(), threads);
+    long total = MemoryLimit.plus(MemoryLimit.plus(buffers, MemoryLimit.times(scratchElements, Float.BYTES)), kept);
+    if (total > limit || scratchElements > Integer.MAX_VALUE) {
+      throw new InvalidInputException(null, "the plan for input shapes " + java.util.Arrays.deepToString(inputShapes)
+          + " needs " + MemoryLimit.over(total, limit) + ": buffers " + buffers + ", scratch " + scratchElements * Float.BYTES
+          + " for " + threads + " thread(s), weights " + kept, null);
+    }
+  }
+
+  private int maxScratchPerWorker() {
+    int scratch = 0;
+    for (Step step : steps) {
+      scratch = Math.max(scratch, step.scratchPerWorker());
+    }
+    return scratch;
+  }
+
+  private boolean isGraphInput(int id) {
+    for (int g : graphInputIds) {
+      if (g == id) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean contains(int[] values, int value) {
@@ -303,23 +369,31 @@ public final class Plan {
     return total;
   }
 
+  /**
+   * A step's multiply-adds × 2, or 0 when its shapes do not give them: it reads shapes binding
+   * accepted, and binding accepts some that are not a convolution's (a fuzzed rank-0 weight of a
+   * vfuse-domain conv, a node that declares no output), so every axis it reads is checked first.
+   */
   private long flops(Step step) {
     String op = step.node().opType();
     int[] in = step.inputs();
-    int out = step.outputs()[0];
-    if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0) {
+    int out = step.outputs().length == 0 ? -1 : step.outputs()[0];
+    if (out < 0 || shapes[out] == null || in.length < 2 || in[0] < 0 || in[1] < 0 || shapes[in[0]] == null
+        || shapes[in[1]] == null) {
       return 0;
     }
     int[] w = shapes[in[1]];
+    int[] o = shapes[out];
     return switch (op) {
-      case "Conv" -> 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+      case "Conv" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(o) * (long) Shapes.size(w) / w[0];
       // blocked output [N, ⌈K/B⌉, P, Q, B]: its padding lanes are not work
-      case dev.vfuse.ops.ChannelBlockOps.CONV -> 2L * shapes[out][0] * shapes[out][2] * shapes[out][3] * Shapes.size(w);
-      case "ConvTranspose" -> 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
+      case dev.vfuse.ops.ChannelBlockOps.CONV -> o.length < 4 ? 0 : 2L * o[0] * o[2] * o[3] * Shapes.size(w);
+      case "ConvTranspose" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
       case "Gemm", "MatMul" -> {
         int[] a = shapes[in[0]];
         boolean transA = op.equals("Gemm") && step.node().attributes().getInt("transA", 0) != 0;
-        yield 2 * (long) Shapes.size(shapes[out]) * (transA ? a[a.length - 2] : a[a.length - 1]);
+        int reduced = transA ? a.length - 2 : a.length - 1;
+        yield reduced < 0 ? 0 : 2 * (long) Shapes.size(o) * a[reduced];
       }
       default -> 0;
     };
@@ -333,8 +407,8 @@ public final class Plan {
       for (int id : step.inputs()) {
         inputShapes.add(id < 0 || shapes[id] == null ? new int[0] : shapes[id].clone());
       }
-      int out = step.outputs()[0];
-      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(),
+      int out = step.outputs().length == 0 ? -1 : step.outputs()[0];
+      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 || shapes[out] == null ? new int[0] : shapes[out].clone(),
           flops(step)));
     }
     return infos;
@@ -376,11 +450,7 @@ public final class Plan {
 
     Arena(Parallel parallel) {
       values = known.clone();
-      int scratch = 0;
-      for (Step step : steps) {
-        scratch = Math.max(scratch, step.scratchPerWorker());
-      }
-      workspace = new Workspace(new float[Math.multiplyExact(scratch, parallel.threads())], parallel);
+      workspace = new Workspace(new float[Math.multiplyExact(maxScratchPerWorker(), parallel.threads())], parallel);
       float[][] slots = new float[slotCapacity.length][];
       for (int i = 0; i < slots.length; i++) {
         slots[i] = new float[slotCapacity[i]];
@@ -402,15 +472,6 @@ public final class Plan {
           stepOutputs[s][o] = id < 0 ? null : values[id];
         }
       }
-    }
-
-    private boolean isGraphInput(int id) {
-      for (int g : graphInputIds) {
-        if (g == id) {
-          return true;
-        }
-      }
-      return false;
     }
   }
 }

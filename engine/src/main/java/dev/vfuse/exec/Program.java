@@ -34,9 +34,12 @@ public final class Program {
   final int[] graphInputIds;
   final int[] graphOutputIds;
   final int valueCount;
+  /** The bytes one plan may hold, see {@link dev.vfuse.ModelOptions#memoryLimit()}. */
+  final long memoryLimit;
 
-  private Program(Graph graph, List<Op> ops) {
+  private Program(Graph graph, List<Op> ops, long memoryLimit) {
     this.graph = graph;
+    this.memoryLimit = memoryLimit;
     this.nodes = graph.nodes();
     this.ops = ops;
     Map<String, Integer> ids = new HashMap<>();
@@ -74,12 +77,19 @@ public final class Program {
    * Returns the remaining nodes with the constants they read.
    */
   public static Graph foldConstants(Graph graph, Kernels kernels) throws UnsupportedOperatorException, ModelFormatException {
+    return foldConstants(graph, kernels, dev.vfuse.ModelOptions.defaultMemoryLimit());
+  }
+
+  /** {@link #foldConstants(Graph, Kernels)}, refusing a folded value larger than {@code memoryLimit} bytes. */
+  public static Graph foldConstants(Graph graph, Kernels kernels, long memoryLimit)
+      throws UnsupportedOperatorException, ModelFormatException {
     for (Node n : graph.nodes()) {
       if (!OpRegistry.isSupported(n)) {
         String op = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
         throw new UnsupportedOperatorException(op, n.name(), "unsupported operator '" + op + "' at node '" + n.name()
             + "'; vfuse supports " + String.join(", ", OpRegistry.SUPPORTED));
       }
+      create(n, graph.opset()); // attributes out of range fail here, naming the node, before any pass reads them
     }
     checkFiniteWeights(graph);
     Map<String, NdArray> constants = new HashMap<>(graph.constants());
@@ -99,10 +109,23 @@ public final class Program {
         kept.add(n);
         continue;
       }
-      NdArray[] out = evaluate(n, create(n, graph.opset()), in, kernels, ModelFormatException::new);
+      NdArray[] out = evaluate(n, create(n, graph.opset()), in, kernels, memoryLimit, ModelFormatException::new);
       for (int i = 0; i < n.outputs().size(); i++) {
         if (!n.outputs().get(i).isEmpty()) {
           constants.put(n.outputs().get(i), out[i]);
+        }
+      }
+    }
+    for (Node n : kept) {
+      boolean conv = n.opType().equals("Conv") || n.opType().equals("ConvTranspose");
+      NdArray w = conv && n.inputs().size() > 1 ? constants.get(n.inputs().get(1)) : null;
+      if (w != null && n.domain().isEmpty()) {
+        try {
+          NdArray bias = n.inputs().size() > 2 ? constants.get(n.inputs().get(2)) : null;
+          dev.vfuse.ops.ConvGeometries.checkWeight(n.attributes(), n.opType().equals("ConvTranspose"), w.shape,
+              bias == null ? null : bias.shape);
+        } catch (ShapeException e) {
+          throw new ModelFormatException(n.name(), n.opType() + ": " + e.getMessage());
         }
       }
     }
@@ -123,13 +146,18 @@ public final class Program {
     return new Graph(g.nodes(), c, g.inputs(), g.outputs(), g.opset());
   }
 
-  /** Reads every node's attributes into its operator. */
+  /** Reads every node's attributes into its operator; plans may hold {@link dev.vfuse.ModelOptions#defaultMemoryLimit()}. */
   public static Program compile(Graph graph) throws ModelFormatException {
+    return compile(graph, dev.vfuse.ModelOptions.defaultMemoryLimit());
+  }
+
+  /** Reads every node's attributes into its operator; each plan may hold at most {@code memoryLimit} bytes. */
+  public static Program compile(Graph graph, long memoryLimit) throws ModelFormatException {
     List<Op> ops = new ArrayList<>();
     for (Node n : graph.nodes()) {
       ops.add(create(n, graph.opset()));
     }
-    return new Program(graph, List.copyOf(ops));
+    return new Program(graph, List.copyOf(ops), memoryLimit);
   }
 
   private static Op create(Node n, int opset) throws ModelFormatException {
@@ -146,7 +174,7 @@ public final class Program {
     for (int i = 0; i < in.length; i++) {
       in[i] = inputs[i] == null ? null : Value.known(inputs[i]);
     }
-    return evaluate(n, create(n, opset), in, kernels, ModelFormatException::new);
+    return evaluate(n, create(n, opset), in, kernels, dev.vfuse.ModelOptions.defaultMemoryLimit(), ModelFormatException::new);
   }
 
   /**
@@ -160,7 +188,8 @@ public final class Program {
     for (int i = 1; i < in.length; i++) {
       in[i] = example[i] == null ? null : Value.known(example[i]);
     }
-    return new Reusable(n, bind(n, create(n, opset), in, kernels, ModelFormatException::new), example[0].shape.clone());
+    return new Reusable(n, bind(n, create(n, opset), in, kernels, dev.vfuse.ModelOptions.defaultMemoryLimit(),
+        ModelFormatException::new), example[0].shape.clone());
   }
 
   /** A node bound by {@link #bindReusable}. */
@@ -207,17 +236,25 @@ public final class Program {
   }
 
   /** Binds and runs one node on inputs whose contents are all known, returning fresh outputs. */
-  static <E extends Exception> NdArray[] evaluate(Node n, Op op, Value[] in, Kernels kernels, NodeError<E> error) throws E {
-    Bound b = bind(n, op, in, kernels, error);
+  static <E extends Exception> NdArray[] evaluate(Node n, Op op, Value[] in, Kernels kernels, long memoryLimit,
+      NodeError<E> error) throws E {
+    Bound b = bind(n, op, in, kernels, memoryLimit, error);
+    for (int i = 0; i < b.outputTypes().length; i++) {
+      long bytes = MemoryLimit.bytes(b.outputTypes()[i], b.outputShapes()[i]);
+      if (bytes > memoryLimit) {
+        throw error.create(n.name(), n.opType() + ": output " + i + " of shape " + java.util.Arrays.toString(b.outputShapes()[i])
+            + " needs " + MemoryLimit.over(bytes, memoryLimit), null);
+      }
+    }
     NdArray[] inputs = new NdArray[in.length];
     for (int i = 0; i < in.length; i++) {
       inputs[i] = in[i] == null ? null : in[i].constant();
     }
     NdArray[] out = new NdArray[b.outputTypes().length];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = NdArray.allocate(b.outputTypes()[i], b.outputShapes()[i]);
-    }
     try {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = NdArray.allocate(b.outputTypes()[i], b.outputShapes()[i]);
+      }
       b.compute().run(inputs, out, kernels, Workspace.serial(b.scratchPerWorker()));
     } catch (ShapeException e) {
       throw error.create(n.name(), n.opType() + ": " + e.getMessage(), null);
@@ -225,7 +262,21 @@ public final class Program {
     return out;
   }
 
-  static <E extends Exception> Bound bind(Node n, Op op, Value[] in, Kernels kernels, NodeError<E> error) throws E {
+  /**
+   * Binds one node, after checking that what a convolution allocates while binding (see
+   * {@link MemoryLimit#bindBytes}) fits {@code memoryLimit}.
+   */
+  static <E extends Exception> Bound bind(Node n, Op op, Value[] in, Kernels kernels, long memoryLimit, NodeError<E> error)
+      throws E {
+    if (in.length == 0 || in[0] == null) {
+      // Every operator vfuse runs requires its first input; the others check the rest.
+      throw error.create(n.name(), n.opType() + ": its first input is missing", null);
+    }
+    long bindBytes = MemoryLimit.bindBytes(n, in);
+    if (bindBytes > memoryLimit) {
+      throw error.create(n.name(), n.describe() + " on input " + java.util.Arrays.toString(in[0].shape()) + " needs "
+          + MemoryLimit.over(bindBytes, memoryLimit) + " for its padded input and output", null);
+    }
     Bound b;
     try {
       b = op.bind(in, kernels);

@@ -104,7 +104,14 @@ final class SymbolicShapes {
       s.shapes.put(v.name(), dims);
     }
     for (Node n : g.nodes()) {
-      List<Dim> out = s.output(g, n);
+      List<Dim> out;
+      try {
+        out = s.output(g, n);
+      } catch (dev.vfuse.ir.ShapeException | IndexOutOfBoundsException | ArithmeticException e) {
+        // Attributes or shapes this node cannot take: its shape stays unknown, so no pass relies on
+        // it, and binding the node at planning reports the fault with the node's name.
+        out = null;
+      }
       if (out != null && !n.outputs().isEmpty() && !n.outputs().get(0).isEmpty()) {
         s.shapes.put(n.outputs().get(0), out);
       }

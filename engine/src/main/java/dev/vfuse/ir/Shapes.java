@@ -13,6 +13,11 @@ public final class Shapes {
       if (d < 0) {
         throw new ShapeException("negative dimension in " + Arrays.toString(shape));
       }
+      if (d == 0) {
+        return 0; // an empty axis anywhere: [4, 2^30, 0] holds nothing, whatever the axes before it
+      }
+    }
+    for (int d : shape) {
       n *= d;
       if (n > Integer.MAX_VALUE) {
         throw new ShapeException("tensor of shape " + Arrays.toString(shape) + " exceeds 2^31 - 1 elements");

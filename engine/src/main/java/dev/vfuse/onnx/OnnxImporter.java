@@ -34,6 +34,8 @@ public final class OnnxImporter {
   /** Opsets of the default domain whose operator semantics vfuse implements. */
   public static final int MIN_OPSET = 7;
   public static final int MAX_OPSET = 17;
+  /** The highest rank a {@link dev.vfuse.Tensor} has, so the highest a graph input may declare. */
+  private static final int MAX_INPUT_RANK = 8;
 
   private OnnxImporter() {}
 
@@ -79,6 +81,11 @@ public final class OnnxImporter {
         constants.put(np.getOutput(0), constantValue(attributes, name));
         continue;
       }
+      if (np.getOutputCount() == 0 || np.getOutput(0).isEmpty()) {
+        // Every operator's first output is required (ONNX Runtime refuses the node too); a step
+        // without it would have nowhere to write.
+        throw new ModelFormatException(name, np.getOpType() + ": its first output is missing");
+      }
       nodes.add(new Node(name, np.getOpType(), domain, np.getInputList(), np.getOutputList(), attributes));
     }
 
@@ -110,9 +117,46 @@ public final class OnnxImporter {
     throw new ModelFormatException("the model imports no version of the default ONNX operator set");
   }
 
+  /**
+   * The kind every operator of the default domain that vfuse runs gives these attribute names (the
+   * ONNX schemas; "value" differs between Constant and Pad and is left to the operator). Checked at
+   * import so that a file with, say, an INT kernel_shape fails here, naming the node, instead of in
+   * whichever pass reads the attribute first. A FLOAT attribute may also be written as an INT.
+   */
+  private static final Map<String, AttributeProto.AttributeType> KINDS = kinds();
+
+  private static Map<String, AttributeProto.AttributeType> kinds() {
+    Map<String, AttributeProto.AttributeType> kinds = new HashMap<>();
+    for (String name : List.of("kernel_shape", "pads", "strides", "dilations", "output_padding", "output_shape", "perm", "axes")) {
+      kinds.put(name, AttributeProto.AttributeType.INTS);
+    }
+    for (String name : List.of("group", "axis", "transA", "transB", "ceil_mode", "count_include_pad", "keepdims", "to",
+        "storage_order", "exclude_outside", "noop_with_empty_axes", "training_mode")) {
+      kinds.put(name, AttributeProto.AttributeType.INT);
+    }
+    for (String name : List.of("alpha", "beta", "epsilon", "momentum", "min", "max", "cubic_coeff_a", "extrapolation_value")) {
+      kinds.put(name, AttributeProto.AttributeType.FLOAT);
+    }
+    for (String name : List.of("auto_pad", "mode", "coordinate_transformation_mode", "nearest_mode")) {
+      kinds.put(name, AttributeProto.AttributeType.STRING);
+    }
+    return Map.copyOf(kinds);
+  }
+
+  private static void checkKind(AttributeProto a, NodeProto np, String nodeName) throws ModelFormatException {
+    AttributeProto.AttributeType expected = KINDS.get(a.getName());
+    boolean defaultDomain = np.getDomain().isEmpty() || np.getDomain().equals("ai.onnx");
+    boolean intForFloat = expected == AttributeProto.AttributeType.FLOAT && a.getType() == AttributeProto.AttributeType.INT;
+    if (defaultDomain && expected != null && a.getType() != expected && !intForFloat) {
+      throw new ModelFormatException(nodeName, "attribute '" + a.getName() + "' of " + np.getOpType() + " must be "
+          + expected + ", found " + a.getType());
+    }
+  }
+
   private static Attributes attributes(NodeProto np, String nodeName) throws ModelFormatException {
     Map<String, Object> values = new LinkedHashMap<>();
     for (AttributeProto a : np.getAttributeList()) {
+      checkKind(a, np, nodeName);
       Object v = switch (a.getType()) {
         case FLOAT -> a.getF();
         case INT -> a.getI();
@@ -195,6 +239,10 @@ public final class OnnxImporter {
       }
     } else if (isInput) {
       throw new ModelFormatException("graph " + what + " declares no shape");
+    }
+    if (isInput && dims.size() > MAX_INPUT_RANK) {
+      throw new ModelFormatException("graph " + what + " has rank " + dims.size() + "; vfuse tensors have rank at most "
+          + MAX_INPUT_RANK);
     }
     return new ValueInfo(vi.getName(), type, dims, dimNames);
   }

@@ -20,6 +20,11 @@ final class ConcatOp implements Op {
     if (axis == null) {
       throw new ShapeException("Concat needs the axis attribute");
     }
+    for (int i = 0; i < in.length; i++) {
+      if (in[i] == null) {
+        throw new ShapeException("input " + i + " is missing (every input of Concat is required)");
+      }
+    }
     Value first = in[0];
     int rank = first.rank();
     int ax = Shapes.axis(axis, rank);

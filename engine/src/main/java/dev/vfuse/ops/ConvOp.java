@@ -13,7 +13,7 @@ final class ConvOp implements Op {
 
   ConvOp(Attributes attributes) {
     this.attributes = attributes;
-    attributes.getInt("group", 1);
+    Window.checkConvAttributes(attributes);
   }
 
   @Override
@@ -67,8 +67,12 @@ final class ConvOp implements Op {
       }
     }
     int[] pads = win.resolvePads(xs[2], xs[3]);
+    int strideH = Window.effectiveStride(win.strides()[0], (long) xs[2] + pads[0] + pads[2],
+        (long) (kw[0] - 1) * win.dilations()[0] + 1);
+    int strideW = Window.effectiveStride(win.strides()[1], (long) xs[3] + pads[1] + pads[3],
+        (long) (kw[1] - 1) * win.dilations()[1] + 1);
     try {
-      return new ConvGeometry(xs[0], xs[1], xs[2], xs[3], k, kw[0], kw[1], win.strides()[0], win.strides()[1],
+      return new ConvGeometry(xs[0], xs[1], xs[2], xs[3], k, kw[0], kw[1], strideH, strideW,
           win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3], groups);
     } catch (IllegalArgumentException e) {
       throw new ShapeException(e.getMessage());

@@ -16,6 +16,7 @@ final class ConvTransposeOp implements Op {
 
   ConvTransposeOp(Attributes attributes) {
     this.attributes = attributes;
+    Window.checkConvAttributes(attributes); // a ConvTranspose's pads crop its output
   }
 
   @Override
@@ -46,6 +47,10 @@ final class ConvTransposeOp implements Op {
     }
     int[] kernel = java.util.Arrays.copyOfRange(w.shape(), 2, w.rank());
     Window win = Window.read(attributes, kernel);
+    int[] kw = spatial == 2 ? kernel : new int[] {1, kernel[0]};
+    if (win.kernel()[0] != kw[0] || win.kernel()[1] != kw[1]) {
+      throw new ShapeException("kernel_shape " + Shapes.str(win.kernel()) + " disagrees with weight shape " + Shapes.str(w.shape()));
+    }
     int[] xs = Window.nchw(x, spatial, "input X");
     int groups = attributes.getInt("group", 1);
     if (groups < 1 || xs[1] != w.dim(0) || xs[1] % groups != 0) {

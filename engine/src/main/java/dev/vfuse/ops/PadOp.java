@@ -20,6 +20,7 @@ final class PadOp implements Op {
 
   @Override
   public Bound bind(Value[] in) {
+    Inputs.count(in, 1, 3);
     Value x = in[0];
     x.requireFloat("data");
     long[] pads;

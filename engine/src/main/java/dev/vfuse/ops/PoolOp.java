@@ -20,7 +20,7 @@ final class PoolOp implements Op {
       throw new ShapeException("the Indices output of MaxPool is not supported");
     }
     if (kind != Kind.GLOBAL_AVERAGE) {
-      Window.read(attributes, null);
+      Window.read(attributes, null).requirePoolPadsBelowKernel();
       if (attributes.getInt("storage_order", 0) != 0) {
         throw new ShapeException("storage_order=1 is not supported");
       }
@@ -42,13 +42,19 @@ final class PoolOp implements Op {
       java.util.Arrays.fill(out, 2, out.length, 1);
       return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
     }
-    Window win = Window.read(attributes, null);
+    Window win = Window.read(attributes, null).requirePoolPadsBelowKernel();
     int spatialRank = attributes.getInts("kernel_shape", null).length;
     int[] xs = Window.nchw(x, spatialRank, "input X");
     int[] pads = win.resolvePads(xs[2], xs[3]);
+    boolean ceil = attributes.getInt("ceil_mode", 0) != 0;
+    // Ceil mode may start a last window past the span, so its strides are kept as given.
+    int strideH = ceil ? win.strides()[0] : Window.effectiveStride(win.strides()[0], (long) xs[2] + pads[0] + pads[2],
+        (long) (win.kernel()[0] - 1) * win.dilations()[0] + 1);
+    int strideW = ceil ? win.strides()[1] : Window.effectiveStride(win.strides()[1], (long) xs[3] + pads[1] + pads[3],
+        (long) (win.kernel()[1] - 1) * win.dilations()[1] + 1);
     PoolGeometry g;
     try {
-      g = new PoolGeometry(xs[0], xs[1], xs[2], xs[3], win.kernel()[0], win.kernel()[1], win.strides()[0], win.strides()[1],
+      g = new PoolGeometry(xs[0], xs[1], xs[2], xs[3], win.kernel()[0], win.kernel()[1], strideH, strideW,
           win.dilations()[0], win.dilations()[1], pads[0], pads[1], pads[2], pads[3], attributes.getInt("ceil_mode", 0) != 0);
     } catch (IllegalArgumentException e) {
       throw new ShapeException(e.getMessage());

@@ -9,6 +9,69 @@ import dev.vfuse.ir.ShapeException;
  * Pads follow ONNX order [top, left, bottom, right].
  */
 record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String autoPad) {
+  /**
+   * Bound on a window's dilated extent and on each pad: with it, input size + pads − extent stays
+   * within int arithmetic for every input the memory limit admits.
+   */
+  private static final long MAX_EXTENT = 1L << 30;
+
+  private static void requirePositive(String name, int[] values) {
+    for (int v : values) {
+      if (v < 1) {
+        throw new ShapeException(name + " must be positive, got " + java.util.Arrays.toString(values));
+      }
+    }
+  }
+
+  /**
+   * Checks a convolution's window attributes at load, before any pass reads them: int range,
+   * positive kernel, strides, dilations and group, non-negative pads, consistent lengths. Pads as
+   * large as the kernel or larger are accepted, as ONNX Runtime accepts them: they add outputs
+   * that read padding (and the bias); binding refuses sizes that leave no output.
+   */
+  static void checkConvAttributes(Attributes a) {
+    if (a.getInt("group", 1) < 1) {
+      throw new ShapeException("group must be positive, got " + a.getLong("group", 1));
+    }
+    int rank = a.has("kernel_shape") ? a.getInts("kernel_shape", null).length
+        : a.has("strides") ? a.getInts("strides", null).length
+        : a.has("dilations") ? a.getInts("dilations", null).length
+        : a.has("pads") ? a.getInts("pads", null).length / 2 : 0;
+    if (rank == 0 && !a.has("kernel_shape") && !a.has("strides") && !a.has("dilations") && !a.has("pads")) {
+      return;
+    }
+    read(a, a.has("kernel_shape") ? null : ones(Math.max(rank, 1)));
+  }
+
+  /**
+   * The strides a kernel may run with: a stride longer than the padded input's span past the
+   * kernel yields one output position, whatever its value, so it is cut to that span + 1. The
+   * output is unchanged and kernels that lay out one phase per stride position never see 2^31.
+   */
+  static int effectiveStride(int stride, long paddedInput, long extent) {
+    long span = paddedInput - extent;
+    return span >= 0 && stride > span + 1 ? (int) (span + 1) : stride;
+  }
+
+  /** Positions a kernel of {@code k} taps spaced {@code dilation} apart covers: (k − 1)·d + 1. */
+  private static long extent(int k, int dilation) {
+    return (long) (k - 1) * dilation + 1;
+  }
+
+  /**
+   * Refuses a pooling pad as large as the kernel or larger (kernel_shape, not the dilated extent),
+   * as ONNX Runtime does ("Pad should be smaller than kernel"): such a window could lie wholly in
+   * the padding, where a max has no element and an average excluding pads divides by zero.
+   */
+  Window requirePoolPadsBelowKernel() {
+    for (int i = 0; i < 4; i++) {
+      if (pads[i] >= kernel[i % 2]) {
+        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " must be smaller than kernel_shape "
+            + java.util.Arrays.toString(kernel) + " (as ONNX Runtime requires of pooling)");
+      }
+    }
+    return this;
+  }
 
   static Window read(Attributes a, int[] kernelFromWeights) {
     int[] kernel = a.getInts("kernel_shape", kernelFromWeights);
@@ -26,14 +89,21 @@ record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String a
     if (strides.length != rank || dilations.length != rank || pads.length != 2 * rank) {
       throw new ShapeException("strides, dilations and pads must match the " + rank + "-D kernel");
     }
+    requirePositive("kernel_shape", kernel);
+    requirePositive("strides", strides);
+    requirePositive("dilations", dilations);
     for (int i = 0; i < rank; i++) {
-      if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1) {
-        throw new ShapeException("kernel, strides and dilations must be positive");
+      if (extent(kernel[i], dilations[i]) > MAX_EXTENT) {
+        throw new ShapeException("kernel_shape " + java.util.Arrays.toString(kernel) + " with dilations "
+            + java.util.Arrays.toString(dilations) + " spans " + extent(kernel[i], dilations[i]) + " positions, more than 2^30");
       }
     }
     for (int p : pads) {
       if (p < 0) {
-        throw new ShapeException("negative pads are not supported");
+        throw new ShapeException("negative pads are not supported, pads = " + java.util.Arrays.toString(pads));
+      }
+      if (p > MAX_EXTENT) {
+        throw new ShapeException("pads " + java.util.Arrays.toString(pads) + " exceed 2^30");
       }
     }
     if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID") && !autoPad.equals("SAME_UPPER") && !autoPad.equals("SAME_LOWER")) {

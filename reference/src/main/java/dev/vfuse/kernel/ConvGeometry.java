@@ -28,11 +28,16 @@ public record ConvGeometry(
     if (c % groups != 0 || k % groups != 0) {
       throw new IllegalArgumentException("channels C=" + c + " and K=" + k + " must be divisible by groups=" + groups);
     }
-    int p = (h + padTop + padBottom - dilationH * (r - 1) - 1);
-    int q = (w + padLeft + padRight - dilationW * (s - 1) - 1);
+    // In long: a hostile file's pads and dilations must not wrap the output size around.
+    long p = (long) h + padTop + padBottom - (long) dilationH * (r - 1) - 1;
+    long q = (long) w + padLeft + padRight - (long) dilationW * (s - 1) - 1;
     if (p < 0 || q < 0) {
       throw new IllegalArgumentException("kernel " + r + "x" + s + " (dilation " + dilationH + "x" + dilationW
-          + ") is larger than the padded input " + (h + padTop + padBottom) + "x" + (w + padLeft + padRight));
+          + ") is larger than the padded input " + ((long) h + padTop + padBottom) + "x" + ((long) w + padLeft + padRight));
+    }
+    if (p >= Integer.MAX_VALUE || q >= Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("padded input " + ((long) h + padTop + padBottom) + "x"
+          + ((long) w + padLeft + padRight) + " exceeds 2^31 - 1 along an axis");
     }
   }
 

@@ -32,10 +32,14 @@ public record ConvTransposeGeometry(
     if (c % groups != 0 || k % groups != 0) {
       throw new IllegalArgumentException("channels C=" + c + " and K=" + k + " must be divisible by groups=" + groups);
     }
-    int p = strideH * (h - 1) + outputPadH + dilationH * (r - 1) + 1 - padTop - padBottom;
-    int q = strideW * (w - 1) + outputPadW + dilationW * (s - 1) + 1 - padLeft - padRight;
+    // In long: a hostile file's strides and dilations must not wrap the output size around.
+    long p = (long) strideH * (h - 1) + outputPadH + (long) dilationH * (r - 1) + 1 - padTop - padBottom;
+    long q = (long) strideW * (w - 1) + outputPadW + (long) dilationW * (s - 1) + 1 - padLeft - padRight;
     if (p <= 0 || q <= 0) {
       throw new IllegalArgumentException("pads leave an empty output: " + p + "x" + q);
+    }
+    if (p > Integer.MAX_VALUE || q > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("output of " + p + "x" + q + " exceeds 2^31 - 1 along an axis");
     }
   }
 

@@ -25,6 +25,17 @@ public record PoolGeometry(
     Checks.positive("n", n, "c", c, "h", h, "w", w, "r", r, "s", s);
     Checks.positive("strideH", strideH, "strideW", strideW, "dilationH", dilationH, "dilationW", dilationW);
     Checks.nonNegative("padTop", padTop, "padLeft", padLeft, "padBottom", padBottom, "padRight", padRight);
+    // In long first: a hostile file's pads and dilations must not wrap the window around.
+    long spanH = (long) h + padTop + padBottom - (long) dilationH * (r - 1) - 1;
+    long spanW = (long) w + padLeft + padRight - (long) dilationW * (s - 1) - 1;
+    long windowH = (long) dilationH * (r - 1) + 1;
+    long windowW = (long) dilationW * (s - 1) + 1;
+    if (Math.abs(spanH) >= Integer.MAX_VALUE / 2 || Math.abs(spanW) >= Integer.MAX_VALUE / 2
+        || windowH >= Integer.MAX_VALUE / 2 || windowW >= Integer.MAX_VALUE / 2) {
+      throw new IllegalArgumentException("window " + r + "x" + s + " (dilation " + dilationH + "x" + dilationW
+          + ") on the padded input " + ((long) h + padTop + padBottom) + "x" + ((long) w + padLeft + padRight)
+          + " exceeds 2^30 along an axis");
+    }
     // fields are not assigned yet inside a compact constructor: compute from the parameters
     if (outputSize(h, padTop, padBottom, dilationH * (r - 1) + 1, strideH, ceilMode) < 1
         || outputSize(w, padLeft, padRight, dilationW * (s - 1) + 1, strideW, ceilMode) < 1) {
