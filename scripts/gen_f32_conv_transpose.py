@@ -356,7 +356,8 @@ $for W in 128, 256, 512
       FloatVector v = FloatVector.fromArray(sp, c, src + i);
       int o = dst + 2 * i;
       FloatVector.fromArray(sp, y, o).add(v.rearrange(ZIP_LO_$W)).intoArray(y, o, even);
-      FloatVector.fromArray(sp, y, o + lanes).add(v.rearrange(ZIP_HI_$W)).intoArray(y, o + lanes, even);
+      // Masked load too: the odd lane after the last even one may lie past the end of y.
+      FloatVector.fromArray(sp, y, o + lanes, even).add(v.rearrange(ZIP_HI_$W)).intoArray(y, o + lanes, even);
     }
     for (; i < len; i++) {
       y[dst + 2 * i] += c[src + i];

@@ -254,6 +254,8 @@ public final class OnnxImporter {
   private static List<Node> topologicalOrder(List<Node> nodes, Set<String> constants, List<ValueInfo> inputs,
       List<ValueInfo> outputs) throws ModelFormatException {
     Map<String, Integer> producer = new HashMap<>();
+    Set<String> inputNames = new HashSet<>();
+    inputs.forEach(v -> inputNames.add(v.name()));
     for (int i = 0; i < nodes.size(); i++) {
       for (String o : nodes.get(i).outputs()) {
         if (o.isEmpty()) {
@@ -261,6 +263,10 @@ public final class OnnxImporter {
         }
         if (producer.put(o, i) != null || constants.contains(o)) {
           throw new ModelFormatException(nodes.get(i).name(), "value '" + o + "' is produced more than once");
+        }
+        if (inputNames.contains(o)) {
+          throw new ModelFormatException(nodes.get(i).name(), "value '" + o + "' is a graph input and also the output of "
+              + nodes.get(i).describe());
         }
       }
     }

@@ -358,7 +358,8 @@ final class F32ConvTranspose {
       FloatVector v = FloatVector.fromArray(sp, c, src + i);
       int o = dst + 2 * i;
       FloatVector.fromArray(sp, y, o).add(v.rearrange(ZIP_LO_128)).intoArray(y, o, even);
-      FloatVector.fromArray(sp, y, o + lanes).add(v.rearrange(ZIP_HI_128)).intoArray(y, o + lanes, even);
+      // Masked load too: the odd lane after the last even one may lie past the end of y.
+      FloatVector.fromArray(sp, y, o + lanes, even).add(v.rearrange(ZIP_HI_128)).intoArray(y, o + lanes, even);
     }
     for (; i < len; i++) {
       y[dst + 2 * i] += c[src + i];
@@ -394,7 +395,8 @@ final class F32ConvTranspose {
       FloatVector v = FloatVector.fromArray(sp, c, src + i);
       int o = dst + 2 * i;
       FloatVector.fromArray(sp, y, o).add(v.rearrange(ZIP_LO_256)).intoArray(y, o, even);
-      FloatVector.fromArray(sp, y, o + lanes).add(v.rearrange(ZIP_HI_256)).intoArray(y, o + lanes, even);
+      // Masked load too: the odd lane after the last even one may lie past the end of y.
+      FloatVector.fromArray(sp, y, o + lanes, even).add(v.rearrange(ZIP_HI_256)).intoArray(y, o + lanes, even);
     }
     for (; i < len; i++) {
       y[dst + 2 * i] += c[src + i];
@@ -430,7 +432,8 @@ final class F32ConvTranspose {
       FloatVector v = FloatVector.fromArray(sp, c, src + i);
       int o = dst + 2 * i;
       FloatVector.fromArray(sp, y, o).add(v.rearrange(ZIP_LO_512)).intoArray(y, o, even);
-      FloatVector.fromArray(sp, y, o + lanes).add(v.rearrange(ZIP_HI_512)).intoArray(y, o + lanes, even);
+      // Masked load too: the odd lane after the last even one may lie past the end of y.
+      FloatVector.fromArray(sp, y, o + lanes, even).add(v.rearrange(ZIP_HI_512)).intoArray(y, o + lanes, even);
     }
     for (; i < len; i++) {
       y[dst + 2 * i] += c[src + i];
