@@ -221,8 +221,11 @@ public final class Model implements AutoCloseable {
 
   /**
    * Runs the model {@code runs} times on {@code inputs} with every step of the planned graph timed,
-   * and returns the medians. Warm the model up first ({@link #warmUp}) to profile the steady state.
-   * Timing reads the clock twice per step; unprofiled runs read no clock at all.
+   * and returns the medians, each step's kernel, vector width, FLOPs and bytes, and every run's
+   * timeline with the per-thread work of split steps (see {@link Profile}). One untimed run before
+   * the timed ones notes which backend methods each step calls. Warm the model up first
+   * ({@link #warmUp}) to profile the steady state. Timing reads the clock twice per step and twice
+   * per task; unprofiled runs read no clock at all.
    */
   public Profile profile(Map<String, Tensor> inputs, int runs) throws VfuseException {
     if (runs < 1) {
@@ -233,20 +236,44 @@ public final class Model implements AutoCloseable {
     }
     NdArray[] args = arguments(inputs(), inputs, "");
     int steps = executor.stepCount(args);
-    long[][] stepNanos = new long[runs][steps];
-    long[] runNanos = new long[runs];
-    List<dev.vfuse.exec.Plan.StepInfo> infos = executor.profile(args, stepNanos, runNanos);
+    dev.vfuse.exec.StepRecorder recorder = new dev.vfuse.exec.StepRecorder(runs, steps);
+    List<dev.vfuse.exec.Plan.StepInfo> infos = new java.util.ArrayList<>(steps);
+    List<List<String>> calls = executor.profile(args, recorder, infos);
+    java.util.regex.Matcher width = java.util.regex.Pattern.compile("(\\d+)-bit").matcher(executor.backend());
+    int backendBits = width.find() ? Integer.parseInt(width.group(1)) : 0;
     List<Profile.Layer> layers = new java.util.ArrayList<>(steps);
     long[] column = new long[runs];
     for (int s = 0; s < steps; s++) {
       for (int r = 0; r < runs; r++) {
-        column[r] = stepNanos[r][s];
+        column[r] = recorder.stepNanos(r, s);
       }
       dev.vfuse.exec.Plan.StepInfo info = infos.get(s);
-      layers.add(new Profile.Layer(info.node().name(), info.node().opType(), info.kernel(), info.inputShapes(),
-          info.outputShape(), info.flops(), median(column)));
+      List<String> called = calls.get(s);
+      int bits = !info.kernel().isEmpty() || called.stream().anyMatch(c -> c.startsWith("simd.")) ? backendBits
+          : called.isEmpty() ? -1 : 0;
+      layers.add(new Profile.Layer(info.node().name(), info.node().opType(), info.fused(), info.kernel(), called, bits,
+          info.inputShapes(), info.outputShape(), info.flops(), info.bytes(), median(column)));
     }
-    return new Profile(layers, runs, median(runNanos.clone()), executor.backend());
+    long origin = recorder.runStart(0);
+    List<Profile.Run> timeline = new java.util.ArrayList<>(runs);
+    long[] runNanos = new long[runs];
+    for (int r = 0; r < runs; r++) {
+      long[] starts = new long[steps];
+      long[] nanos = new long[steps];
+      for (int s = 0; s < steps; s++) {
+        starts[s] = recorder.stepStart(r, s) - origin;
+        nanos[s] = recorder.stepNanos(r, s);
+      }
+      runNanos[r] = recorder.runNanos(r);
+      timeline.add(new Profile.Run(recorder.runStart(r) - origin, runNanos[r], starts, nanos));
+    }
+    List<Profile.ThreadSpan> spans = new java.util.ArrayList<>();
+    for (dev.vfuse.exec.StepRecorder.Span s : recorder.spans()) {
+      spans.add(new Profile.ThreadSpan(s.run(), s.step(), s.thread().getName(), s.startNanos() - origin,
+          s.endNanos() - origin, s.busyNanos(), s.tasks()));
+    }
+    return new Profile(layers, runs, median(runNanos), executor.backend(), options.threads(),
+        Thread.currentThread().getName(), timeline, spans);
   }
 
   private static long median(long[] values) {

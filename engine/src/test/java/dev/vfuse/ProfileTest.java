@@ -20,7 +20,7 @@ class ProfileTest {
   @Test
   void profilesEveryPlannedStepAndLeavesTheRunsAlone() throws Exception {
     Path dir = Fixtures.torchDir("mobilenet_v2_op13");
-    Model model = Model.load(dir.resolve("model.onnx"), ModelOptions.defaults());
+    Model model = Model.load(dir.resolve("model.onnx"), ModelOptions.defaults().withThreads(2));
     float[] values = new float[3 * 224 * 224];
     SplittableRandom random = new SplittableRandom(3);
     for (int i = 0; i < values.length; i++) {
@@ -42,6 +42,27 @@ class ProfileTest {
     assertThat(profile.layers().get(profile.layers().size() - 1).op()).isEqualTo("Gemm");
     assertThat(profile.layers()).anySatisfy(layer -> assertThat(layer.kernel()).isEqualTo("F32DwConvBlocked"));
     assertThat(profile.backend()).startsWith("simd(");
+    int bits = Integer.parseInt(profile.backend().replaceAll("simd\\((\\d+)-bit.*", "$1"));
+    assertThat(profile.layers()).allSatisfy(layer -> {
+      assertThat(layer.bytes()).as(layer.node()).isPositive();
+      if (!layer.kernel().isEmpty()) {
+        assertThat(layer.vectorBits()).as(layer.node()).isEqualTo(bits);
+      }
+    });
+    assertThat(profile.layers()).anySatisfy(layer -> assertThat(layer.fused()).contains("Add"));
+    assertThat(profile.layers()).anySatisfy(layer -> assertThat(layer.fused()).isNotEmpty().doesNotContain("Add"));
+    // the first layer: the stem conv, 32 3×3 filters on the RGB image, read once with its weights and bias
+    Profile.Layer stem = profile.layers().get(0);
+    assertThat(stem.bytes()).isEqualTo(4L * (3 * 224 * 224 + 32 * 3 * 3 * 3 + 32 + java.util.Arrays.stream(stem.outputShape())
+        .reduce(1, (a, b) -> a * b)));
+    assertThat(stem.flopsPerByte()).isEqualTo((double) stem.flops() / stem.bytes());
+    assertThat(profile.threads()).isEqualTo(2);
+    assertThat(profile.timeline()).hasSize(3).allSatisfy(run -> {
+      assertThat(run.stepNanos()).hasSize(profile.layers().size());
+      assertThat(run.stepsNanos()).isLessThanOrEqualTo(run.nanos());
+    });
+    assertThat(profile.spans()).isNotEmpty().allSatisfy(span -> assertThat(span.tasks()).isPositive());
+    assertThat(profile.stepsMedianNanos()).isEqualTo(profile.layers().stream().mapToLong(Profile.Layer::medianNanos).sum());
     assertThat(profile.table()).contains("median run").contains(profile.layers().get(0).node());
     assertThat(model.run(inputs).values().iterator().next().floats()).containsExactly(before);
     assertThatThrownBy(() -> model.profile(inputs, 0)).isInstanceOf(IllegalArgumentException.class);

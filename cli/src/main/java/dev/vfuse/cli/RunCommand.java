@@ -72,23 +72,13 @@ final class RunCommand implements Callable<Integer> {
           + "N: exactly N runs; a duration such as 10s: until it settles, at most that long.")
   String warmup;
 
-  private static final java.time.Duration AUTO_WARMUP_BUDGET = java.time.Duration.ofSeconds(60);
-
   @Override
   public Integer call() throws IOException, VfuseException {
     engine.toModelOptions(); // usage errors before the model is read
     if (repeat != null && repeat < 1) {
       throw new UsageException("--repeat must be at least 1, got " + repeat);
     }
-    Integer warmupRuns = null;
-    java.time.Duration warmupBudget = AUTO_WARMUP_BUDGET;
-    if (warmup.matches("\\d+")) {
-      warmupRuns = Integer.parseInt(warmup);
-    } else if (warmup.matches("\\d+(\\.\\d+)?s")) {
-      warmupBudget = java.time.Duration.ofMillis(Math.round(Double.parseDouble(warmup.substring(0, warmup.length() - 1)) * 1000));
-    } else if (!warmup.equals("auto")) {
-      throw new UsageException("--warmup takes auto, a run count or a duration in seconds such as 10s; got '" + warmup + "'");
-    }
+    WarmupOption warm = WarmupOption.parse(warmup);
     PrintWriter out = spec.commandLine().getOut();
     Path cwd = Path.of("");
 
@@ -137,10 +127,8 @@ final class RunCommand implements Callable<Integer> {
         out.println("ran in " + Summaries.ms(System.nanoTime() - start) + " ms");
       } else {
         long[] nanos = new long[repeat];
-        dev.vfuse.Warmup w = m.warmUpAndTime(feed, warmupBudget, warmupRuns == null ? -1 : warmupRuns, nanos);
-        out.println(warmupRuns != null
-            ? "warmup " + warmupRuns + " runs in " + Summaries.ms(w.elapsed().toNanos()) + " ms"
-            : "warmup " + w);
+        dev.vfuse.Warmup w = m.warmUpAndTime(feed, warm.budget(), warm.runCount(), nanos);
+        out.println(warm.describe(w));
         results = m.run(feed);
         long median = Summaries.median(nanos);
         out.println("latency_ms " + engine.describe() + " runs=" + repeat + " min=" + Summaries.ms(nanos[0])

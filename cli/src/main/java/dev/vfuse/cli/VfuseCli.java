@@ -30,7 +30,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "vfuse", mixinStandardHelpOptions = true, versionProvider = VfuseCli.Version.class,
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Pure-Java CPU inference for ONNX convolutional networks.",
-    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, OcrCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, OcrCommand.class, ServeCommand.class, ProfileCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Set VFUSE_DEBUG=1 to get stack traces of errors, like --verbose."})
 public final class VfuseCli implements Callable<Integer> {
   public static final int EXIT_OK = 0;
@@ -44,7 +45,7 @@ public final class VfuseCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new UsageException("missing command: run, inspect, demo, ocr or serve (see 'vfuse --help')");
+    throw new UsageException("missing command: run, inspect, demo, ocr, serve or profile (see 'vfuse --help')");
   }
 
   public static void main(String[] args) {

@@ -68,17 +68,23 @@ public final class Executor {
   }
 
   /**
-   * Runs {@code runs} times on {@code inputs} with every step timed: {@code stepNanos[r][s]} gets
-   * step s of run r, {@code runNanos[r]} the whole run. Returns the steps the times refer to.
+   * Runs {@code recorder.runs()} times on {@code inputs} with every step and every task timed into
+   * {@code recorder}, after one untimed run that notes which backend methods each step calls
+   * (returned, by step). Returns the steps the records refer to via {@code steps}.
    */
-  public List<Plan.StepInfo> profile(NdArray[] inputs, long[][] stepNanos, long[] runNanos) throws VfuseException {
+  public List<List<String>> profile(NdArray[] inputs, StepRecorder recorder, List<Plan.StepInfo> steps) throws VfuseException {
     Plan plan = plan(inputs);
-    for (int r = 0; r < runNanos.length; r++) {
-      long start = System.nanoTime();
-      plan.run(inputs, kernels, parallel, stepNanos[r]);
-      runNanos[r] = System.nanoTime() - start;
+    StepRecorder untimed = new StepRecorder(1, recorder.steps());
+    KernelCalls calls = new KernelCalls(kernels, untimed);
+    untimed.startRun(0);
+    plan.run(inputs, calls.kernels(), parallel, untimed);
+    for (int r = 0; r < recorder.runs(); r++) {
+      recorder.startRun(r);
+      plan.run(inputs, kernels, parallel, recorder);
+      recorder.endRun();
     }
-    return plan.steps();
+    steps.addAll(plan.steps());
+    return calls.byStep();
   }
 
   /** The kernels this executor runs on, as they describe themselves (e.g. {@code simd(512-bit, 16 floats)}). */

@@ -39,8 +39,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * shapes can let the program's own copies go.
  */
 public final class Plan {
-  /** A step as a profile reports it: its node, the prepared kernel, its shapes and its convolution or matrix FLOPs. */
-  public record StepInfo(Node node, String kernel, List<int[]> inputShapes, int[] outputShape, long flops) {}
+  /**
+   * A step as a profile reports it: its node, the prepared kernel, its shapes, its convolution or
+   * matrix FLOPs, the bytes it must move at least (every input, weights included, read once and
+   * every output written once, at their element sizes) and what a fused node does besides its
+   * main operator ({@code Relu}, {@code Add} for a residual).
+   */
+  public record StepInfo(Node node, String kernel, List<int[]> inputShapes, int[] outputShape, long flops, long bytes,
+      List<String> fused) {}
 
   private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker, String kernel) {}
 
@@ -305,15 +311,16 @@ public final class Plan {
   }
 
   /**
-   * As {@link #run(NdArray[], Kernels, Parallel)}, and when {@code stepNanos} is not null, stores
-   * each step's wall time in nanoseconds at its index (see {@link #steps()}). Without it the loop
-   * reads no clock.
+   * As {@link #run(NdArray[], Kernels, Parallel)}, and when {@code recorder} is not null, records
+   * each step's start and wall time in it (see {@link #steps()}) and runs the steps on threads that
+   * time every task ({@link StepRecorder#wrap}). Without it the loop reads no clock.
    */
-  NdArray[] run(NdArray[] graphInputs, Kernels kernels, Parallel parallel, long[] stepNanos) throws VfuseException {
+  NdArray[] run(NdArray[] graphInputs, Kernels kernels, Parallel parallel, StepRecorder recorder) throws VfuseException {
     Arena arena = pool.poll();
     if (arena == null) {
       arena = new Arena(parallel);
     }
+    Workspace timed = recorder == null ? null : new Workspace(arena.workspace.scratch(), recorder.wrap(arena.workspace.parallel()));
     try {
       for (int i = 0; i < graphInputIds.length; i++) {
         arena.values[graphInputIds[i]] = graphInputs[i];
@@ -326,12 +333,12 @@ public final class Plan {
           in[i] = id < 0 ? null : arena.values[id];
         }
         try {
-          if (stepNanos == null) {
+          if (recorder == null) {
             step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
           } else {
-            long start = System.nanoTime();
-            step.compute().run(in, arena.stepOutputs[s], kernels, arena.workspace);
-            stepNanos[s] = System.nanoTime() - start;
+            recorder.startStep(s);
+            step.compute().run(in, arena.stepOutputs[s], kernels, timed);
+            recorder.endStep();
           }
         } catch (ShapeException e) {
           throw new InvalidInputException(step.node().name(), step.node().opType() + ": " + e.getMessage(), null);
@@ -409,9 +416,46 @@ public final class Plan {
       }
       int out = step.outputs().length == 0 ? -1 : step.outputs()[0];
       infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 || shapes[out] == null ? new int[0] : shapes[out].clone(),
-          flops(step)));
+          flops(step), bytes(step), fused(step.node())));
     }
     return infos;
+  }
+
+  /** Compulsory traffic of a step: each input (weights at their stored type) read once, each output written once. */
+  private long bytes(Step step) {
+    long total = 0;
+    for (int[] ids : new int[][] {step.inputs(), step.outputs()}) {
+      for (int id : ids) {
+        if (id >= 0 && shapes[id] != null) {
+          total += (long) Shapes.size(shapes[id]) * switch (types[id]) {
+            case FLOAT32 -> 4;
+            case INT64 -> 8;
+            case INT8 -> 1;
+          };
+        }
+      }
+    }
+    return total;
+  }
+
+  /**
+   * What a fused conv does after its convolution: the residual Add (its fourth input) and the
+   * activation (attribute {@value dev.vfuse.ops.ActivationAttributes#NAME}). BatchNorms folded into
+   * the weights leave no trace at run time and are in the fusion report instead.
+   */
+  private static List<String> fused(Node node) {
+    List<String> parts = new ArrayList<>();
+    if (!node.domain().equals(dev.vfuse.ops.OpRegistry.VFUSE_DOMAIN)) {
+      return parts;
+    }
+    if (!node.input(3).isEmpty()) {
+      parts.add("Add");
+    }
+    String activation = node.attributes().getString(dev.vfuse.ops.ActivationAttributes.NAME, "");
+    if (!activation.isEmpty()) {
+      parts.add(activation);
+    }
+    return parts;
   }
 
   /** True when these graph inputs have exactly the types and shapes this plan was built for. */

@@ -88,6 +88,6 @@ final class GemmOp implements Op {
         kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
       }
     });
-    return prepared == null ? bound : bound.withPreparedInputs(1);
+    return prepared == null ? bound : bound.withPreparedInputs(1).withKernel(prepared);
   }
 }

@@ -36,6 +36,11 @@ public final class VectorWidth {
     return fromProperty(System.getProperty(PROPERTY));
   }
 
+  /** The width in bits of {@link #selected()}: for callers that do not read the Vector API themselves. */
+  public static int selectedBits() {
+    return selected().vectorBitSize();
+  }
+
   /**
    * The species a value of {@value #PROPERTY} stands for; {@code null} (property unset) means
    * {@link FloatVector#SPECIES_PREFERRED}.
