@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code vfuse} command: {@code run}, {@code inspect}, {@code demo} and {@code serve}.
+ * The {@code vfuse} command: {@code run}, {@code inspect}, {@code demo}, {@code serve} and {@code batch}.
  *
  * <p>Errors print one line, {@code vfuse: message}, on stderr and exit with {@value #EXIT_USAGE}
  * for a bad command line and {@value #EXIT_ERROR} for a bad model, input or file (or a bug). A
@@ -30,7 +30,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "vfuse", mixinStandardHelpOptions = true, versionProvider = VfuseCli.Version.class,
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Pure-Java CPU inference for ONNX convolutional networks.",
-    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, ServeCommand.class, BatchCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Set VFUSE_DEBUG=1 to get stack traces of errors, like --verbose."})
 public final class VfuseCli implements Callable<Integer> {
   public static final int EXIT_OK = 0;
@@ -44,7 +45,7 @@ public final class VfuseCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new UsageException("missing command: run, inspect, demo or serve (see 'vfuse --help')");
+    throw new UsageException("missing command: run, inspect, demo, serve or batch (see 'vfuse --help')");
   }
 
   public static void main(String[] args) {
