@@ -53,25 +53,29 @@ public final class BatchJob {
     }
   }
 
-  /** A session for the job: {@code master}, or spark-submit's, or local with one task per core. */
+  /**
+   * A session for the job: under spark-submit (no {@code master} given, {@code spark.master} set)
+   * exactly spark-submit's; with {@code master} that master; else local with one task per core.
+   */
   public static SparkSession session(String master) {
     SparkSession.Builder b = SparkSession.builder().appName("vfuse batch");
-    String m = master != null ? master : System.getProperty("spark.master",
-        "local[" + Runtime.getRuntime().availableProcessors() + "]");
+    if (master == null && System.getProperty("spark.master") != null) {
+      return b.getOrCreate(); // spark-submit's configuration, jars and all
+    }
+    String m = master != null ? master : "local[" + Runtime.getRuntime().availableProcessors() + "]";
     b.master(m);
     if (m.startsWith("local")) {
       // One JVM: no web UI, nothing bound beyond loopback.
       b.config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
           .config("spark.driver.host", "127.0.0.1");
     } else {
-      // The executors need this jar (engine and spark classes: the shaded vfuse.jar when run by the
-      // launcher) and the Vector API module.
+      // The executors need this jar (the engine and these classes: the shaded vfuse.jar when the
+      // launcher runs it). SparkContext adds Spark's own JVM flags, --add-modules=jdk.incubator.vector
+      // among them, to the executors' on Spark 4.2.
       var src = BatchJob.class.getProtectionDomain().getCodeSource();
       if (src != null && src.getLocation().getPath().endsWith(".jar")) {
         b.config("spark.jars", src.getLocation().toString());
       }
-      b.config("spark.executor.extraJavaOptions", System.getProperty("spark.executor.extraJavaOptions",
-          "--add-modules=jdk.incubator.vector"));
     }
     return b.getOrCreate();
   }
