@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code vfuse} command: {@code run}, {@code inspect}, {@code demo}, {@code ocr} and {@code serve}.
+ * The {@code vfuse} command: {@code run}, {@code inspect}, {@code demo}, {@code ocr}, {@code serve}, {@code profile}
+ * and {@code batch}.
  *
  * <p>Errors print one line, {@code vfuse: message}, on stderr and exit with {@value #EXIT_USAGE}
  * for a bad command line and {@value #EXIT_ERROR} for a bad model, input or file (or a bug). A
@@ -31,6 +32,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Pure-Java CPU inference for ONNX convolutional networks.",
     subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, OcrCommand.class, ServeCommand.class, ProfileCommand.class,
+        BatchCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Set VFUSE_DEBUG=1 to get stack traces of errors, like --verbose."})
 public final class VfuseCli implements Callable<Integer> {
@@ -45,7 +47,7 @@ public final class VfuseCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new UsageException("missing command: run, inspect, demo, ocr, serve or profile (see 'vfuse --help')");
+    throw new UsageException("missing command: run, inspect, demo, ocr, serve, profile or batch (see 'vfuse --help')");
   }
 
   public static void main(String[] args) {
