@@ -1,5 +1,6 @@
 package dev.vfuse.quant;
 
+import dev.vfuse.fusion.LayerInputStatistics;
 import dev.vfuse.fusion.OutputStatistics;
 import dev.vfuse.ir.Graph;
 import dev.vfuse.ir.NdArray;
@@ -40,7 +41,15 @@ public final class InputStatistics {
   /** Propagates statistics through {@code g} (topologically sorted) from its folded BatchNorms. */
   public static InputStatistics of(Graph g) {
     InputStatistics s = new InputStatistics();
+    Map<String, Moments> measured = new HashMap<>();
+    for (Node n : g.nodes()) {
+      Moments m = recordedInput(n);
+      if (m != null) {
+        measured.put(n.input(0), m);
+      }
+    }
     g.inputs().forEach(v -> s.unknown.put(v.name(), "it is the model input " + v.name()));
+    g.inputs().forEach(v -> s.settle(v.name(), measured));
     for (Node n : g.nodes()) {
       String out = n.outputs().get(0);
       String why = s.propagate(g, n);
@@ -48,8 +57,34 @@ public final class InputStatistics {
         s.unknown.put(out, why);
         s.known.remove(out);
       }
+      s.settle(out, measured);
     }
     return s;
+  }
+
+  /** A value a folded BN measured takes the BN's statistics: they describe it, not an assumption carried to it. */
+  private void settle(String v, Map<String, Moments> measured) {
+    Moments m = measured.get(v);
+    if (m != null) {
+      known.put(v, m);
+      unknown.remove(v);
+    }
+  }
+
+  /** The statistics a BN folded forward into {@code n} recorded for n's input ({@link LayerInputStatistics}), or null. */
+  private static Moments recordedInput(Node n) {
+    float[] mean = LayerInputStatistics.mean(n);
+    float[] std = LayerInputStatistics.std(n);
+    if (mean == null || std == null) {
+      return null;
+    }
+    double[] m = new double[mean.length];
+    double[] v = new double[mean.length];
+    for (int c = 0; c < m.length; c++) {
+      m[c] = mean[c];
+      v[c] = (double) std[c] * std[c];
+    }
+    return new Moments(m, v);
   }
 
   /** The moments of value {@code v}, or null (see {@link #whyUnknown}). */
@@ -67,7 +102,7 @@ public final class InputStatistics {
     String label = n.opType() + " " + n.name();
     String out = n.outputs().get(0);
     switch (n.opType()) {
-      case "Conv", "ConvTranspose" -> {
+      case "Conv", "ConvTranspose", "Gemm" -> {
         float[] mean = OutputStatistics.mean(n);
         float[] std = OutputStatistics.std(n);
         if (mean == null) {
@@ -171,16 +206,22 @@ public final class InputStatistics {
     Moments x = known.get(n.input(0));
     NdArray w = g.constants().get(n.input(1));
     NdArray b = n.inputs().size() > 2 && !n.input(2).isEmpty() ? g.constants().get(n.input(2)) : null;
+    String missing = OutputStatistics.whyMissing(n);
+    String noBatchNorm = "it comes from " + label + ", which no BatchNorm was folded into"
+        + (missing == null ? "" : " (" + missing + ")");
+    if (n.opType().equals("Gemm")) {
+      return x == null ? noBatchNorm : linearGemm(g, n, x, noBatchNorm);
+    }
     if (x == null || w == null || w.f == null || (b != null && b.f == null) || n.opType().equals("ConvTranspose")
         || (n.inputs().size() > 3 && !n.input(3).isEmpty())) {
-      return "it comes from " + label + ", which no BatchNorm was folded into";
+      return noBatchNorm;
     }
     int k = w.shape[0];
     int cg = w.shape[1];
     int taps = w.size() / (k * cg);
     int groups = n.attributes().getInt("group", 1);
     if (cg * groups != x.channels()) {
-      return "it comes from " + label + ", which no BatchNorm was folded into";
+      return noBatchNorm;
     }
     double[] m = new double[k];
     for (int ch = 0; ch < k; ch++) {
@@ -194,6 +235,37 @@ public final class InputStatistics {
       m[ch] = sum;
     }
     known.put(n.outputs().get(0), activate(ActivationAttributes.read(n.attributes()), new Moments(m, new double[k])));
+    return null;
+  }
+
+  /**
+   * A Gemm without a folded BN (a classifier): E[y_j] = α·Σ_l op(B)[l, j]·E[a_l] + β·C_j, with a
+   * feature's mean that of its channel when A is a flattened [N, C, 1, 1]; variance unknown, 0.
+   */
+  private String linearGemm(Graph g, Node n, Moments x, String noBatchNorm) {
+    NdArray w = g.constants().get(n.input(1));
+    NdArray c = n.inputs().size() > 2 && !n.input(2).isEmpty() ? g.constants().get(n.input(2)) : null;
+    boolean transB = n.attributes().getInt("transB", 0) != 0;
+    if (w == null || w.f == null || w.rank() != 2 || n.attributes().getInt("transA", 0) != 0
+        || (n.inputs().size() > 2 && !n.input(2).isEmpty() && (c == null || c.f == null))) {
+      return noBatchNorm;
+    }
+    int kDim = transB ? w.shape[1] : w.shape[0];
+    int nDim = transB ? w.shape[0] : w.shape[1];
+    if (kDim != x.channels() || (c != null && c.size() != nDim && c.size() != 1)) {
+      return noBatchNorm;
+    }
+    double alpha = n.attributes().getFloat("alpha", 1f);
+    double beta = n.attributes().getFloat("beta", 1f);
+    double[] m = new double[nDim];
+    for (int j = 0; j < nDim; j++) {
+      double sum = c == null ? 0 : beta * c.f[c.size() == 1 ? 0 : j];
+      for (int l = 0; l < kDim; l++) {
+        sum += alpha * w.f[transB ? j * kDim + l : l * nDim + j] * x.mean()[l];
+      }
+      m[j] = sum;
+    }
+    known.put(n.outputs().get(0), new Moments(m, new double[nDim]));
     return null;
   }
 
