@@ -42,6 +42,8 @@ LAYERS = {
 MODEL_GFLOP = {
     "ocr-cls": 0.0325,
     "ocr-det": 3.8236,
+    "ocr-rec-v3": 1.3137,
+    "ocr-rec-v4": 1.4049,
     "resnet18": 3.6281,
     "mobilenet_v2": 0.6015,
     "mobilenet_v3_small": 0.1114,

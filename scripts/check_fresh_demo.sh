@@ -22,5 +22,7 @@ start=$SECONDS
 "${run[@]}" | tee "$work/demo.out"
 grep -q '^png ' "$work/demo.out" && [ -s "$work/vfuse/demo.png" ] \
   || { echo "check_fresh_demo: the demo did not write its image" >&2; exit 1; }
+grep -q '^read *3 of 3 drawn lines exactly' "$work/demo.out" \
+  || { echo "check_fresh_demo: the demo did not read every drawn line exactly" >&2; exit 1; }
 who=$(id -un); [ "$(id -u)" = 0 ] && who=vfuse-demo
 echo "check_fresh_demo: passed as $who, the fixture export disabled, in $((SECONDS - start)) s"

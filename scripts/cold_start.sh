@@ -20,7 +20,7 @@ while getopts "n:r:" opt; do
   esac
 done
 shift $((OPTIND - 1))
-java_home=$(sed -n 's/^[[:space:]]*java\.home = //p' "$root/engine/target/java-settings.txt" | head -n 1)
+java_home=$(sed -n 's/^[[:space:]]*java\.home = //p' "$root/cli/target/java-settings.txt" | head -n 1)
 bench="$root/jmh/target/benchmarks.jar"
 jvm=("$java_home/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED
   --sun-misc-unsafe-memory-access=allow -cp "$bench")

@@ -243,10 +243,10 @@ public final class Model implements AutoCloseable {
         column[r] = stepNanos[r][s];
       }
       dev.vfuse.exec.Plan.StepInfo info = infos.get(s);
-      layers.add(new Profile.Layer(info.node().name(), info.node().opType(), info.inputShapes(), info.outputShape(),
-          info.flops(), median(column)));
+      layers.add(new Profile.Layer(info.node().name(), info.node().opType(), info.kernel(), info.inputShapes(),
+          info.outputShape(), info.flops(), median(column)));
     }
-    return new Profile(layers, runs, median(runNanos.clone()));
+    return new Profile(layers, runs, median(runNanos.clone()), executor.backend());
   }
 
   private static long median(long[] values) {

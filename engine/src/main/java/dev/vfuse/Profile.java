@@ -14,21 +14,26 @@ import java.util.Locale;
  * @param layers the steps in execution order
  * @param runs how many runs were timed
  * @param medianRunNanos the median wall time of a whole profiled run
+ * @param backend the kernels that ran, e.g. {@code simd(512-bit, 16 floats)}
  */
-public record Profile(List<Layer> layers, int runs, long medianRunNanos) {
+public record Profile(List<Layer> layers, int runs, long medianRunNanos, String backend) {
 
   /**
    * One step of the planned graph.
    *
    * @param node the node's name (a fused node keeps the name of its convolution)
-   * @param op the operator, with its fused parts (for example {@code FusedConv})
+   * @param op the operator ({@code Conv} also for a conv with fused parts; {@code ConvBlocked} on
+   *     the channel-blocked layout)
+   * @param kernel the prepared kernel that ran it (for example {@code F32DwConvBlocked},
+   *     {@code F32Conv3x3Winograd}), or "" for the backend's plain method
    * @param inputShapes the shapes of its inputs (empty for an absent optional input)
    * @param outputShape the shape of its first output
    * @param flops floating-point operations of a convolution or matrix product (two per
    *     multiply-add), 0 for other operators
    * @param medianNanos the median of its wall time over the runs
    */
-  public record Layer(String node, String op, List<int[]> inputShapes, int[] outputShape, long flops, long medianNanos) {
+  public record Layer(String node, String op, String kernel, List<int[]> inputShapes, int[] outputShape, long flops,
+      long medianNanos) {
 
     /** GFLOP/s at the median time, 0 for a step that does no counted work. */
     public double gflopsPerSecond() {
@@ -56,14 +61,15 @@ public record Profile(List<Layer> layers, int runs, long medianRunNanos) {
     return sorted;
   }
 
-  /** A plain-text table, slowest first: node, op, output shape, µs, share, GFLOP/s. */
+  /** A plain-text table, slowest first: node, op, kernel, output shape, µs, share, GFLOP/s. */
   public String table() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%-40s %-14s %-18s %10s %7s %9s%n", "node", "op", "output", "median us",
-        "share", "GFLOP/s"));
+    out.append("backend ").append(backend).append(System.lineSeparator());
+    out.append(String.format(Locale.ROOT, "%-40s %-14s %-22s %-18s %10s %7s %9s%n", "node", "op", "kernel", "output",
+        "median us", "share", "GFLOP/s"));
     for (Layer layer : slowestFirst()) {
-      out.append(String.format(Locale.ROOT, "%-40s %-14s %-18s %10.1f %6.1f%% %9.1f%n", layer.node(), layer.op(),
-          java.util.Arrays.toString(layer.outputShape()).replace(" ", ""), layer.medianNanos() / 1e3,
+      out.append(String.format(Locale.ROOT, "%-40s %-14s %-22s %-18s %10.1f %6.1f%% %9.1f%n", layer.node(), layer.op(),
+          layer.kernel(), java.util.Arrays.toString(layer.outputShape()).replace(" ", ""), layer.medianNanos() / 1e3,
           100.0 * layer.medianNanos() / medianRunNanos, layer.gflopsPerSecond()));
     }
     out.append(String.format(Locale.ROOT, "median run %.1f us over %d runs; the steps add up to %.1f%% of it%n",

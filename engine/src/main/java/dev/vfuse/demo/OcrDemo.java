@@ -5,13 +5,9 @@ import dev.vfuse.ModelOptions;
 import dev.vfuse.Tensor;
 import dev.vfuse.VfuseException;
 import dev.vfuse.demo.DbPostProcess.TextBox;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
+import dev.vfuse.ocr.Ocr;
+import dev.vfuse.ocr.Recognizer;
 import java.awt.Rectangle;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,11 +22,13 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * Text detection and direction classification with the real PaddleOCR models, on an image drawn
- * by {@link TextImage}: the detector (PP-OCRv3 DBNet, [1, 3, H, W] → [1, 1, H, W] probabilities)
- * finds the lines, {@link DbPostProcess} turns its map into boxes, and the direction classifier
- * (mobile v2.0, [N, 3, 48, 192] → [N, 2] softmax for 0° and 180°) tells which lines are upside
- * down. Writes the image with the boxes drawn on it: green for 0°, red for 180°.
+ * Text detection, direction classification and recognition with the real PaddleOCR models, on an
+ * image drawn by {@link TextImage}: the detector (PP-OCRv3 DBNet, [1, 3, H, W] → [1, 1, H, W]
+ * probabilities) finds the lines, {@link DbPostProcess} turns its map into boxes, the direction
+ * classifier (mobile v2.0, [N, 3, 48, 192] → [N, 2] softmax for 0° and 180°) tells which lines are
+ * upside down, and the recognizer (PP-OCRv4, {@link Recognizer}) reads each line, turned upright.
+ * Prints whether each line was read exactly as drawn, and writes the image with the boxes drawn on
+ * it: green for 0°, red for 180°.
  */
 public final class OcrDemo {
 
@@ -41,15 +39,15 @@ public final class OcrDemo {
    */
   public record Options(ModelOptions model, Path png, int repeat) {}
 
-  /** A detected line and the classifier's verdict. */
-  public record Detection(TextBox box, float p0, float p180) {
+  /** A detected line, the classifier's verdict and the recognized text. */
+  public record Detection(TextBox box, float p0, float p180, String text) {
     public boolean upsideDown() {
       return p180 > p0;
     }
   }
 
   /** Everything the demo found, for tests. */
-  public record Result(TextImage.Rendered input, List<Detection> detections, double detMs, double clsMs, Path png) {}
+  public record Result(TextImage.Rendered input, List<Detection> detections, double detMs, double clsMs, double recMs, Path png) {}
 
   private OcrDemo() {}
 
@@ -59,7 +57,7 @@ public final class OcrDemo {
     if (parent != null && !Files.isDirectory(parent)) {
       throw new NoSuchFileException(o.png().toString(), null, "directory " + parent + " does not exist");
     }
-    out.printf(Locale.ROOT, "vfuse demo: PaddleOCR text detection and direction classification (backend=%s threads=%d fuse=%s)%n",
+    out.printf(Locale.ROOT, "vfuse demo: PaddleOCR text detection, direction classification and recognition (backend=%s threads=%d fuse=%s)%n",
         mo.backend().name().toLowerCase(Locale.ROOT), mo.threads(), mo.fuse() ? "on" : "off");
 
     TextImage.Rendered rendered = TextImage.render();
@@ -70,7 +68,8 @@ public final class OcrDemo {
     out.flush();
 
     try (Model det = load("det", DemoModels.DETECTOR, mo, out);
-         Model cls = load("cls", DemoModels.CLASSIFIER, mo, out)) {
+         Model cls = load("cls", DemoModels.CLASSIFIER, mo, out);
+         Recognizer rec = loadRecognizer(mo, out)) {
 
       // Detection.
       Tensor detIn = Tensor.ofFloats(new int[] {1, 3, image.height(), image.width()}, Preprocess.detInput(image));
@@ -96,6 +95,7 @@ public final class OcrDemo {
       // Direction classification, all crops in one batch.
       List<Detection> detections = new ArrayList<>();
       double clsMs = 0;
+      double recMs = 0;
       Tensor clsIn = null;
       if (!boxes.isEmpty()) {
         List<RgbImage> crops = new ArrayList<>();
@@ -110,24 +110,38 @@ public final class OcrDemo {
         if (cs.length != 2 || cs[0] != boxes.size() || cs[1] != 2) {
           throw new VfuseException("classifier output has shape " + Arrays.toString(cs) + ", expected [" + boxes.size() + ", 2]");
         }
-        float[] p = clsOut.floats();
-        for (int i = 0; i < boxes.size(); i++) {
-          detections.add(new Detection(boxes.get(i), p[2 * i], p[2 * i + 1]));
-        }
         out.printf(Locale.ROOT, "cls      %s -> %s in %.1f ms (first run)%n", Arrays.toString(clsIn.shape()), Arrays.toString(cs), clsMs);
+
+        // Recognition: each line upright, at height 48 and its own width.
+        float[] p = clsOut.floats();
+        t0 = System.nanoTime();
+        for (int i = 0; i < boxes.size(); i++) {
+          TextBox b = boxes.get(i);
+          RgbImage line = Ocr.lineCrop(image, b);
+          boolean upsideDown = p[2 * i + 1] > p[2 * i];
+          String text = rec.read(upsideDown ? Ocr.rotate180(line) : line).text();
+          detections.add(new Detection(b, p[2 * i], p[2 * i + 1], text));
+        }
+        recMs = (System.nanoTime() - t0) / 1e6;
+        out.printf(Locale.ROOT, "rec      %d lines at [1, 3, 48, W] in %.1f ms (first runs, one plan per width)%n", boxes.size(), recMs);
       } else {
-        out.println("cls      skipped: no boxes");
+        out.println("cls, rec skipped: no boxes");
       }
 
       out.println();
-      out.println("  #    x    y    w    h  score   p(0)  p(180)  direction  rendered line");
+      out.println("  #    x    y    w    h  score   p(0)  p(180)  direction  read                    rendered line");
+      int exact = 0;
       for (int i = 0; i < detections.size(); i++) {
         Detection d = detections.get(i);
         TextBox b = d.box();
-        out.printf(Locale.ROOT, "%3d %4d %4d %4d %4d  %5.3f  %5.3f  %5.3f   %-9s  %s%n", i + 1, b.x(), b.y(), b.w(), b.h(), b.score(),
-            d.p0(), d.p180(), d.upsideDown() ? "180" : "0", matchingLine(b, rendered.lines()));
+        TextImage.Line drawn = bestLine(b, rendered.lines());
+        boolean same = drawn != null && drawn.text().equals(d.text());
+        exact += same ? 1 : 0;
+        out.printf(Locale.ROOT, "%3d %4d %4d %4d %4d  %5.3f  %5.3f  %5.3f   %-9s  %-22s  %s%s%n", i + 1, b.x(), b.y(), b.w(), b.h(),
+            b.score(), d.p0(), d.p180(), d.upsideDown() ? "180" : "0", "\"" + d.text() + "\"", matchingLine(b, rendered.lines()),
+            drawn == null ? "" : same ? "  read exactly" : "  READ DIFFERENTLY");
       }
-      out.println();
+      out.printf(Locale.ROOT, "%nread     %d of %d drawn lines exactly%n%n", exact, rendered.lines().size());
 
       if (o.repeat() > 0) {
         double detMedian = medianMs(det, detIn, o.repeat());
@@ -145,7 +159,7 @@ public final class OcrDemo {
       }
       out.println("png      " + png);
       out.flush();
-      return new Result(rendered, List.copyOf(detections), detMs, clsMs, png);
+      return new Result(rendered, List.copyOf(detections), detMs, clsMs, recMs, png);
     }
   }
 
@@ -165,6 +179,23 @@ public final class OcrDemo {
     return m;
   }
 
+  private static Recognizer loadRecognizer(ModelOptions mo, PrintWriter out) throws IOException, VfuseException {
+    Recognizer.Version version = Recognizer.Version.V4;
+    long t0 = System.nanoTime();
+    Recognizer rec;
+    try {
+      rec = Recognizer.load(version, mo);
+    } catch (VfuseException e) {
+      throw new VfuseException(null, version.resource() + ": " + e.getMessage(), e);
+    }
+    double ms = (System.nanoTime() - t0) / 1e6;
+    String resource = version.resource();
+    out.printf(Locale.ROOT, "%-8s %s loaded in %.1f ms, %d parameters%n", "rec", resource.substring(resource.lastIndexOf('/') + 1), ms,
+        rec.model().parameterCount());
+    out.flush();
+    return rec;
+  }
+
   private static double medianMs(Model m, Tensor in, int runs) throws VfuseException {
     double[] ms = new double[runs];
     for (int i = 0; i < runs; i++) {
@@ -178,8 +209,14 @@ public final class OcrDemo {
 
   /** The rendered line the box overlaps most (intersection over union ≥ 0.3), quoted, or "-". */
   static String matchingLine(TextBox b, List<TextImage.Line> lines) {
+    TextImage.Line l = bestLine(b, lines);
+    return l == null ? "-" : "\"" + l.text() + "\"" + (l.upsideDown() ? " (drawn upside down)" : "");
+  }
+
+  /** The rendered line the box overlaps most with intersection over union ≥ 0.3, or null. */
+  static TextImage.Line bestLine(TextBox b, List<TextImage.Line> lines) {
     Rectangle r = new Rectangle(b.x(), b.y(), b.w(), b.h());
-    String best = "-";
+    TextImage.Line best = null;
     double bestIou = 0.3;
     for (TextImage.Line l : lines) {
       Rectangle i = r.intersection(l.ink());
@@ -190,7 +227,7 @@ public final class OcrDemo {
       double iou = inter / ((double) r.width * r.height + (double) l.ink().width * l.ink().height - inter);
       if (iou >= bestIou) {
         bestIou = iou;
-        best = "\"" + l.text() + "\"" + (l.upsideDown() ? " (drawn upside down)" : "");
+        best = l;
       }
     }
     return best;
@@ -198,34 +235,13 @@ public final class OcrDemo {
 
   /** A copy of the image with each box outlined, green for 0° and red for 180°, and its label. */
   static BufferedImage annotate(BufferedImage src, List<Detection> detections) {
-    BufferedImage img = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    try {
-      g.drawImage(src, 0, 0, null);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-      g.setStroke(new BasicStroke(2f));
-      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
-      FontMetrics fm = g.getFontMetrics();
-      Color green = new Color(0, 170, 0);
-      Color red = new Color(220, 0, 0);
-      for (Detection d : detections) {
-        TextBox b = d.box();
-        Color c = d.upsideDown() ? red : green;
-        g.setColor(c);
-        g.drawRect(b.x() + 1, b.y() + 1, Math.max(1, b.w() - 2), Math.max(1, b.h() - 2));
-        String label = String.format(Locale.ROOT, "%s\u00b0 p=%.2f score=%.2f", d.upsideDown() ? "180" : "0",
-            Math.max(d.p0(), d.p180()), b.score());
-        int lw = fm.stringWidth(label) + 6;
-        int lh = fm.getHeight();
-        int lx = Math.min(b.x(), img.getWidth() - lw);
-        int ly = b.y() >= lh ? b.y() - lh : Math.min(b.y() + b.h(), img.getHeight() - lh);
-        g.fillRect(lx, ly, lw, lh);
-        g.setColor(Color.WHITE);
-        g.drawString(label, lx + 3, ly + fm.getAscent());
-      }
-    } finally {
-      g.dispose();
+    List<Overlay.Box> boxes = new ArrayList<>();
+    for (Detection d : detections) {
+      TextBox b = d.box();
+      String label = String.format(Locale.ROOT, "%s\u00b0 p=%.2f score=%.2f", d.upsideDown() ? "180" : "0",
+          Math.max(d.p0(), d.p180()), b.score());
+      boxes.add(new Overlay.Box(b.x(), b.y(), b.w(), b.h(), d.upsideDown() ? Overlay.TURNED : Overlay.UPRIGHT, label));
     }
-    return img;
+    return Overlay.draw(src, boxes);
   }
 }

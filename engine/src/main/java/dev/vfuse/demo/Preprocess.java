@@ -9,6 +9,10 @@ package dev.vfuse.demo;
  *   <li>Direction classifier: each crop resized to height 48 keeping its aspect ratio, width
  *       {@code min(192, ⌈48·w/h⌉)}, normalized {@code (x / 255 − 0.5) / 0.5}, right-padded with
  *       zeros to 48×192, as PaddleOCR's {@code resize_norm_img} does.
+ *   <li>Recognizer: the crop resized to height 48 keeping its aspect ratio, width
+ *       {@code ⌈48·w/h⌉}, normalized as for the classifier and right-padded with zeros to at least
+ *       320 (PaddleOCR's {@code rec_image_shape} 3×48×320: a line narrower than 320/48 is padded,
+ *       a wider one keeps its own width), rounded up to a multiple of 32 ({@link #recInputWidth}).
  * </ul>
  *
  * <p>PaddleOCR feeds OpenCV's BGR arrays; the channel order does not matter for the demo's black
@@ -21,6 +25,9 @@ public final class Preprocess {
   public static final float[] CLS_STD = {0.5f, 0.5f, 0.5f};
   public static final int CLS_HEIGHT = 48;
   public static final int CLS_WIDTH = 192;
+  public static final int REC_HEIGHT = 48;
+  public static final int REC_MIN_WIDTH = 320;
+  public static final int REC_WIDTH_STEP = 32;
 
   private Preprocess() {}
 
@@ -69,6 +76,32 @@ public final class Preprocess {
       RgbImage resized = resizeBilinear(c, clsWidth(c.width(), c.height()), CLS_HEIGHT);
       normalizeInto(resized, CLS_MEAN, CLS_STD, out, i * per, CLS_WIDTH);
     }
+    return out;
+  }
+
+  /** The width a crop of size w×h gets at height 48 for the recognizer: {@code ⌈48·w/h⌉}, at least 1. */
+  public static int recWidth(int w, int h) {
+    return Math.max(1, (int) Math.ceil(REC_HEIGHT * (double) w / h));
+  }
+
+  /**
+   * The recognizer's input width for a crop of size w×h: its own width at height 48, at least
+   * {@value #REC_MIN_WIDTH}, rounded up to a multiple of {@value #REC_WIDTH_STEP}. The model takes
+   * any width; the rounding bounds the number of distinct input shapes a page of lines makes the
+   * model plan (and keep planned, up to 32) to one per 32 pixels of width, at the cost of a few
+   * more padded columns, which the recognizer reads as blanks.
+   */
+  public static int recInputWidth(int w, int h) {
+    int own = Math.max(REC_MIN_WIDTH, recWidth(w, h));
+    return (own + REC_WIDTH_STEP - 1) / REC_WIDTH_STEP * REC_WIDTH_STEP;
+  }
+
+  /** The recognizer input [1, 3, 48, {@link #recInputWidth}] for one crop, flat, zero-padded on the right. */
+  public static float[] recInput(RgbImage crop) {
+    int width = recInputWidth(crop.width(), crop.height());
+    float[] out = new float[3 * REC_HEIGHT * width];
+    RgbImage resized = resizeBilinear(crop, recWidth(crop.width(), crop.height()), REC_HEIGHT);
+    normalizeInto(resized, CLS_MEAN, CLS_STD, out, 0, width);
     return out;
   }
 

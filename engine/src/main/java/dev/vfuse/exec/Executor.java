@@ -81,6 +81,11 @@ public final class Executor {
     return plan.steps();
   }
 
+  /** The kernels this executor runs on, as they describe themselves (e.g. {@code simd(512-bit, 16 floats)}). */
+  public String backend() {
+    return kernels.toString();
+  }
+
   /** Steps in the plan for these inputs (their count sizes a profile's arrays). */
   public int stepCount(NdArray[] inputs) throws InvalidInputException {
     return plan(inputs).steps().size();

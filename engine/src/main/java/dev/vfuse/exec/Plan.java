@@ -39,10 +39,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * shapes can let the program's own copies go.
  */
 public final class Plan {
-  /** A step as a profile reports it: its node, its shapes and its convolution or matrix FLOPs. */
-  public record StepInfo(Node node, List<int[]> inputShapes, int[] outputShape, long flops) {}
+  /** A step as a profile reports it: its node, the prepared kernel, its shapes and its convolution or matrix FLOPs. */
+  public record StepInfo(Node node, String kernel, List<int[]> inputShapes, int[] outputShape, long flops) {}
 
-  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker) {}
+  private record Step(Node node, Bound.Compute compute, int[] inputs, int[] outputs, int scratchPerWorker, String kernel) {}
 
   private final int[] graphInputIds;
   private final int[] graphOutputIds;
@@ -137,7 +137,7 @@ public final class Plan {
           readAtRun[ins[i]] = true;
         }
       }
-      steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker()));
+      steps.add(new Step(node, b.compute(), ins, outs, b.scratchPerWorker(), b.kernel()));
     }
     for (int id : p.graphOutputIds) {
       readAtRun[id] = true;
@@ -291,8 +291,9 @@ public final class Plan {
 
   /**
    * Floating-point operations of one run in its convolutions and matrix products, two per
-   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S, ConvTranspose
-   * 2·|X|·(K/g)·R·S, Gemm and MatMul 2·|Y|·k. Other operators are not counted.
+   * multiply-add (the figure GFLOP/s is quoted against): Conv 2·|Y|·(C/g)·R·S (a blocked conv
+   * counts its K channels, not the padding lanes), ConvTranspose 2·|X|·(K/g)·R·S, Gemm and MatMul
+   * 2·|Y|·k. Other operators are not counted.
    */
   long flops() {
     long total = 0;
@@ -312,6 +313,8 @@ public final class Plan {
     int[] w = shapes[in[1]];
     return switch (op) {
       case "Conv" -> 2 * (long) Shapes.size(shapes[out]) * (long) Shapes.size(w) / w[0];
+      // blocked output [N, ⌈K/B⌉, P, Q, B]: its padding lanes are not work
+      case dev.vfuse.ops.ChannelBlockOps.CONV -> 2L * shapes[out][0] * shapes[out][2] * shapes[out][3] * Shapes.size(w);
       case "ConvTranspose" -> 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
       case "Gemm", "MatMul" -> {
         int[] a = shapes[in[0]];
@@ -331,7 +334,8 @@ public final class Plan {
         inputShapes.add(id < 0 || shapes[id] == null ? new int[0] : shapes[id].clone());
       }
       int out = step.outputs()[0];
-      infos.add(new StepInfo(step.node(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(), flops(step)));
+      infos.add(new StepInfo(step.node(), step.kernel(), inputShapes, out < 0 ? new int[0] : shapes[out].clone(),
+          flops(step)));
     }
     return infos;
   }

@@ -211,11 +211,11 @@ public final class ChannelBlockedLayout implements FusionPass {
             : "its output leaves the blocked layout with more channels (" + conv.k() + ") than its input has ("
                 + conv.c() + "), so its input is converted instead";
       }
-      return readByDepthwise(graph, conv.node(), candidates) ? null
+      return readAsInputBy(graph, conv.node(), candidates, true) ? null
           : "its input is NCHW and no depthwise conv reads its output";
     }
     if (conv.groups() == 1 && conv.c() <= STEM_CHANNELS && !xBlocked) {
-      return readByBlockedCandidate(graph, conv.node(), candidates) ? null : "no depthwise or pointwise conv reads its output";
+      return readAsInputBy(graph, conv.node(), candidates, false) ? null : "no depthwise or pointwise conv reads its output";
     }
     return "a " + (conv.groups() == 1 ? "one-group" : conv.groups() + "-group") + " conv with " + conv.c()
         + " input channels keeps its NCHW kernel";
@@ -241,20 +241,11 @@ public final class ChannelBlockedLayout implements FusionPass {
     return true;
   }
 
-  private static boolean readByDepthwise(GraphEditor graph, Node n, Map<String, Conv> candidates) {
+  /** Whether a conv candidate that reads n's output as its input X is depthwise, or any blocked-capable one. */
+  private static boolean readAsInputBy(GraphEditor graph, Node n, Map<String, Conv> candidates, boolean depthwiseOnly) {
     for (Node reader : graph.consumers(n.outputs().get(0))) {
       Conv c = reader.outputs().isEmpty() ? null : candidates.get(reader.outputs().get(0));
-      if (c != null && c.depthwise() && reader.input(0).equals(n.outputs().get(0))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean readByBlockedCandidate(GraphEditor graph, Node n, Map<String, Conv> candidates) {
-    for (Node reader : graph.consumers(n.outputs().get(0))) {
-      Conv c = reader.outputs().isEmpty() ? null : candidates.get(reader.outputs().get(0));
-      if (c != null && (c.depthwise() || c.pointwise()) && reader.input(0).equals(n.outputs().get(0))) {
+      if (c != null && (c.depthwise() || !depthwiseOnly && c.pointwise()) && reader.input(0).equals(n.outputs().get(0))) {
         return true;
       }
     }

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * biases; then sequential and parallel conv merges, before the epilogue pass could mistake a
  * branch Add for a residual; then BNs folded forward into the conv they feed (shift taps), then
  * what is left of BN as a scale-shift; activations and residual adds last, into convs that no
- * longer change, since every fold refuses a conv that already applies a nonlinearity.
+ * longer change, since every fold refuses a conv that already applies a nonlinearity. The
+ * LayerNorm pass touches no conv or BN and runs last.
  */
 public final class PassManager {
   private final List<FusionPass> passes;
@@ -49,7 +50,8 @@ public final class PassManager {
         new BranchMerge(),
         new BatchNormConvFold(),
         new LeftoverBatchNorm(),
-        new ConvEpilogueFusion()), arithmetic);
+        new ConvEpilogueFusion(),
+        new LayerNormFusion()), arithmetic);
   }
 
   public List<FusionPass> passes() {

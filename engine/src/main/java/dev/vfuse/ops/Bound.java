@@ -12,10 +12,11 @@ import dev.vfuse.kernel.Kernels;
  *
  * <p>{@code preparedInputs} lists the inputs (by index) that binding consumed and {@link Compute#run}
  * never reads: constant weights a backend packed into its prepared kernel. The plan passes null for
- * them and keeps no reference of its own, so that the packed copy is the only one.
+ * them and keeps no reference of its own, so that the packed copy is the only one. {@code kernel}
+ * names the prepared kernel that runs the step, for profiles ("" for the backend's plain method).
  */
 public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute compute, NdArray[] knownOutputs,
-    int scratchPerWorker, int[] preparedInputs) {
+    int scratchPerWorker, int[] preparedInputs, String kernel) {
 
   private static final int[] NONE = new int[0];
 
@@ -25,18 +26,18 @@ public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute com
   }
 
   public static Bound single(ElementType type, int[] shape, Compute compute) {
-    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null, 0, NONE);
+    return new Bound(new ElementType[] {type}, new int[][] {shape}, compute, null, 0, NONE, "");
   }
 
   /** One float32 output computed with {@code scratchPerWorker} floats of scratch per worker thread. */
   public static Bound withScratch(int[] shape, int scratchPerWorker, Compute compute) {
-    return new Bound(new ElementType[] {ElementType.FLOAT32}, new int[][] {shape}, compute, null, scratchPerWorker, NONE);
+    return new Bound(new ElementType[] {ElementType.FLOAT32}, new int[][] {shape}, compute, null, scratchPerWorker, NONE, "");
   }
 
   /** Outputs known from input shapes alone (Shape): they become constants of the plan. */
   public static Bound known(NdArray value) {
     return new Bound(new ElementType[] {value.type}, new int[][] {value.shape}, (i, o, k, ws) -> LongMoves.copy(value, o[0]),
-        new NdArray[] {value}, 0, NONE);
+        new NdArray[] {value}, 0, NONE, "");
   }
 
   /**
@@ -44,7 +45,16 @@ public record Bound(ElementType[] outputTypes, int[][] outputShapes, Compute com
    * read them (it receives null in their place).
    */
   public Bound withPreparedInputs(int... indices) {
-    return new Bound(outputTypes, outputShapes, compute, knownOutputs, scratchPerWorker, indices.clone());
+    return new Bound(outputTypes, outputShapes, compute, knownOutputs, scratchPerWorker, indices.clone(), kernel);
+  }
+
+  /**
+   * This binding, saying which prepared kernel runs it (its class, e.g. {@code F32DwConvBlocked}):
+   * what a profile shows beside the operator. Empty when the backend's plain method runs it.
+   */
+  public Bound withKernel(Object prepared) {
+    return new Bound(outputTypes, outputShapes, compute, knownOutputs, scratchPerWorker, preparedInputs,
+        prepared.getClass().getSimpleName());
   }
 
   /** Same shape and type as the input, computed elementwise. */

@@ -154,7 +154,7 @@ public final class ChannelBlockOps {
       int[] consumed = b == null ? new int[] {1} : new int[] {1, 2};
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
           hasResidual ? i[3].f : null, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws)))
-          .withPreparedInputs(consumed);
+          .withPreparedInputs(consumed).withKernel(prepared);
     }
   }
 }

@@ -63,7 +63,7 @@ final class GemmOp implements Op {
     if (c == null || beta == 0f) {
       if (prepared != null) {
         return Bound.withScratch(out, scratch, (i, o, kr, ws) -> prepared.run(m, ta, al, i[0].f, lda, 0f, o[0].f,
-            ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1);
+            ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1).withKernel(prepared);
       }
       return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }

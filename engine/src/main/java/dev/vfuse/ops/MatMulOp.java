@@ -8,7 +8,9 @@ import dev.vfuse.kernel.PreparedGemm;
 
 /**
  * ONNX MatMul with numpy semantics: a rank-1 operand is promoted (A to a row, B to a column) and
- * the promoted axis removed from the result; leading batch axes broadcast.
+ * the promoted axis removed from the result; leading batch axes broadcast. A constant 2-D B (a
+ * weight) is packed once for the backend's GEMM; two computed operands (attention) run
+ * {@link Kernels#batchedMatMul} with the batch offsets resolved at bind time.
  */
 final class MatMulOp implements Op {
 
@@ -65,21 +67,21 @@ final class MatMulOp implements Op {
       return Bound.withScratch(declared, prepared.scratchPerWorker(rows), (i, o, kr, ws) -> prepared.run(rows, false,
           1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1);
     }
-    return Bound.single(ElementType.FLOAT32, declared, (i, o, kr, ws) -> {
-      int[] idx = new int[batch.length];
-      for (int t = 0; t < batches; t++) {
-        int ao = 0;
-        int bo = 0;
-        for (int d = 0; d < batch.length; d++) {
-          ao += idx[d] * aStride[d];
-          bo += idx[d] * bStride[d];
-        }
-        kr.gemm(false, false, m, n, k, 1f, i[0].f, ao * aMatrix, k, i[1].f, bo * bMatrix, n, 0f, o[0].f, t * m * n, n);
-        for (int d = batch.length - 1; d >= 0 && ++idx[d] == batch[d]; d--) {
-          idx[d] = 0;
-        }
+    // Both operands computed: each batch's offsets resolved here, once, so a run only multiplies.
+    int[] aOffsets = new int[batches];
+    int[] bOffsets = new int[batches];
+    int[] idx = new int[batch.length];
+    for (int t = 0; t < batches; t++) {
+      for (int d = 0; d < batch.length; d++) {
+        aOffsets[t] += idx[d] * aStride[d] * aMatrix;
+        bOffsets[t] += idx[d] * bStride[d] * bMatrix;
       }
-    });
+      for (int d = batch.length - 1; d >= 0 && ++idx[d] == batch[d]; d--) {
+        idx[d] = 0;
+      }
+    }
+    return Bound.single(ElementType.FLOAT32, declared,
+        (i, o, kr, ws) -> kr.batchedMatMul(batches, m, n, k, i[0].f, aOffsets, i[1].f, bOffsets, o[0].f));
   }
 
   private static int[] removeAxis(int[] s, int axis) {

@@ -12,19 +12,21 @@ public final class OpRegistry {
   public static final Set<String> SUPPORTED = new TreeSet<>(Set.of(
       "Conv", "ConvTranspose", "BatchNormalization",
       "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
-      "Add", "Sub", "Mul", "Div",
+      "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
+      "Sqrt", "Reciprocal", "Exp", "Log", "Neg", "Abs", "Erf",
+      "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where",
       "MaxPool", "AveragePool", "GlobalAveragePool",
       "Gemm", "MatMul",
       "Flatten", "Reshape", "Transpose", "Concat", "Pad", "Identity", "Dropout", "Shape", "Gather", "Slice",
       "Unsqueeze", "Squeeze", "Cast",
-      "Resize", "Upsample", "Softmax", "ReduceMean"));
+      "Resize", "Upsample", "Softmax", "ReduceMean", "ReduceSum", "ReduceMax", "LayerNormalization"));
 
   /** Domain of the operators that fusion passes create. */
   public static final String VFUSE_DOMAIN = "vfuse";
 
   /** Operators of the vfuse domain, created only by fusion passes. */
-  public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift", ChannelBlockOps.TO,
-      ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
+  public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift", "LayerNormalization",
+      ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
       ChannelBlockOps.SCALE_CHANNELS);
 
   public static boolean isSupported(Node node) {
@@ -44,6 +46,7 @@ public final class OpRegistry {
     if (node.domain().equals(VFUSE_DOMAIN)) {
       return switch (node.opType()) {
         case "ScaleShift" -> new ScaleShiftOp();
+        case "LayerNormalization" -> new LayerNormOp(a, outputs);
         case ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
             ChannelBlockOps.SCALE_CHANNELS ->
             ChannelBlockOps.create(node.opType(), a);
@@ -55,7 +58,11 @@ public final class OpRegistry {
       case "ConvTranspose" -> new ConvTransposeOp(a);
       case "BatchNormalization" -> new BatchNormOp(a, outputs);
       case "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh" -> new ActivationOp(node.opType(), a, opset);
-      case "Add", "Sub", "Mul", "Div" -> new ElementwiseOp(node.opType());
+      case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" -> new ElementwiseOp(node.opType());
+      case "Sqrt", "Reciprocal", "Exp", "Log", "Neg", "Abs", "Erf" -> new UnaryElementwiseOp(node.opType());
+      case "LayerNormalization" -> new LayerNormOp(a, outputs);
+      case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual" -> new CompareOp(node.opType());
+      case "Where" -> new WhereOp();
       case "MaxPool" -> new PoolOp(PoolOp.Kind.MAX, a, outputs);
       case "AveragePool" -> new PoolOp(PoolOp.Kind.AVERAGE, a, outputs);
       case "GlobalAveragePool" -> new PoolOp(PoolOp.Kind.GLOBAL_AVERAGE, a, outputs);
@@ -73,7 +80,7 @@ public final class OpRegistry {
       case "Gather" -> new GatherOp(a);
       case "Slice" -> new SliceOp(a, opset);
       case "Resize", "Upsample" -> new ResizeOp(a, node.opType().equals("Upsample") ? 10 : opset);
-      case "Softmax", "ReduceMean" -> new ReduceOp(node.opType(), a, opset);
+      case "Softmax", "ReduceMean", "ReduceSum", "ReduceMax" -> new ReduceOp(node.opType(), a, opset);
       default -> throw new IllegalArgumentException("unsupported op " + node.opType());
     };
   }

@@ -46,7 +46,7 @@ final class PreparedConvs {
       long flops = g.flops();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
           hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
-          .withPreparedInputs(consumed(in, residualInput));
+          .withPreparedInputs(consumed(in, residualInput)).withKernel(prepared);
     }
     requireFloatWeights(in[1]);
     boolean hasBias = b != null;
@@ -67,7 +67,7 @@ final class PreparedConvs {
       long flops = 2L * g.n() * g.c() * g.h() * g.w() * (g.k() / g.groups()) * g.r() * g.s();
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
           hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
-          .withPreparedInputs(consumed(in, residualInput));
+          .withPreparedInputs(consumed(in, residualInput)).withKernel(prepared);
     }
     requireFloatWeights(in[1]);
     boolean hasBias = b != null;

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The whole demo with the real PaddleOCR models (a test dependency, so on the class path): every
- * rendered line is found by exactly one box, and the classifier says which one is upside down.
+ * rendered line is found by exactly one box, the classifier says which one is upside down, and
+ * the recognizer reads each line exactly as it was drawn.
  */
 class OcrDemoEndToEndTest {
   @TempDir Path dir;
@@ -38,6 +39,7 @@ class OcrDemoEndToEndTest {
       assertThat(OcrDemo.matchingLine(d.box(), r.input().lines())).as("box %d: %s\n%s", i, d, out).contains(line.text());
       assertThat(d.box().score()).as("box %d score\n%s", i, out).isGreaterThan(0.8f);
       assertThat(d.upsideDown()).as("box %d direction: %s\n%s", i, d, out).isEqualTo(line.upsideDown());
+      assertThat(d.text()).as("box %d text\n%s", i, out).isEqualTo(line.text());
       assertThat(Math.max(d.p0(), d.p180())).as("box %d confidence\n%s", i, out).isGreaterThan(0.9f);
       assertThat(d.p0() + d.p180()).isCloseTo(1f, org.assertj.core.api.Assertions.within(1e-3f));
       // The box covers the ink of its line.
@@ -47,6 +49,7 @@ class OcrDemoEndToEndTest {
           .as("box %d covers most of the ink of %s\n%s", i, line, out)
           .isGreaterThan((int) (0.9 * ink.width * ink.height));
     }
+    assertThat(out).contains("read     " + r.input().lines().size() + " of " + r.input().lines().size() + " drawn lines exactly");
     assertThat(out).contains("png      " + png.toAbsolutePath());
     assertThat(Files.exists(png)).isTrue();
     BufferedImage written = ImageIO.read(png.toFile());

@@ -47,6 +47,31 @@ class PreprocessTest {
   }
 
   @Test
+  void recWidthKeepsAspectAndTheInputIsAtLeast320InStepsOf32() {
+    assertThat(Preprocess.recWidth(100, 48)).isEqualTo(100);
+    assertThat(Preprocess.recWidth(101, 50)).isEqualTo(97);
+    assertThat(Preprocess.recInputWidth(101, 50)).isEqualTo(320);
+    assertThat(Preprocess.recInputWidth(1000, 48)).isEqualTo(1024);
+    assertThat(Preprocess.recInputWidth(960, 48)).isEqualTo(960);
+    assertThat(Preprocess.recInputWidth(1, 500)).isEqualTo(320);
+  }
+
+  @Test
+  void recInputResizesToHeight48NormalizesAndPadsWithZeros() {
+    // A white 100x24 crop becomes 200x48 of +1.0, then zeros up to 320.
+    float[] t = Preprocess.recInput(solid(100, 24, 0xffffff));
+    int plane = 48 * 320;
+    assertThat(t).hasSize(3 * plane);
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < 48; y++) {
+        for (int x = 0; x < 320; x++) {
+          assertThat(t[c * plane + y * 320 + x]).as("c=%d y=%d x=%d", c, y, x).isEqualTo(x < 200 ? 1f : 0f);
+        }
+      }
+    }
+  }
+
+  @Test
   void clsInputResizesNormalizesAndPadsWithZeros() {
     // A white 40x20 crop becomes 96x48 of +1.0, then zeros up to 192; a black 500x10 crop fills all 192 with -1.0.
     float[] t = Preprocess.clsInput(List.of(solid(40, 20, 0xffffff), solid(500, 10, 0x000000)));

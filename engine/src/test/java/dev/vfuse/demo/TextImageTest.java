@@ -105,8 +105,8 @@ class TextImageTest {
       }
     }
     BufferedImage out = OcrDemo.annotate(white, List.of(
-        new Detection(new TextBox(10, 40, 60, 30, 0.9f), 0.95f, 0.05f),
-        new Detection(new TextBox(100, 40, 60, 30, 0.9f), 0.1f, 0.9f)));
+        new Detection(new TextBox(10, 40, 60, 30, 0.9f), 0.95f, 0.05f, "a"),
+        new Detection(new TextBox(100, 40, 60, 30, 0.9f), 0.1f, 0.9f, "b")));
     int left = out.getRGB(10 + 1, 40 + 15) & 0xffffff;
     int right = out.getRGB(100 + 1, 40 + 15) & 0xffffff;
     assertThat((left >> 8) & 0xff).as("green channel of the 0 degree box").isGreaterThan(150);

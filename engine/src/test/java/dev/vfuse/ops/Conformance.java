@@ -157,8 +157,8 @@ public final class Conformance {
     int bad = 0;
     double firstBound = 0;
     for (int i = 0; i < e.length; i++) {
-      boolean bothNaN = Float.isNaN(a[i]) && Float.isNaN(e[i]);
-      double d = bothNaN ? 0 : Math.abs((double) a[i] - e[i]);
+      boolean same = a[i] == e[i] || (Float.isNaN(a[i]) && Float.isNaN(e[i])); // equal infinities too: ∞ − ∞ is NaN
+      double d = same ? 0 : Math.abs((double) a[i] - e[i]);
       if (Double.isNaN(d)) {
         d = Double.POSITIVE_INFINITY;
       }

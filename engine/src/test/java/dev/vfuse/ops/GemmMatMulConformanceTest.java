@@ -84,7 +84,13 @@ class GemmMatMulConformanceTest {
         Arguments.of(new int[] {6}, new int[] {2, 6, 4}),
         Arguments.of(new int[] {3, 5, 6}, new int[] {6}),
         Arguments.of(new int[] {4, 6}, new int[] {6}),
-        Arguments.of(new int[] {7}, new int[] {7}));
+        Arguments.of(new int[] {7}, new int[] {7}),
+        // Attention: Q·Kᵀ and P·V per head, [B, H, T, D] × [B, H, D, T] and back; a mask-like
+        // broadcast of one batch's keys over two images; heads of 15 (PP-OCR rec) and 64.
+        Arguments.of(new int[] {2, 8, 40, 15}, new int[] {2, 8, 15, 40}),
+        Arguments.of(new int[] {2, 8, 40, 40}, new int[] {2, 8, 40, 15}),
+        Arguments.of(new int[] {2, 4, 17, 64}, new int[] {1, 4, 64, 17}),
+        Arguments.of(new int[] {1, 2, 33, 64}, new int[] {2, 1, 64, 9}));
   }
 
   @ParameterizedTest(name = "{0} x {1}")

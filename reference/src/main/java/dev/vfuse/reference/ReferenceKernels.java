@@ -11,6 +11,7 @@ import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.ResizeSpec;
+import dev.vfuse.kernel.UnaryOp;
 import java.util.Arrays;
 
 /**
@@ -42,6 +43,11 @@ public class ReferenceKernels implements Kernels {
   @Override
   public String name() {
     return "reference";
+  }
+
+  @Override
+  public String toString() {
+    return name();
   }
 
   // ---------------------------------------------------------------- channel-blocked layout
@@ -398,6 +404,13 @@ public class ReferenceKernels implements Kernels {
     }
   }
 
+  @Override
+  public void unary(UnaryOp op, int length, float[] x, float[] y) {
+    for (int i = 0; i < length; i++) {
+      y[i] = op.apply(x[i]);
+    }
+  }
+
   // ---------------------------------------------------------------- gemm
 
   /**
@@ -429,6 +442,15 @@ public class ReferenceKernels implements Kernels {
     }
   }
 
+  /** Each batch's product by {@link #gemm}, summed in double and rounded once. */
+  @Override
+  public void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets,
+      float[] c) {
+    for (int t = 0; t < batches; t++) {
+      gemm(false, false, m, n, k, 1f, a, aOffsets[t], k, b, bOffsets[t], n, 0f, c, t * m * n, n);
+    }
+  }
+
   // ---------------------------------------------------------------- reductions over an axis
 
   /** y = exp(x − max) / Σ exp(x − max) along the middle axis, exp and sum in double. */
@@ -455,30 +477,98 @@ public class ReferenceKernels implements Kernels {
   /** Sums every x into its output slot (the index with reduced axes at 0) in double, then divides by the count. */
   @Override
   public void reduceMean(int[] shape, boolean[] reduced, float[] x, float[] y) {
-    int[] yShape = shape.clone();
     int count = 1;
     for (int d = 0; d < shape.length; d++) {
       if (reduced[d]) {
-        yShape[d] = 1;
         count *= shape[d];
       }
     }
-    // Reduced axes get stride 0 in y, so every x index lands on its output slot.
-    int[] yStrides = Shapes.contiguousStrides(yShape);
-    for (int d = 0; d < shape.length; d++) {
-      if (reduced[d]) {
-        yStrides[d] = 0;
-      }
+    double[] sums = sums(shape, reduced, x);
+    for (int j = 0; j < sums.length; j++) {
+      y[j] = (float) (sums[j] / count);
     }
-    double[] sums = new double[Shapes.size(yShape)];
+  }
+
+  /** Sums every x into its output slot in double, rounded once. */
+  @Override
+  public void reduceSum(int[] shape, boolean[] reduced, float[] x, float[] y) {
+    double[] sums = sums(shape, reduced, x);
+    for (int j = 0; j < sums.length; j++) {
+      y[j] = (float) sums[j];
+    }
+  }
+
+  @Override
+  public void reduceMax(int[] shape, boolean[] reduced, float[] x, float[] y) {
+    int[] yStrides = reducedStrides(shape, reduced);
+    Arrays.fill(y, 0, outputSize(shape, reduced), Float.NEGATIVE_INFINITY);
+    int[] index = new int[shape.length];
+    int size = Shapes.size(shape);
+    for (int i = 0; i < size; i++) {
+      int j = Shapes.offset(index, yStrides);
+      y[j] = Math.max(y[j], x[i]);
+      Shapes.increment(index, shape);
+    }
+  }
+
+  /** Per output slot, the sum in double of the x that land on it. */
+  private static double[] sums(int[] shape, boolean[] reduced, float[] x) {
+    int[] yStrides = reducedStrides(shape, reduced);
+    double[] sums = new double[outputSize(shape, reduced)];
     int[] index = new int[shape.length];
     int size = Shapes.size(shape);
     for (int i = 0; i < size; i++) {
       sums[Shapes.offset(index, yStrides)] += x[i];
       Shapes.increment(index, shape);
     }
-    for (int j = 0; j < sums.length; j++) {
-      y[j] = (float) (sums[j] / count);
+    return sums;
+  }
+
+  private static int outputSize(int[] shape, boolean[] reduced) {
+    int n = 1;
+    for (int d = 0; d < shape.length; d++) {
+      n *= reduced[d] ? 1 : shape[d];
+    }
+    return n;
+  }
+
+  /** Contiguous strides of the reduced shape, 0 on the reduced axes, so every x index lands on its output slot. */
+  private static int[] reducedStrides(int[] shape, boolean[] reduced) {
+    int[] yShape = shape.clone();
+    for (int d = 0; d < shape.length; d++) {
+      if (reduced[d]) {
+        yShape[d] = 1;
+      }
+    }
+    int[] yStrides = Shapes.contiguousStrides(yShape);
+    for (int d = 0; d < shape.length; d++) {
+      if (reduced[d]) {
+        yStrides[d] = 0;
+      }
+    }
+    return yStrides;
+  }
+
+  /** Mean, then variance as the mean of squared deviations (two passes), and the output, all in double, rounded once. */
+  @Override
+  public void layerNorm(int rows, int cols, float[] x, float[] gamma, float[] beta, float epsilon, float[] y) {
+    for (int r = 0; r < rows; r++) {
+      int base = r * cols;
+      double sum = 0.0;
+      for (int j = 0; j < cols; j++) {
+        sum += x[base + j];
+      }
+      double mean = sum / cols;
+      double squares = 0.0;
+      for (int j = 0; j < cols; j++) {
+        double d = x[base + j] - mean;
+        squares += d * d;
+      }
+      double inverseStd = 1.0 / Math.sqrt(squares / cols + epsilon);
+      for (int j = 0; j < cols; j++) {
+        double v = (x[base + j] - mean) * inverseStd * gamma[j];
+        y[base + j] = (float) (beta == null ? v : v + beta[j]);
+      }
     }
   }
 

@@ -7,12 +7,15 @@ import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The elementwise loops of {@link SimdKernels} (activation, scaleShift, the runs of binary),
+ * The elementwise loops of {@link SimdKernels} (activation, scaleShift, the runs of binary, the
+ * unary ops that are one IEEE operation),
  * bit-identical to the scalar definitions: each output is the same float operations on the same
  * floats, in the same order (a multiply then an add, never an FMA; clamps by compare and blend, so
  * NaN and −0.0 come out as the scalar comparisons make them).
@@ -50,7 +53,50 @@ final class F32Elementwise {
   private static final int MUL = 2;
   private static final int DIV = 3;
 
+  /** Unary op codes of the loops. */
+  private static final int SQRT = 0;
+  private static final int RECIPROCAL = 1;
+  private static final int NEG = 2;
+  private static final int ABS = 3;
+  private static final int SQUARE = 4;
+  private static final int POW_HALF = 5;
+
   private F32Elementwise() {}
+
+  /** Whether {@link #unary} has a bit-exact loop for {@code op}: the ops that are one IEEE operation (Exp, Log and Erf are not). */
+  static boolean hasUnaryLoop(UnaryOp op) {
+    return unaryCode(op) >= 0;
+  }
+
+  /**
+   * y[i] = op(x[i]) for i in [0, n), {@link UnaryOp#apply} bit for bit; y may be x.
+   *
+   * @throws IllegalArgumentException for an op without a loop (see {@link #hasUnaryLoop})
+   */
+  static void unary(VectorSpecies<Float> sp, UnaryOp op, int n, float[] x, float[] y) {
+    int code = unaryCode(op);
+    if (code < 0) {
+      throw new IllegalArgumentException("no bit-exact vector form: " + op);
+    }
+    switch (sp.vectorBitSize()) {
+      case 512 -> unary512(code, n, x, y);
+      case 256 -> unary256(code, n, x, y);
+      case 128 -> unary128(code, n, x, y);
+      default -> throw unsupported(sp);
+    }
+  }
+
+  private static int unaryCode(UnaryOp op) {
+    return switch (op) {
+      case SQRT -> SQRT;
+      case RECIPROCAL -> RECIPROCAL;
+      case NEG -> NEG;
+      case ABS -> ABS;
+      case SQUARE -> SQUARE;
+      case POW_HALF -> POW_HALF;
+      case EXP, LOG, ERF -> -1;
+    };
+  }
 
   /**
    * y[i] = f(x[i]) for i in [0, n), {@link Activation#apply} bit for bit; y may be x.
@@ -144,6 +190,7 @@ final class F32Elementwise {
       case SUB -> SUB;
       case MUL -> MUL;
       case DIV -> DIV;
+      case POW, MAX, MIN -> throw new IllegalArgumentException("no vector loop: " + op);
     };
   }
 
@@ -199,6 +246,52 @@ final class F32Elementwise {
       } else if (act == HARD_SWISH) {
         FloatVector t = v.mul(sixth).add(half);
         v = v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero)));
+      }
+      v.intoArray(y, i, m);
+    }
+  }
+
+  /** SQUARE x·x, SQRT, POW_HALF sqrt(x) + 0 (−0 → +0) with −∞ → +∞, RECIPROCAL 1/x, NEG, ABS. */
+  private static void unary512(int op, int n, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector inf = FloatVector.broadcast(sp, Float.POSITIVE_INFINITY);
+    final FloatVector negInf = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
+      }
+      v.intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
       }
       v.intoArray(y, i, m);
     }
@@ -407,6 +500,52 @@ final class F32Elementwise {
     }
   }
 
+  /** SQUARE x·x, SQRT, POW_HALF sqrt(x) + 0 (−0 → +0) with −∞ → +∞, RECIPROCAL 1/x, NEG, ABS. */
+  private static void unary256(int op, int n, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector inf = FloatVector.broadcast(sp, Float.POSITIVE_INFINITY);
+    final FloatVector negInf = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
+      }
+      v.intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
+      }
+      v.intoArray(y, i, m);
+    }
+  }
+
   private static void scaleShift256(int n, int c, int spatial, float[] x, float[] scale, float[] shift, float[] y) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
@@ -605,6 +744,52 @@ final class F32Elementwise {
       } else if (act == HARD_SWISH) {
         FloatVector t = v.mul(sixth).add(half);
         v = v.mul(t.blend(one, t.compare(GT, one)).blend(zero, t.compare(LT, zero)));
+      }
+      v.intoArray(y, i, m);
+    }
+  }
+
+  /** SQUARE x·x, SQRT, POW_HALF sqrt(x) + 0 (−0 → +0) with −∞ → +∞, RECIPROCAL 1/x, NEG, ABS. */
+  private static void unary128(int op, int n, float[] x, float[] y) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final FloatVector zero = FloatVector.zero(sp);
+    final FloatVector one = FloatVector.broadcast(sp, 1f);
+    final FloatVector inf = FloatVector.broadcast(sp, Float.POSITIVE_INFINITY);
+    final FloatVector negInf = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+      FloatVector v = FloatVector.fromArray(sp, x, i);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
+      }
+      v.intoArray(y, i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = sp.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(sp, x, i, m);
+      if (op == SQUARE) {
+        v = v.mul(v);
+      } else if (op == SQRT) {
+        v = v.lanewise(VectorOperators.SQRT);
+      } else if (op == POW_HALF) {
+        v = v.lanewise(VectorOperators.SQRT).add(zero).blend(inf, v.compare(VectorOperators.EQ, negInf));
+      } else if (op == RECIPROCAL) {
+        v = one.div(v);
+      } else if (op == NEG) {
+        v = v.lanewise(VectorOperators.NEG);
+      } else {
+        v = v.lanewise(VectorOperators.ABS);
       }
       v.intoArray(y, i, m);
     }

@@ -11,6 +11,7 @@ import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.PreparedGemm;
+import dev.vfuse.kernel.UnaryOp;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -29,6 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       the reference computes them with {@link Math#exp} and {@link Math#tanh}, and the Vector
  *       API's EXP and TANH promise only 1 ulp of double, so these two are held to 1 ulp of float
  *       (and are nearly always bit-identical) rather than to the bits.
+ *   <li>{@link #softmax} along a contiguous axis: exponentials in double lanes, within 1 ulp of the
+ *       reference ({@link F64ExpActivation#softmaxRows}).
  *   <li>{@link #scaleShift}: the same multiply and add as the reference, in the same order and
  *       precision, never fused into an FMA.
  *   <li>{@link #binary}: runs of the output where each operand is either contiguous or a single
@@ -41,6 +44,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #gemm}: {@link F32GemmPacked}, packed panels and a 6×(2 vectors) micro-kernel.
+ *   <li>{@link #batchedMatMul}: {@link F32BatchedMatMul} for small matrices, in place, 4 rows × 1
+ *       vector tiles.
  *   <li>{@link #convTranspose2d} and {@link #prepareConvTranspose2d}: {@link F32ConvTranspose}.
  *   <li>{@link #conv2d} and {@link #prepareConv2d}: {@link F32ConvImplicitGemm}, {@link F32DwConv}
  *       for depthwise, {@link F32Conv1x1} for pointwise (1×1, stride 1, unpadded, one group), {@link F32Conv3x3Winograd} for 3×3 stride-1 layers where it wins (see
@@ -137,6 +142,22 @@ public final class SimdKernels extends ReferenceKernels {
   }
 
 
+  // ---------------------------------------------------------------- softmax
+
+  /**
+   * Softmax along a contiguous axis (inner 1: the last axis, a classifier's or the recognizers'
+   * 6625-way head, attention's rows) in double lanes ({@link F64ExpActivation#softmaxRows}), within
+   * 1 ulp of the reference; along a strided axis the reference.
+   */
+  @Override
+  public void softmax(int outer, int axis, int inner, float[] x, float[] y) {
+    if (inner == 1) {
+      F64ExpActivation.softmaxRows(species, outer, axis, x, y);
+    } else {
+      super.softmax(outer, axis, inner, x, y);
+    }
+  }
+
   // ---------------------------------------------------------------- scaleShift
 
   /**
@@ -148,6 +169,23 @@ public final class SimdKernels extends ReferenceKernels {
   @Override
   public void scaleShift(int n, int c, int spatial, float[] x, float[] scale, float[] shift, float[] y) {
     F32Elementwise.scaleShift(species, n, c, spatial, x, scale, shift, y);
+  }
+
+  // ---------------------------------------------------------------- unary
+
+  /**
+   * Sqrt, Reciprocal, Neg, Abs and Pow's fast paths (x·x, x^0.5) in vector form
+   * ({@link F32Elementwise#unary}), bit-identical to the reference. Exp, Log and Erf run the
+   * reference's double-precision scalar definition: the Vector API's EXP and LOG promise 1 ulp of
+   * their own type only, and none of the supported models has them on a hot path.
+   */
+  @Override
+  public void unary(UnaryOp op, int length, float[] x, float[] y) {
+    if (F32Elementwise.hasUnaryLoop(op)) {
+      F32Elementwise.unary(species, op, length, x, y);
+    } else {
+      super.unary(op, length, x, y);
+    }
   }
 
   // ---------------------------------------------------------------- binary
@@ -166,13 +204,13 @@ public final class SimdKernels extends ReferenceKernels {
    *   <li>a is a single element and b contiguous: the mirror, e.g. {@code 1 − x}.
    * </ul>
    *
-   * Every other pattern (run of one element, transposed strides, both operands broadcast over the
+   * Pow, Max and Min, and every other pattern (run of one element, transposed strides, both operands broadcast over the
    * run) is computed by {@link ReferenceKernels#binary}. Results are bit-identical: each output is
    * one IEEE operation on the same two floats.
    */
   @Override
   public void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y) {
-    RunPlan plan = RunPlan.of(outShape, aStrides, bStrides);
+    RunPlan plan = op.isArithmetic() ? RunPlan.of(outShape, aStrides, bStrides) : null;
     if (plan == null) {
       super.binary(op, outShape, a, aStrides, b, bStrides, y);
       return;
@@ -271,6 +309,26 @@ public final class SimdKernels extends ReferenceKernels {
       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     new F32GemmPacked(species).gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
   }
+
+  /**
+   * {@link F32BatchedMatMul} when one batch's B holds at most {@value #SMALL_MATMUL_B_FLOATS}
+   * floats (64 KB, which stays in L2 while every row of A streams past it: the attention shapes),
+   * else {@link F32GemmPacked} per batch, whose packing and cache blocking pay on large operands.
+   */
+  @Override
+  public void batchedMatMul(int batches, int m, int n, int k, float[] a, int[] aOffsets, float[] b, int[] bOffsets,
+      float[] c) {
+    if ((long) k * n <= SMALL_MATMUL_B_FLOATS) {
+      F32BatchedMatMul.matMul(species, batches, m, n, k, a, aOffsets, b, bOffsets, c);
+      return;
+    }
+    for (int t = 0; t < batches; t++) {
+      gemm(false, false, m, n, k, 1f, a, aOffsets[t], k, b, bOffsets[t], n, 0f, c, t * m * n, n);
+    }
+  }
+
+  /** The largest B (k·n floats per batch) {@link #batchedMatMul} reads in place rather than packs. */
+  static final int SMALL_MATMUL_B_FLOATS = 16384;
 
   /** {@link F32GemmPreparedB}: op(B) packed into the micro-kernel's panels once, here. */
   @Override

@@ -12,14 +12,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Tiny ONNX models built with the generated protobuf classes, for CLI tests. */
-final class TinyModels {
+/** Tiny ONNX models built with the generated protobuf classes, for CLI and server tests. */
+public final class TinyModels {
   static final int[] SHAPE = {1, 2, 2, 2};
 
   private TinyModels() {}
 
   /** y = Relu(x), x and y FLOAT32 [1, 2, 2, 2], opset 13. */
-  static Path relu(Path dir) throws IOException {
+  public static Path relu(Path dir) throws IOException {
     GraphProto g = GraphProto.newBuilder()
         .setName("relu")
         .addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu0").addInput("x").addOutput("y"))
@@ -30,7 +30,7 @@ final class TinyModels {
   }
 
   /** sum = Add(a, b), relu = Relu(a): two inputs, two outputs, all FLOAT32 [1, 2, 2, 2]. */
-  static Path addRelu(Path dir) throws IOException {
+  public static Path addRelu(Path dir) throws IOException {
     GraphProto g = GraphProto.newBuilder()
         .setName("add_relu")
         .addNode(NodeProto.newBuilder().setOpType("Add").setName("add0").addInput("a").addInput("b").addOutput("sum"))
@@ -65,6 +65,35 @@ final class TinyModels {
         .addOutput(value("y", SHAPE))
         .build();
     return write(dir.resolve("conv_bn_conv.onnx"), g);
+  }
+
+  /** Input x of a {@link #classifier} model: FLOAT32 [N, 3, 8, 8], N dynamic. */
+  public static final int[] CLASSIFIER_SAMPLE = {3, 8, 8};
+  /** Classes of a {@link #classifier} model: y is FLOAT32 [N, 5]. */
+  public static final int CLASSIFIER_CLASSES = 5;
+
+  /**
+   * A small image classifier with a dynamic batch axis, for the server's tests:
+   * y = Gemm(Flatten(GlobalAveragePool(Relu(Conv3x3(x, pads 1)))), W, b), x [N, 3, 8, 8], y [N, 5].
+   */
+  public static Path classifier(Path dir) throws IOException {
+    GraphProto g = GraphProto.newBuilder()
+        .setName("classifier")
+        .addNode(conv("conv0", "x", "w0", "h"))
+        .addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu0").addInput("h").addOutput("hr"))
+        .addNode(NodeProto.newBuilder().setOpType("GlobalAveragePool").setName("gap0").addInput("hr").addOutput("p"))
+        .addNode(NodeProto.newBuilder().setOpType("Flatten").setName("flat0").addInput("p").addOutput("f"))
+        .addNode(NodeProto.newBuilder().setOpType("Gemm").setName("fc0").addInput("f").addInput("wfc").addInput("bfc")
+            .addOutput("y")
+            .addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("transB")
+                .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INT).setI(1)))
+        .addInitializer(floats("w0", new int[] {16, 3, 3, 3}, 0.31f))
+        .addInitializer(floats("wfc", new int[] {CLASSIFIER_CLASSES, 16}, -0.41f))
+        .addInitializer(floats("bfc", new int[] {CLASSIFIER_CLASSES}, 0.17f))
+        .addInput(value("x", "N", 3, 8, 8))
+        .addOutput(value("y", "N", CLASSIFIER_CLASSES))
+        .build();
+    return write(dir.resolve("classifier.onnx"), g);
   }
 
   private static NodeProto conv(String name, String in, String w, String out) {
@@ -103,9 +132,15 @@ final class TinyModels {
   }
 
   private static ValueInfoProto value(String name, int[] shape) {
+    return value(name, java.util.Arrays.stream(shape).boxed().toArray());
+  }
+
+  /** Each dim an Integer (fixed) or a String (dynamic, named). */
+  private static ValueInfoProto value(String name, Object... dims) {
     TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-    for (int d : shape) {
-      s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    for (Object d : dims) {
+      s.addDim(d instanceof String symbol ? TensorShapeProto.Dimension.newBuilder().setDimParam(symbol)
+          : TensorShapeProto.Dimension.newBuilder().setDimValue((Integer) d));
     }
     return ValueInfoProto.newBuilder()
         .setName(name)

@@ -66,7 +66,7 @@ class VfuseCliTest {
   void helpListsTheCommands() {
     Run r = vfuse("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run", "inspect", "demo", "--verbose");
+    assertThat(r.out()).contains("run", "inspect", "demo", "serve", "--verbose");
     Run sub = vfuse("run", "--help");
     assertThat(sub.code()).isZero();
     assertThat(sub.out()).contains("--input", "--output", "--backend", "--no-fuse", "--threads", "--repeat");
@@ -179,6 +179,23 @@ class VfuseCliTest {
     Path png = dir.resolve("missing-dir/demo.png");
     assertOneLineError(vfuse("demo", "--out", png.toString()), 1, png + ": directory " + dir.resolve("missing-dir") + " does not exist");
     assertOneLineError(vfuse("demo", "extra"), 2, "Unmatched argument");
+  }
+
+  @Test
+  void serveArgumentErrorsComeBeforeAnythingListens() throws IOException {
+    assertThat(vfuse("serve", "--help").out()).contains("--port", "--max-batch", "--max-queue", "--max-body-mib", "--workers",
+        "--threads", "/v2/models/NAME/infer");
+    assertOneLineError(vfuse("serve", relu.toString(), "--max-queue", "0"), 2, "max queue must be at least 1, got 0");
+    assertOneLineError(vfuse("serve", relu.toString(), "--port", "70000"), 2, "port must be 0..65535, got 70000");
+    assertOneLineError(vfuse("serve", relu.toString(), "--name", "a/b"), 2, "contain no '/'");
+    assertOneLineError(vfuse("serve", relu.toString(), "--threads", "0"), 2, "--threads must be at least 1");
+    Path missing = dir.resolve("missing.onnx");
+    assertOneLineError(vfuse("serve", missing.toString(), "--port", "0"), 1, missing + ": no such file");
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+      assertOneLineError(vfuse("serve", relu.toString(), "--port", String.valueOf(taken.getLocalPort())), 1,
+          "cannot listen on port " + taken.getLocalPort());
+    }
+    assertThat(ServeCommand.defaultName(Path.of("models/mobilenet_v2.onnx"))).isEqualTo("mobilenet_v2");
   }
 
   @Test

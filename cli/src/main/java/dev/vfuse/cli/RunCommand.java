@@ -68,7 +68,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--warmup", paramLabel = "auto|N|Ss", defaultValue = "auto",
       description = "With --repeat: runs before the timed ones. auto (default): until the latency settles "
-          + "(the JIT finished no compilation for 1 s and the last 5 runs' median is within 5% of the 5 before), at most 60 s; "
+          + "(the JIT finished no compilation for 1 s and the last 5 runs' median is within 5%% of the 5 before), at most 60 s; "
           + "N: exactly N runs; a duration such as 10s: until it settles, at most that long.")
   String warmup;
 

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code vfuse} command: {@code run}, {@code inspect} and {@code demo}.
+ * The {@code vfuse} command: {@code run}, {@code inspect}, {@code demo}, {@code ocr} and {@code serve}.
  *
  * <p>Errors print one line, {@code vfuse: message}, on stderr and exit with {@value #EXIT_USAGE}
  * for a bad command line and {@value #EXIT_ERROR} for a bad model, input or file (or a bug). A
@@ -30,7 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "vfuse", mixinStandardHelpOptions = true, versionProvider = VfuseCli.Version.class,
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Pure-Java CPU inference for ONNX convolutional networks.",
-    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {RunCommand.class, InspectCommand.class, DemoCommand.class, OcrCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Set VFUSE_DEBUG=1 to get stack traces of errors, like --verbose."})
 public final class VfuseCli implements Callable<Integer> {
   public static final int EXIT_OK = 0;
@@ -44,7 +44,7 @@ public final class VfuseCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new UsageException("missing command: run, inspect or demo (see 'vfuse --help')");
+    throw new UsageException("missing command: run, inspect, demo, ocr or serve (see 'vfuse --help')");
   }
 
   public static void main(String[] args) {
@@ -158,20 +158,26 @@ public final class VfuseCli implements Callable<Integer> {
     return false;
   }
 
+  /** The version of this build, from the jar's Maven metadata, or "(development build)". */
+  static String version() {
+    String version = "(development build)";
+    try (InputStream in = VfuseCli.class.getResourceAsStream("/META-INF/maven/dev.vfuse/vfuse-cli/pom.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        version = p.getProperty("version", version);
+      }
+    } catch (IOException e) {
+      // keep the placeholder
+    }
+    return version;
+  }
+
   /** {@code vfuse VERSION}, the JVM, and whether the Vector API module is present. */
   static final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
-      String version = "(development build)";
-      try (InputStream in = VfuseCli.class.getResourceAsStream("/META-INF/maven/dev.vfuse/vfuse-engine/pom.properties")) {
-        if (in != null) {
-          Properties p = new Properties();
-          p.load(in);
-          version = p.getProperty("version", version);
-        }
-      } catch (IOException e) {
-        // keep the placeholder
-      }
+      String version = version();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
       return new String[] {
         "vfuse " + version,
