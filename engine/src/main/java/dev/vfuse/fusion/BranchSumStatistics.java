@@ -14,10 +14,14 @@ import java.util.List;
  *                                                      fully correlated branches (recorded std bound)
  * </pre>
  *
- * The branches read one x, so they are not independent: the truth lies between 0 and the bound.
- * Which of the two predicts the real sum better is measured on the RepVGG and DBB fixtures
- * ({@code BranchSumStatisticsOnModelsTest}); the uncorrelated one is recorded as the std, since
- * that is what the later activations' moments ({@code NormalMoments}) use.
+ * The branches read one x, so they are not independent. Which of the two predicts the real sum
+ * is measured on the RepVGG and DBB quantization fixtures ({@code BranchSumStatisticsOnModelsTest},
+ * the float model on 32 images, each merged conv's pre-activation per channel): median
+ * |ln(σ_predicted/σ_measured)| is 0.10 and 0.16 taking the branches as uncorrelated, 0.44 and 0.70
+ * with the fully correlated bound, and the uncorrelated prediction is closer on 180 of 192
+ * channels; the measured variances imply a median correlation between branches of 0.02 and
+ * −0.07. So the uncorrelated one is recorded as the std, the one the later activations' moments
+ * ({@code NormalMoments}) and the next layer's error spread use; the bound is kept beside it.
  */
 public final class BranchSumStatistics {
 

@@ -138,8 +138,11 @@ public final class WeightQuantizer {
     Node out = new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), n.attributes());
     if (analytical) {
       InputStatistics.Moments m = stats.moments(n.input(0));
+      String contradiction = stats.contradiction(n.outputs().get(0));
       if (m == null) {
         layer = layer.withCorrection("none", "input statistics unknown: " + stats.whyUnknown(n.input(0)), 0);
+      } else if (contradiction != null) {
+        layer = layer.withCorrection("none", "input statistics not trusted: " + contradiction, 0);
       } else {
         Correction c = op.equals("Gemm") ? gemm(n, w, q, layout, m, transB)
             : conv(n, w, q, layout, m, groups, taps, op.equals("ConvTranspose"));
