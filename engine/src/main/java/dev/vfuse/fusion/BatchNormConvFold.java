@@ -45,6 +45,9 @@ import java.util.List;
  * offsets). With several conv readers each gets its own weights and the BN goes; if one of them
  * cannot take the fold none does. A fused activation or residual on the conv is kept: the BN comes
  * before the convolution, so no nonlinearity is crossed. Arithmetic in double, rounded once.
+ *
+ * <p>The BN's running mean and variance stay on each fused conv as {@link LayerInputStatistics}:
+ * they describe the tensor the conv now reads, for data-free bias correction after quantization.
  */
 public final class BatchNormConvFold implements FusionPass {
 
@@ -129,9 +132,11 @@ public final class BatchNormConvFold implements FusionPass {
         }
       }
     }
+    NdArray runningMean = g.constant(bn.input(3));
+    NdArray runningVar = g.constant(bn.input(4));
     for (int i = 0; i < plans.size(); i++) {
       Plan plan = plans.get(i);
-      Node fused = materialize(g, plan);
+      Node fused = materialize(g, plan, runningMean, runningVar);
       g.replace(i == 0 ? List.of(bn, plan.conv()) : List.of(plan.conv()), fused);
       log.fused(name(), "fold BatchNorm " + bn.name() + " into " + plan.conv().opType() + " " + plan.conv().name()
           + (plan.taps() != null ? " (border-exact via shift taps)" : " (no padding: shift folded into the bias)"),
@@ -203,7 +208,7 @@ public final class BatchNormConvFold implements FusionPass {
   }
 
   /** Adds the plan's constants under fresh names and returns the node that reads them. */
-  private static Node materialize(GraphEditor g, Plan plan) {
+  private static Node materialize(GraphEditor g, Plan plan, NdArray runningMean, NdArray runningVar) {
     Node conv = plan.fused();
     NdArray w = g.constant(conv.input(1));
     List<String> inputs = new ArrayList<>(conv.inputs());
@@ -214,7 +219,8 @@ public final class BatchNormConvFold implements FusionPass {
     if (plan.taps() != null) {
       inputs.set(4, g.addConstant(conv.name() + ".shift_taps", NdArray.ofFloats(plan.tapsShape(), plan.taps())));
     }
-    return GraphEditor.with(conv, conv.opType(), conv.domain(), inputs, conv.outputs(), conv.attributes());
+    return GraphEditor.with(conv, conv.opType(), conv.domain(), inputs, conv.outputs(),
+        LayerInputStatistics.record(conv.attributes(), runningMean.f, runningVar.f));
   }
 
   /**

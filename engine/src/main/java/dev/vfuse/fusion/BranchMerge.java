@@ -77,6 +77,10 @@ import java.util.Set;
  * branch alone (a pool wider than every conv would widen the merged kernel: more work than the
  * branches); the merged values fit in float. The merged Conv is named after the largest-kernel conv
  * branch and takes the final Add's output.
+ *
+ * <p>The merged conv carries the statistics of the sum ({@link BranchSumStatistics}: the mean
+ * exact, the spread assuming uncorrelated branches, with the fully correlated bound) when every
+ * branch has its own, else the reason it has none ({@link OutputStatistics#whyMissing}).
  */
 public final class BranchMerge implements FusionPass {
 
@@ -668,8 +672,13 @@ public final class BranchMerge implements FusionPass {
     attributes.put("dilations", new long[] {l.dh(), l.dw()});
     attributes.put("group", (long) l.groups());
     Node root = t.adds().get(0);
+    Attributes withStatistics = switch (statistics(g, branches, l.k())) {
+      case BranchSumStatistics.Sum sum -> OutputStatistics.recordSum(new Attributes(attributes), sum);
+      case String missing -> OutputStatistics.recordMissing(new Attributes(attributes), missing);
+      default -> throw new IllegalStateException();
+    };
     Node merged = new Node(name, "Conv", sums.hasTaps() ? OpRegistry.VFUSE_DOMAIN : "", inputs, root.outputs(),
-        new Attributes(attributes));
+        withStatistics);
     Set<Node> removed = new LinkedHashSet<>(t.adds());
     branches.forEach(b -> removed.addAll(b.nodes()));
     g.replace(List.copyOf(removed), merged);
@@ -678,6 +687,63 @@ public final class BranchMerge implements FusionPass {
     log.fused(name(), "merge " + branches.size() + " branches (" + kinds + ") of Add " + root.name() + " into Conv " + name,
         removed.stream().map(Node::name).toArray(String[]::new));
     return null;
+  }
+
+  /**
+   * The statistics of the merged sum ({@link BranchSumStatistics}), or why there are none (a
+   * String): every branch needs its own, a conv's from the BN folded into it, an identity-BN's or
+   * pool-BN's from that BN (β, |γ|); a plain identity, pool or ScaleShift branch has none.
+   */
+  private static Object statistics(GraphEditor g, List<Branch> branches, int k) {
+    List<BranchSumStatistics.Branch> known = new ArrayList<>();
+    for (Branch b : branches) {
+      Node bn = switch (b) {
+        case ConvBranch cb -> cb.pool() == null ? null : affineAfterPool(cb);
+        case Identity id -> id.node();
+        case PoolBranch pb -> pb.affine();
+      };
+      if (b instanceof ConvBranch cb && cb.pool() == null) {
+        float[] mean = OutputStatistics.mean(cb.conv());
+        float[] std = OutputStatistics.std(cb.conv());
+        if (mean == null || mean.length != k) {
+          return "the " + b.which() + " has no statistics (no BatchNorm was folded into it)";
+        }
+        known.add(new BranchSumStatistics.Branch(doubles(mean), doubles(std)));
+        continue;
+      }
+      if (bn == null || !bn.opType().equals("BatchNormalization")) {
+        return "the " + b.which() + " ends in no BatchNorm, so its statistics are unknown";
+      }
+      NdArray gamma = g.constant(bn.input(1));
+      NdArray beta = g.constant(bn.input(2));
+      if (gamma.size() != k) {
+        return "BN " + bn.name() + " has " + gamma.size() + " channels, the merged conv " + k;
+      }
+      double[] std = new double[k];
+      for (int i = 0; i < k; i++) {
+        std[i] = Math.abs((double) gamma.f[i]);
+      }
+      known.add(new BranchSumStatistics.Branch(doubles(beta.f), std));
+    }
+    return BranchSumStatistics.of(known, k);
+  }
+
+  /** The BN after a 1×1 conv → AveragePool branch's pool, or null. */
+  private static Node affineAfterPool(ConvBranch cb) {
+    for (Node n : cb.nodes()) {
+      if (isAffine(n)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  private static double[] doubles(float[] a) {
+    double[] d = new double[a.length];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = a[i];
+    }
+    return d;
   }
 
   /** Checks the branches against each other and returns the merged geometry, or why they do not merge. */

@@ -42,6 +42,10 @@ import java.util.Set;
  * could broadcast the product's rows); for BN → Gemm, transA = 0 (with transA = 1 the BN channels
  * are the rows of op(A), a scaling of the output rows that no weight absorbs); the folded values
  * fit in float. BN before a Gemm needs no border care: its input is a matrix, nothing is padded.
+ *
+ * <p>Statistics for data-free bias correction flow as for a conv: Gemm → BN keeps γ and β as
+ * {@link OutputStatistics}, BN → Gemm keeps the BN's running mean and variance (feature k of A
+ * reading channel k mod C) as {@link LayerInputStatistics}.
  */
 public final class GemmBatchNormFold implements FusionPass {
   /** Ops whose output has the rank of their first input. */
@@ -203,7 +207,8 @@ public final class GemmBatchNormFold implements FusionPass {
     String bName = g.addConstant(linear.name() + ".weight_bn", NdArray.ofFloats(b.shape.clone(), scaled));
     String cName = g.addConstant(linear.name() + ".bias_bn", NdArray.ofFloats(rows == 1 ? new int[] {n} : new int[] {rows, n}, bias));
     Node fused = new Node(linear.name(), "Gemm", "", List.of(linear.input(0), bName, cName), pr.bn().outputs(),
-        gemmAttributes(gemm ? a.getFloat("alpha", 1f) : 1f, gemm && a.getInt("transA", 0) != 0, transB));
+        OutputStatistics.record(gemmAttributes(gemm ? a.getFloat("alpha", 1f) : 1f, gemm && a.getInt("transA", 0) != 0, transB),
+            g.constant(pr.bn().input(1)).f, g.constant(pr.bn().input(2)).f));
     List<Node> removed = new ArrayList<>(List.of(linear, pr.bn()));
     if (pr.add() != null) {
       removed.add(1, pr.add());
@@ -224,9 +229,23 @@ public final class GemmBatchNormFold implements FusionPass {
     if (f.refusal() != null) {
       return f.refusal();
     }
-    g.replace(List.of(bn, gemm), f.gemm());
+    Node folded = f.gemm();
+    NdArray b = g.constant(folded.input(1));
+    int features = folded.attributes().getInt("transB", 0) != 0 ? b.shape[1] : b.shape[0];
+    folded = GraphEditor.with(folded, "Gemm", "", folded.inputs(), folded.outputs(), LayerInputStatistics.record(
+        folded.attributes(), repeat(g.constant(bn.input(3)).f, features), repeat(g.constant(bn.input(4)).f, features)));
+    g.replace(List.of(bn, gemm), folded);
     log.fused(name(), "fold BatchNorm " + bn.name() + " into the input of Gemm " + gemm.name(), bn.name(), gemm.name());
     return null;
+  }
+
+  /** v repeated to {@code length} (a multiple of its own): feature k of a flattened [N, C, …] is channel k mod C. */
+  private static float[] repeat(float[] v, int length) {
+    float[] out = new float[length];
+    for (int i = 0; i < length; i++) {
+      out[i] = v[i % v.length];
+    }
+    return out;
   }
 
   /** A Gemm with a per-column affine map folded into its input A, or why it cannot be. */

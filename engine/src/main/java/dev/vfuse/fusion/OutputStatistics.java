@@ -17,6 +17,10 @@ public final class OutputStatistics {
   /** Attribute names: per-channel mean and standard deviation of the conv's linear output. */
   public static final String MEAN = "vfuse_output_mean";
   public static final String STD = "vfuse_output_std";
+  /** Attribute name: an upper bound of the standard deviation where STD rests on an assumption (a merged sum). */
+  public static final String STD_BOUND = "vfuse_output_std_bound";
+  /** Attribute name: why a conv made by a merge carries no statistics. */
+  public static final String MISSING = "vfuse_output_statistics_missing";
 
   private OutputStatistics() {}
 
@@ -32,6 +36,32 @@ public final class OutputStatistics {
     return new Attributes(m);
   }
 
+  /** {@code a} with the statistics of a merged sum of branches ({@link BranchSumStatistics}). */
+  static Attributes recordSum(Attributes a, BranchSumStatistics.Sum sum) {
+    Map<String, Object> m = a.toMap();
+    m.put(MEAN, sum.mean());
+    m.put(STD, sum.std());
+    m.put(STD_BOUND, sum.stdBound());
+    return new Attributes(m);
+  }
+
+  /** {@code a} with the reason a merged conv has no statistics, for the quantization report. */
+  static Attributes recordMissing(Attributes a, String reason) {
+    Map<String, Object> m = a.toMap();
+    m.put(MISSING, reason);
+    return new Attributes(m);
+  }
+
+  /** Why {@code n} carries no statistics when a merge dropped them, or null. */
+  public static String whyMissing(Node n) {
+    return n.attributes().has(MISSING) ? n.attributes().getString(MISSING, null) : null;
+  }
+
+  /** The recorded upper bound of the standard deviation of {@code n}'s linear output, or null. */
+  public static float[] stdBound(Node n) {
+    return n.attributes().has(STD_BOUND) ? n.attributes().getFloats(STD_BOUND) : null;
+  }
+
   /** {@code a} without statistics. */
   static Attributes drop(Attributes a) {
     if (!a.has(MEAN)) {
@@ -40,6 +70,7 @@ public final class OutputStatistics {
     Map<String, Object> m = a.toMap();
     m.remove(MEAN);
     m.remove(STD);
+    m.remove(STD_BOUND);
     return new Attributes(m);
   }
 

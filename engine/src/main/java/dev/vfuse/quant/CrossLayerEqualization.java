@@ -2,6 +2,7 @@ package dev.vfuse.quant;
 
 import dev.vfuse.ElementType;
 import dev.vfuse.fusion.GraphEditor;
+import dev.vfuse.fusion.LayerInputStatistics;
 import dev.vfuse.fusion.OutputStatistics;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.Graph;
@@ -155,6 +156,10 @@ public final class CrossLayerEqualization {
       }
       m.put(OutputStatistics.MEAN, m2);
       m.put(OutputStatistics.STD, s2);
+      float[] bound = OutputStatistics.stdBound(n);
+      if (bound != null) {
+        m.put(OutputStatistics.STD_BOUND, divide(bound, s));
+      }
       a = new Attributes(m);
     }
     return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), a);
@@ -172,7 +177,25 @@ public final class CrossLayerEqualization {
     }
     List<String> inputs = new ArrayList<>(n.inputs());
     inputs.set(1, editor.addConstant(n.name() + ".weight_cle_in", NdArray.ofFloats(w.shape.clone(), out)));
-    return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), n.attributes());
+    Attributes a = n.attributes();
+    float[] mean = LayerInputStatistics.mean(n);
+    if (mean != null && mean.length == s.length) {
+      // the input it reads is now x_c / s_c: so are its recorded mean and spread
+      Map<String, Object> m = a.toMap();
+      m.put(LayerInputStatistics.MEAN, divide(mean, s));
+      m.put(LayerInputStatistics.STD, divide(LayerInputStatistics.std(n), s));
+      a = new Attributes(m);
+    }
+    return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), a);
+  }
+
+  /** v_i / s_i. */
+  private static float[] divide(float[] v, double[] s) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] / s[i]);
+    }
+    return out;
   }
 
   /** a[i, ·] / s_i along axis 0. */

@@ -57,7 +57,9 @@ public record QuantizationReport(String biasCorrection, String rounding, int equ
       b.append(String.format(Locale.ROOT, "%-40s %-13s %5d [%9.3g, %9.3g] [%8.2e, %8.2e] %-8s %10.3e %10.3e %10.3e  %s%s%n",
           l.name(), l.op() + (l.groups() > 1 ? " g" + l.groups() : ""), l.channels(), l.weightMin(), l.weightMax(),
           l.scaleMin(), l.scaleMax(), l.rounding(), l.biasShift(), l.errorBefore(), l.errorAfter(),
-          l.correction() + (l.uncorrectedReason() == null ? "" : " (" + l.uncorrectedReason() + ")"),
+          l.correction() + (l.uncorrectedReason() == null ? "" : " (" + l.uncorrectedReason() + ")")
+              + (l.correction().startsWith("analytical") && !Double.isNaN(l.shiftToSpread())
+                  ? String.format(Locale.ROOT, " (mean shift %.2f of the error spread)", l.shiftToSpread()) : ""),
           l.nearestReason() == null ? "" : "; rounding: " + l.nearestReason()));
     }
     return b.toString();
@@ -93,7 +95,8 @@ public record QuantizationReport(String biasCorrection, String rounding, int equ
           .append(", \"bias_shift\": ").append(num(l.biasShift()))
           .append(", \"error_before\": ").append(num(l.errorBefore())).append(", \"error_after\": ").append(num(l.errorAfter()))
           .append(", \"mean_shift_before\": ").append(num(l.meanShiftBefore()))
-          .append(", \"mean_shift_after\": ").append(num(l.meanShiftAfter())).append("}");
+          .append(", \"mean_shift_after\": ").append(num(l.meanShiftAfter()))
+          .append(", \"shift_to_spread\": ").append(num(l.shiftToSpread())).append("}");
     }
     b.append("\n  ]\n}\n");
     return b.toString();

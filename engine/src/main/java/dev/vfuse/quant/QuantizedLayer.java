@@ -23,19 +23,30 @@ package dev.vfuse.quant;
  * @param errorAfter the same with the correction (NaN if not measured)
  * @param meanShiftBefore RMS over channels of the mean output shift against float, relative to the float output's RMS, without correction
  * @param meanShiftAfter the same with the correction
+ * @param shiftToSpread analytical correction's criterion: the layer's predicted mean shift against the predicted
+ *     spread of its quantization error (RMS over channels of each; corrected from 0.5), NaN when not computed
  */
 public record QuantizedLayer(String name, String op, int groups, int channels, float weightMin, float weightMax,
     float scaleMin, float scaleMax, long floatBytes, long int8Bytes, String rounding, String nearestReason,
     String correction, String uncorrectedReason,
-    double biasShift, double errorBefore, double errorAfter, double meanShiftBefore, double meanShiftAfter) {
+    double biasShift, double errorBefore, double errorAfter, double meanShiftBefore, double meanShiftAfter,
+    double shiftToSpread) {
 
   QuantizedLayer withCorrection(String c, String reason, double shift) {
     return new QuantizedLayer(name, op, groups, channels, weightMin, weightMax, scaleMin, scaleMax, floatBytes,
-        int8Bytes, rounding, nearestReason, c, reason, shift, errorBefore, errorAfter, meanShiftBefore, meanShiftAfter);
+        int8Bytes, rounding, nearestReason, c, reason, shift, errorBefore, errorAfter, meanShiftBefore, meanShiftAfter,
+        shiftToSpread);
   }
 
   QuantizedLayer withErrors(double before, double after, double shiftBefore, double shiftAfter) {
     return new QuantizedLayer(name, op, groups, channels, weightMin, weightMax, scaleMin, scaleMax, floatBytes,
-        int8Bytes, rounding, nearestReason, correction, uncorrectedReason, biasShift, before, after, shiftBefore, shiftAfter);
+        int8Bytes, rounding, nearestReason, correction, uncorrectedReason, biasShift, before, after, shiftBefore, shiftAfter,
+        shiftToSpread);
+  }
+
+  QuantizedLayer withShiftToSpread(double ratio) {
+    return new QuantizedLayer(name, op, groups, channels, weightMin, weightMax, scaleMin, scaleMax, floatBytes,
+        int8Bytes, rounding, nearestReason, correction, uncorrectedReason, biasShift, errorBefore, errorAfter,
+        meanShiftBefore, meanShiftAfter, ratio);
   }
 }
