@@ -56,7 +56,7 @@ class ProfiledRunTest {
     Graph folded = Program.foldConstants(OnnxImporter.read(Files.readAllBytes(dir.resolve("model.onnx"))).graph(), kernels);
     Program program = Program.compile(PassManager.standard(kernels).run(folded).graph());
     int[] shape = {1, 3, 224, 224};
-    Plan plan = Plan.build(program, new int[][] {shape}, new ElementType[] {ElementType.FLOAT32}, kernels);
+    Plan plan = Plan.build(program, new int[][] {shape}, new ElementType[] {ElementType.FLOAT32}, kernels, 2);
     float[] x = new float[3 * 224 * 224];
     SplittableRandom random = new SplittableRandom(14);
     for (int i = 0; i < x.length; i++) {
