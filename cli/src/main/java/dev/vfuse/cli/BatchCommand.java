@@ -111,18 +111,10 @@ final class BatchCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "batch: %d files in %s, Spark %s %s (started in %.1f s), batch %d, threads %d%n", files,
           inputDir, spark.version(), spark.sparkContext().master(), (System.nanoTime() - t0) / 1e9, batch, threads);
       out.flush();
-      var progress = new java.io.PrintStream(new java.io.OutputStream() {
-        @Override
-        public void write(int b) {
-          out.write(b);
-        }
-
-        @Override
-        public void flush() {
-          out.flush();
-        }
-      }, true, java.nio.charset.StandardCharsets.UTF_8);
-      BatchJob.Summary s = BatchJob.run(spark, new BatchJob.Options(model, inputDir, outputDir, master, options), progress);
+      BatchJob.Summary s = BatchJob.run(spark, new BatchJob.Options(model, inputDir, outputDir, master, options), line -> {
+        out.println(line);
+        out.flush();
+      });
       out.printf(Locale.ROOT, "wrote %d of %d outputs to %s in %.2f s: %.1f rows/s (model loaded in %.2f s, %d load%s "
           + "across executors)%n", s.written(), s.files(), outputDir, s.seconds(), s.rowsPerSecond(), s.loadSeconds(),
           s.modelLoads(), s.modelLoads() == 1 ? "" : "s");

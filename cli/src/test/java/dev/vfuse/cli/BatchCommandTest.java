@@ -67,6 +67,19 @@ class BatchCommandTest {
   }
 
   @Test
+  void failFastStopsOnTheBadFileWithItsMessage() throws Exception {
+    Path model = TinyModels.relu(dir);
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Npy.write(in.resolve("a.npy"), Tensor.ofFloats(TinyModels.SHAPE, new float[8]));
+    Files.write(in.resolve("broken.npy"), new byte[] {(byte) 0x93, 'N', 'U', 'M'});
+    Run r = vfuse("batch", model.toString(), "--input-dir", in.toString(), "--output-dir", dir.resolve("out").toString(),
+        "--master", "local[1]", "--fail-fast");
+    assertThat(r.code()).isEqualTo(VfuseCli.EXIT_ERROR);
+    assertThat(r.err().strip().lines().toList()).singleElement().asString()
+        .startsWith("vfuse: '").contains("broken.npy").doesNotContain("Driver stacktrace");
+  }
+
+  @Test
   void aMissingFolderIsAUsageError() throws Exception {
     Path model = TinyModels.relu(dir);
     Run r = vfuse("batch", model.toString(), "--input-dir", dir.resolve("nope").toString(), "--output-dir",

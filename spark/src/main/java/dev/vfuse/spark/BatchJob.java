@@ -2,13 +2,13 @@ package dev.vfuse.spark;
 
 import dev.vfuse.io.Npy;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -80,8 +80,8 @@ public final class BatchJob {
     return b.getOrCreate();
   }
 
-  /** Runs the job in {@code spark}, printing progress to {@code progress}. */
-  public static Summary run(SparkSession spark, Options o, PrintStream progress) throws IOException {
+  /** Runs the job in {@code spark}, handing each progress line to {@code progress}. */
+  public static Summary run(SparkSession spark, Options o, Consumer<String> progress) throws IOException {
     List<Path> files = inputs(o.inputDir());
     if (files.isEmpty()) {
       throw new IOException(o.inputDir() + ": no .npy files");
@@ -114,7 +114,7 @@ public final class BatchJob {
         // starts and the rate below counts inference only. The tasks then find it loaded.
         try {
           model.runner();
-        } catch (dev.vfuse.VfuseException e) {
+        } catch (dev.vfuse.VfuseException | IllegalArgumentException e) {
           throw new IOException(o.model() + ": " + e.getMessage(), e);
         }
       }
@@ -126,6 +126,17 @@ public final class BatchJob {
       try {
         results = input.mapPartitions(new Writer(model, o.outputDir().toAbsolutePath().toString(), done),
             Encoders.row(out)).collectAsList();
+      } catch (Exception e) { // SparkException is checked in Java's eyes, and Scala throws it undeclared
+        // Spark's job failure carries the task's error as text, with the driver's stack trace; with
+        // --fail-fast the failing file's own message is what the user needs.
+        String failed = failFastMessage(e);
+        if (failed != null) {
+          throw new IOException(failed, e);
+        }
+        if (e instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IOException(e.getMessage(), e);
       } finally {
         ticker.finish();
       }
@@ -139,6 +150,27 @@ public final class BatchJob {
       return new Summary(files.size(), files.size() - failed.size(), failed, loadSeconds, seconds, files.size() / seconds,
           vfuse.modelLoads(), master);
     }
+  }
+
+  /**
+   * The message of the {@link InferenceFailedException} that failed a job, found as a cause (a
+   * task in this JVM) or in the text Spark makes of a remote task's error; null if none did.
+   */
+  static String failFastMessage(Throwable e) {
+    String marker = InferenceFailedException.class.getName() + ": ";
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof InferenceFailedException f) {
+        return f.getMessage();
+      }
+      String m = c.getMessage();
+      int at = m == null ? -1 : m.indexOf(marker);
+      if (at >= 0) {
+        String rest = m.substring(at + marker.length());
+        int end = rest.indexOf('\n');
+        return (end < 0 ? rest : rest.substring(0, end)).strip();
+      }
+    }
+    return null;
   }
 
   /** Writes each scored row's output to {@code OUT/NAME}; yields (name, error). */
@@ -181,11 +213,11 @@ public final class BatchJob {
     private final LongAccumulator done;
     private final int total;
     private final long start;
-    private final PrintStream out;
+    private final Consumer<String> out;
     private volatile boolean finished;
     private long printed = -1;
 
-    Progress(LongAccumulator done, int total, long start, PrintStream out) {
+    Progress(LongAccumulator done, int total, long start, Consumer<String> out) {
       super("vfuse-batch-progress");
       setDaemon(true);
       this.done = done;
@@ -210,8 +242,7 @@ public final class BatchJob {
       long d = done.value();
       if (d != printed && d > 0) {
         double s = (System.nanoTime() - start) / 1e9;
-        out.printf(Locale.ROOT, "batch: %d/%d files, %.1f rows/s%n", d, total, d / s);
-        out.flush();
+        out.accept(String.format(Locale.ROOT, "batch: %d/%d files, %.1f rows/s", d, total, d / s));
         printed = d;
       }
     }
