@@ -10,7 +10,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class ModelBytesFuzzTest {
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "30m")
   void loadAndRun(byte[] onnx) {
     LoadAndRun.check(onnx);
   }

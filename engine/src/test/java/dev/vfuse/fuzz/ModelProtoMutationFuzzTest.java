@@ -29,7 +29,7 @@ class ModelProtoMutationFuzzTest {
       "Transpose", "Concat", "Pad", "Shape", "Gather", "Slice", "Unsqueeze", "Squeeze", "Cast", "Resize", "Softmax",
       "ReduceMean"};
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "30m")
   void mutateLoadAndRun(FuzzedDataProvider data) {
     ModelProto seed = SeedModels.ALL.get(data.consumeInt(0, SeedModels.ALL.size() - 1));
     ModelProto.Builder model = seed.toBuilder();

@@ -12,7 +12,7 @@ import dev.vfuse.io.NpyFormatException;
  */
 class NpyFuzzTest {
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "30m")
   void read(byte[] bytes) throws NpyFormatException {
     Tensor t;
     try {
