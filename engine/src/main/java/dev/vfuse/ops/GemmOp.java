@@ -60,10 +60,11 @@ final class GemmOp implements Op {
         : kernels.prepareGemm(tb, n, k, b.constant().f, ldb);
     int scratch = prepared == null ? 0 : prepared.scratchPerWorker(m);
     long flops = 2L * m * n * k;
+    long weightBytes = (long) n * k * (b.type() == ElementType.INT8 ? 1 : Float.BYTES);
     if (c == null || beta == 0f) {
       if (prepared != null) {
         return Bound.withScratch(out, scratch, (i, o, kr, ws) -> prepared.run(m, ta, al, i[0].f, lda, 0f, o[0].f,
-            ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1).withKernel(prepared);
+            ws.scratch(), PreparedConvs.threadsFor(flops, weightBytes, ws))).withPreparedInputs(1).withKernel(prepared);
       }
       return Bound.single(ElementType.FLOAT32, out, (i, o, kr, ws) -> kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, 0f, o[0].f, 0, n));
     }
@@ -83,7 +84,7 @@ final class GemmOp implements Op {
         }
       }
       if (prepared != null) {
-        prepared.run(m, ta, al, i[0].f, lda, be, y, ws.scratch(), PreparedConvs.threadsFor(flops, ws));
+        prepared.run(m, ta, al, i[0].f, lda, be, y, ws.scratch(), PreparedConvs.threadsFor(flops, weightBytes, ws));
       } else {
         kr.gemm(ta, tb, m, n, k, al, i[0].f, 0, lda, i[1].f, 0, ldb, be, y, 0, n);
       }

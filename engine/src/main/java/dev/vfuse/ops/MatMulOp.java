@@ -65,7 +65,8 @@ final class MatMulOp implements Op {
       int rows = batches * m;
       long flops = 2L * rows * n * k;
       return Bound.withScratch(declared, prepared.scratchPerWorker(rows), (i, o, kr, ws) -> prepared.run(rows, false,
-          1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws))).withPreparedInputs(1);
+          1f, i[0].f, k, 0f, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, (long) Float.BYTES * k * n, ws)))
+          .withPreparedInputs(1);
     }
     // Both operands computed: each batch's offsets resolved here, once, so a run only multiplies.
     int[] aOffsets = new int[batches];

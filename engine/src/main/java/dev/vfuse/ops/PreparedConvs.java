@@ -26,9 +26,26 @@ final class PreparedConvs {
 
   private PreparedConvs() {}
 
+  /**
+   * FLOPs one byte of weights is worth when a step streams its weights once (a fully connected
+   * layer at batch 1 does 2 FLOPs per 4-byte weight): about the machine's ridge point, peak FLOP/s
+   * over memory bandwidth (264 GFLOP/s over 35 GB/s here, `vfuse profile`'s probe). Such a step is
+   * bound by memory, and a second core streams half of the weights.
+   */
+  static final long FLOPS_PER_WEIGHT_BYTE = 8;
+
   /** The threads a step of {@code flops} work should use. */
   static Parallel threadsFor(long flops, Workspace ws) {
     return flops < SERIAL_BELOW_FLOPS ? Parallel.SERIAL : ws.parallel();
+  }
+
+  /**
+   * The threads a step of {@code flops} work over {@code weightBytes} of weights should use: its
+   * work counted as the larger of its FLOPs and its weights' worth in FLOPs. mobilenet_v2's
+   * classifier (1280 × 1000 weights, 2.6 MFLOP, 5 MB) ran on one thread by its FLOPs alone.
+   */
+  static Parallel threadsFor(long flops, long weightBytes, Workspace ws) {
+    return threadsFor(Math.max(flops, FLOPS_PER_WEIGHT_BYTE * weightBytes), ws);
   }
 
   /**

@@ -67,6 +67,9 @@ final class F32ConvBlocked implements PreparedConv {
    * chunk of positions, so the blocks are what two threads split there.
    */
   static final int GROUP_BLOCKS = 4 * NV;
+  /** Padded floats from which the padding copy is split over the threads (512 KB), and its band of rows. */
+  static final long PARALLEL_PAD = 1 << 17;
+  private static final int PAD_ROWS = 32;
 
   private final VectorSpecies<Float> species;
   private final int lanes;
@@ -147,16 +150,31 @@ final class F32ConvBlocked implements PreparedConv {
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
     if (pointwise) {
       int chunks = Math.ceilDiv(outPlane, CHUNK);
-      int groups = Math.ceilDiv(kBlocks, GROUP_BLOCKS);
+      int groupBlocks = groupBlocks(g.n() * chunks, kBlocks, parallel.threads());
+      int groups = Math.ceilDiv(kBlocks, groupBlocks);
       parallel.forEach(g.n() * chunks * groups, (task, worker) -> pointwiseChunk(x, residual, y, task / (chunks * groups),
-          task / groups % chunks, task % groups * GROUP_BLOCKS));
+          task / groups % chunks, task % groups * groupBlocks, groupBlocks));
       return;
     }
-    padInto(x, scratch); // read-only while the tasks run
+    padInto(x, scratch, parallel); // read-only while the tasks run
     int rowsPerTask = Math.max(1, CHUNK / g.q());
     int chunks = Math.ceilDiv(g.p(), rowsPerTask);
     parallel.forEach(g.n() * chunks, (task, worker) -> rows(scratch, residual, y, task / chunks,
         task % chunks * rowsPerTask, Math.min(g.p(), (task % chunks + 1) * rowsPerTask)));
+  }
+
+  /**
+   * Output blocks of one pointwise task: {@link #GROUP_BLOCKS}, or fewer, still a multiple of NV,
+   * when the position chunks and groups would give the threads fewer than about 4 tasks each.
+   * mobilenet_v2's 7×7 project layers (10 blocks, one chunk) were one task and ran on one of two
+   * threads. Every block is still computed by one tile of the same width, so the bits do not change.
+   */
+  static int groupBlocks(int chunkTasks, int kBlocks, int threads) {
+    if (threads == 1 || (long) chunkTasks * Math.ceilDiv(kBlocks, GROUP_BLOCKS) >= 4L * threads) {
+      return GROUP_BLOCKS;
+    }
+    int groupsWanted = Math.ceilDiv(4 * threads, chunkTasks);
+    return Math.clamp(NV * (long) Math.ceilDiv(kBlocks, groupsWanted * NV), NV, GROUP_BLOCKS);
   }
 
   /** Positions of the wide tile of nv blocks: 8 × 3, 12 × 2, 16 × 1 accumulators. */
@@ -169,12 +187,12 @@ final class F32ConvBlocked implements PreparedConv {
     };
   }
 
-  private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk, int kbFirst) {
+  private void pointwiseChunk(float[] x, float[] residual, float[] y, int image, int chunk, int kbFirst, int groupBlocks) {
     int j0 = chunk * CHUNK, j1 = Math.min(outPlane, j0 + CHUNK);
     int inImage = blockedInput ? ChannelBlocks.size(1, g.c(), g.h() * g.w(), lanes) : g.c() * g.h() * g.w();
     int xBase = image * inImage;
     int yBase = image * kBlocks * outBlockStride;
-    for (int kb = kbFirst, kbEnd = Math.min(kBlocks, kbFirst + GROUP_BLOCKS); kb < kbEnd; kb += NV) {
+    for (int kb = kbFirst, kbEnd = Math.min(kBlocks, kbFirst + groupBlocks); kb < kbEnd; kb += NV) {
       int nv = Math.min(NV, kbEnd - kb);
       int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
@@ -224,14 +242,37 @@ final class F32ConvBlocked implements PreparedConv {
   }
 
   /** Copies the plain input into zero-padded images [N][C][paddedH][paddedW] at the start of scratch. */
-  private void padInto(float[] x, float[] padded) {
-    int h = g.h(), w = g.w();
+  /**
+   * Writes x into the padded planes, every float once (the borders zero). Split over the threads in
+   * bands of {@link #PAD_ROWS} padded rows when the copy is large: the stem's 3 planes of 226 × 226
+   * were the serial part of a 2-thread run.
+   */
+  private void padInto(float[] x, float[] padded, Parallel parallel) {
     int planes = g.n() * g.c();
-    java.util.Arrays.fill(padded, 0, planes * paddedH * paddedW, 0f);
-    for (int pl = 0; pl < planes; pl++) {
-      for (int row = 0; row < h; row++) {
-        System.arraycopy(x, (pl * h + row) * w, padded, (pl * paddedH + row + g.padTop()) * paddedW + g.padLeft(), w);
+    int bands = Math.ceilDiv(paddedH, PAD_ROWS);
+    if (parallel.threads() > 1 && (long) planes * paddedH * paddedW >= PARALLEL_PAD) {
+      parallel.forEach(planes * bands, (t, worker) -> padRows(x, padded, t / bands, t % bands * PAD_ROWS,
+          Math.min(paddedH, (t % bands + 1) * PAD_ROWS)));
+    } else {
+      for (int pl = 0; pl < planes; pl++) {
+        padRows(x, padded, pl, 0, paddedH);
       }
+    }
+  }
+
+  /** Padded rows [r0, r1) of plane pl: zero above, below and beside the input, the input's row inside. */
+  private void padRows(float[] x, float[] padded, int pl, int r0, int r1) {
+    int h = g.h(), w = g.w(), top = g.padTop(), left = g.padLeft();
+    for (int r = r0; r < r1; r++) {
+      int dst = (pl * paddedH + r) * paddedW;
+      int row = r - top;
+      if (row < 0 || row >= h) {
+        java.util.Arrays.fill(padded, dst, dst + paddedW, 0f);
+        continue;
+      }
+      java.util.Arrays.fill(padded, dst, dst + left, 0f);
+      System.arraycopy(x, (pl * h + row) * w, padded, dst + left, w);
+      java.util.Arrays.fill(padded, dst + left + w, dst + paddedW, 0f);
     }
   }
 

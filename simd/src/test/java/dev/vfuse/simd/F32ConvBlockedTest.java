@@ -71,6 +71,8 @@ class F32ConvBlockedTest {
       cases.add(make(sp, ConvGeometry.of(1, 9, 7, 7, groups * l + 1, 1, 1, 0, 1, 1), true, e++));
       cases.add(make(sp, ConvGeometry.of(2, 6, 5, 23, (2 * groups + 2) * l - 3, 1, 1, 0, 1, 1), false, e++));
       // One group, other geometry, plain input: the stem and its relatives.
+      // The stem at full size: its padding copy is split over two threads (PARALLEL_PAD).
+      cases.add(make(sp, ConvGeometry.of(1, 3, 230, 229, l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 3, 17, 15, 2 * l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(2, 3, 9, 11, l + 5, 3, 1, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 4, 12, 13, 3, 5, 2, 2, 1, 1), false, e++));
@@ -192,6 +194,21 @@ class F32ConvBlockedTest {
    * within plane·2⁻²³·Σ|x|/plane, at every width, for channel counts around a block and planes of 1,
    * odd and even lengths; nothing past the output written.
    */
+  /** A 7×7 pointwise layer is one chunk of positions: on two threads its output blocks are split into groups. */
+  @Test
+  void pointwiseGroupsGiveEveryThreadWork() {
+    int all = F32ConvBlocked.GROUP_BLOCKS;
+    assertThat(F32ConvBlocked.groupBlocks(1, 10, 1)).isEqualTo(all);
+    assertThat(F32ConvBlocked.groupBlocks(1, 10, 2)).isEqualTo(F32ConvBlocked.NV); // 160 channels: 4 tasks
+    assertThat(F32ConvBlocked.groupBlocks(1, 60, 2)).isEqualTo(3 * F32ConvBlocked.NV); // 960 channels: 7 tasks
+    assertThat(F32ConvBlocked.groupBlocks(8, 10, 2)).isEqualTo(all); // enough position chunks already
+    for (int kBlocks = 1; kBlocks <= 100; kBlocks++) {
+      int g = F32ConvBlocked.groupBlocks(1, kBlocks, 2);
+      assertThat(g % F32ConvBlocked.NV).as("kBlocks %d", kBlocks).isZero();
+      assertThat(g).isBetween(F32ConvBlocked.NV, all);
+    }
+  }
+
   @Test
   void globalAveragePoolOfBlocks() {
     for (VectorSpecies<Float> sp : VectorWidth.all()) {
