@@ -119,6 +119,11 @@ final class F32Pool {
   private static final VectorShuffle<Float> EVEN256 = evenLanes(F256);
   private static final VectorShuffle<Float> EVEN512 = evenLanes(F512);
 
+  // Lane i takes lane 2i + 1 mod L: the odd lanes.
+  private static final VectorShuffle<Float> ODD128 = VectorShuffle.fromOp(F128, i -> (2 * i + 1) % F128.length());
+  private static final VectorShuffle<Float> ODD256 = VectorShuffle.fromOp(F256, i -> (2 * i + 1) % F256.length());
+  private static final VectorShuffle<Float> ODD512 = VectorShuffle.fromOp(F512, i -> (2 * i + 1) % F512.length());
+
   // The high half of the lanes.
   private static final VectorMask<Float> HIGH128 = highHalf(F128);
   private static final VectorMask<Float> HIGH256 = highHalf(F256);
@@ -356,6 +361,27 @@ $for W in 128, 256, 512
     // Last element the last vector of the row may read, relative to rowBase + q·sW.
     final int last = (rEnd - 1) * rowStep + (S - 1) * dW + reach(lanes, sW);
     int q = qA;
+    if (sW == 2 && dW == 1 && S == 3) {
+      // The 3-wide stride-2 window (resnet's max pool): one pair of loads a row gives the even
+      // elements x[o + 2i] (tap 0) and the odd ones (tap 1); tap 2, x[o + 2i + 2], is the even
+      // vector moved down a lane with x[o + 2·lanes] after it. Taps in (r, s) order, as below.
+      final VectorShuffle<Float> odd = ODD$W;
+      for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
+        FloatVector m = empty;
+        for (int r = rFirst; r < rEnd; r++) {
+          int o = rowBase + r * rowStep + 2 * q;
+          FloatVector a = FloatVector.fromArray(sp, x, o);
+          FloatVector b = FloatVector.fromArray(sp, x, o + lanes);
+          FloatVector tap0 = a.rearrange(even).blend(b.rearrange(even), high);
+          FloatVector tap1 = a.rearrange(odd).blend(b.rearrange(odd), high);
+          FloatVector tap2 = tap0.slice(1, FloatVector.broadcast(sp, x[o + 2 * lanes]));
+          m = m.blend(tap0, tap0.compare(GT, m));
+          m = m.blend(tap1, tap1.compare(GT, m));
+          m = m.blend(tap2, tap2.compare(GT, m));
+        }
+        m.intoArray(y, yRow + q);
+      }
+    }
     for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
       FloatVector m = empty;
       for (int r = rFirst; r < rEnd; r++) {
