@@ -120,9 +120,9 @@ final class F32Pool {
   private static final VectorShuffle<Float> EVEN512 = evenLanes(F512);
 
   // Lane i takes lane 2i + 1 mod L: the odd lanes.
-  private static final VectorShuffle<Float> ODD128 = VectorShuffle.fromOp(F128, i -> (2 * i + 1) % F128.length());
-  private static final VectorShuffle<Float> ODD256 = VectorShuffle.fromOp(F256, i -> (2 * i + 1) % F256.length());
-  private static final VectorShuffle<Float> ODD512 = VectorShuffle.fromOp(F512, i -> (2 * i + 1) % F512.length());
+  private static final VectorShuffle<Float> ODD128 = oddLanes(F128);
+  private static final VectorShuffle<Float> ODD256 = oddLanes(F256);
+  private static final VectorShuffle<Float> ODD512 = oddLanes(F512);
 
   // The high half of the lanes.
   private static final VectorMask<Float> HIGH128 = highHalf(F128);
@@ -131,6 +131,10 @@ final class F32Pool {
 
   private static VectorShuffle<Float> evenLanes(VectorSpecies<Float> sp) {
     return VectorShuffle.fromOp(sp, i -> (2 * i) % sp.length());
+  }
+
+  private static VectorShuffle<Float> oddLanes(VectorSpecies<Float> sp) {
+    return VectorShuffle.fromOp(sp, i -> (2 * i + 1) % sp.length());
   }
 
   private static VectorMask<Float> highHalf(VectorSpecies<Float> sp) {

@@ -275,9 +275,6 @@ public final class ChannelBlockedLayout implements FusionPass {
     int c = w.shape[1] * groups;
     int[] strides = a.getInts("strides", new int[] {1, 1});
     int[] pads = a.getInts("pads", new int[] {0, 0, 0, 0});
-    if (strides.length != 2 || pads.length != 4) {
-      return null; // attributes of another rank than the weight's: compiling the node refuses it, naming it
-    }
     boolean unit = w.shape[2] == 1 && w.shape[3] == 1 && strides[0] == 1 && strides[1] == 1
         && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
     boolean depthwise = groups > 1 && groups == c && groups == k;

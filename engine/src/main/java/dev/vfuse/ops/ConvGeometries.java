@@ -21,7 +21,7 @@ public final class ConvGeometries {
 
   /**
    * Checks a constant weight against the node's attributes, whatever the input: rank 3 or 4, the
-   * kernel_shape it implies, its channels against group (a Conv's K divisible by it, a
+   * kernel_shape it implies, strides, dilations and pads of that rank, its channels against group (a Conv's K divisible by it, a
    * ConvTranspose's K = W[1]·group within int), and a constant bias ({@code bias} its shape, or
    * null) against K. Fusion passes read the weight's axes by these rules.
    */
@@ -38,6 +38,7 @@ public final class ConvGeometries {
     if (!java.util.Arrays.equals(declared, kernel)) {
       throw new ShapeException("kernel_shape " + Shapes.str(declared) + " disagrees with weight shape " + Shapes.str(w));
     }
+    Window.read(attributes, kernel); // strides, dilations and pads of the weight's rank, before any pass reads them
     if (transposed ? (long) w[1] * groups > Integer.MAX_VALUE || w[0] % groups != 0 : w[0] % groups != 0) {
       throw new ShapeException("weight " + Shapes.str(w) + " does not fit group=" + groups);
     }

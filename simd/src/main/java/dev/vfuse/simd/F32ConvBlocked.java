@@ -241,9 +241,9 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  /** Copies the plain input into zero-padded images [N][C][paddedH][paddedW] at the start of scratch. */
   /**
-   * Writes x into the padded planes, every float once (the borders zero). Split over the threads in
+   * Copies the plain input into zero-padded images [N][C][paddedH][paddedW] at the start of scratch,
+   * every float written once (the borders zero). Split over the threads in
    * bands of {@link #PAD_ROWS} padded rows when the copy is large: the stem's 3 planes of 226 × 226
    * were the serial part of a 2-thread run.
    */

@@ -375,50 +375,35 @@ final class F32ConvImplicitGemm implements PreparedConv {
     int xBase = (n * g.c() + group * g.inputChannelsPerGroup()) * channelStride;
     int positions = g.p() * g.q();
     int yBase = (n * g.k() + group * kg) * positions;
-    int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
-    int pi0 = group * channelPanels + panel0;
-    int weightChunk0 = pi0 / perChunk;
-    int offset0 = panelOffset(pi0);
-    int panelLength = MR * reduction;
     int pp0 = chunk * PANELS_PER_TASK;
+    int pp1 = Math.min(positionPanels, (chunk + 1) * PANELS_PER_TASK);
     if (channelPanelsOuter) {
-      int weightChunk = weightChunk0;
-      int offset = offset0;
       for (int panel = panel0; panel < panel1; panel++) {
         for (int pp = pp0; pp < pp1; pp++) {
-          tile(panel, group, weightChunk, offset, pp * nr, xBase, yBase, residual, y, scratch, spill);
-        }
-        offset += panelLength;
-        if (offset == perChunk * panelLength) {
-          weightChunk++;
-          offset = 0;
+          tile(group, panel, pp * nr, xBase, yBase, residual, y, scratch, spill);
         }
       }
-      return;
-    }
-    for (int pp = pp0; pp < pp1; pp++) {
-      // Panel pi0 + (panel − panel0) is at (weightChunk, offset), stepped without a division.
-      int weightChunk = weightChunk0;
-      int offset = offset0;
-      for (int panel = panel0; panel < panel1; panel++) {
-        tile(panel, group, weightChunk, offset, pp * nr, xBase, yBase, residual, y, scratch, spill);
-        offset += panelLength;
-        if (offset == perChunk * panelLength) {
-          weightChunk++;
-          offset = 0;
+    } else {
+      for (int pp = pp0; pp < pp1; pp++) {
+        for (int panel = panel0; panel < panel1; panel++) {
+          tile(group, panel, pp * nr, xBase, yBase, residual, y, scratch, spill);
         }
       }
     }
   }
 
-  /** One register tile: the MR channels of {@code panel} (at weightChunk, offset) over positions j0 … j0 + NR. */
-  private void tile(int panel, int group, int weightChunk, int offset, int j0, int xBase, int yBase, float[] residual,
-      float[] y, float[] scratch, int spill) {
+  /**
+   * One register tile: the MR channels of {@code panel} of {@code group} over positions j0 … j0 + NR.
+   * (Finding the panel's chunk costs a division and a remainder, against MR·NR·L FMAs.)
+   */
+  private void tile(int group, int panel, int j0, int xBase, int yBase, float[] residual, float[] y, float[] scratch,
+      int spill) {
+    int pi = group * channelPanels + panel;
     if (packedInt8 == null) {
-      accumulate(reduction, packedWeight[weightChunk], offset, scratch, xBase + j0, spill);
+      accumulate(reduction, packedWeight[pi / perChunk], panelOffset(pi), scratch, xBase + j0, spill);
     } else {
-      accumulateInt8(reduction, packedInt8[weightChunk], offset, packedScale, (group * channelPanels + panel) * MR,
-          scratch, xBase + j0, spill);
+      accumulateInt8(reduction, packedInt8[pi / perChunk], panelOffset(pi), packedScale, pi * MR, scratch, xBase + j0,
+          spill);
     }
     store(scratch, spill, j0, panel * MR, Math.min(MR, kg - panel * MR), group, yBase, residual, y);
   }
