@@ -58,8 +58,10 @@ public final class ChannelBlockOps {
         int channels = a.getInt(CHANNELS, 0);
         int[] s = blockedShape(in[0], channels, block, "input");
         int plane = s[2] * s[3];
+        long bytes = 8L * s[0] * channels * plane;
         return Bound.single(ElementType.FLOAT32, new int[] {s[0], channels, s[2], s[3]},
-            (i, o, k, ws) -> k.fromChannelBlocks(s[0], channels, plane, block, i[0].f, o[0].f));
+            (i, o, k, ws) -> k.fromChannelBlocks(s[0], channels, plane, block, i[0].f, o[0].f,
+                PreparedConvs.threadsForBytes(bytes, ws)));
       };
       case CONV -> new Conv(a, block);
       case GLOBAL_AVERAGE_POOL -> in -> {

@@ -47,6 +47,7 @@ final class ConcatOp implements Op {
     }
     int outer = Shapes.product(out, 0, ax);
     int inner = Shapes.product(out, ax + 1, rank);
+    long bytes = 8L * outer * out[ax] * inner; // each float read once and written once
     int[] moved = new int[in.length];
     for (int j = 0; j < moved.length; j++) {
       moved[j] = j;
@@ -56,7 +57,7 @@ final class ConcatOp implements Op {
       for (int j = 0; j < xs.length; j++) {
         xs[j] = i[j].f;
       }
-      k.concat(outer, lens, inner, xs, o[0].f);
+      k.concat(outer, lens, inner, xs, o[0].f, PreparedConvs.threadsForBytes(bytes, ws));
     }, moved));
   }
 }

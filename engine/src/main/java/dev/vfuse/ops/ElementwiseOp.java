@@ -46,7 +46,9 @@ final class ElementwiseOp implements Op {
     int[] as = Shapes.broadcastStrides(a.shape(), out);
     int[] bs = Shapes.broadcastStrides(b.shape(), out);
     if (a.type() == ElementType.FLOAT32) {
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.binary(op, out, i[0].f, as, i[1].f, bs, o[0].f));
+      long bytes = 4L * (a.size() + b.size() + Shapes.size(out));
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.binary(op, out, i[0].f, as, i[1].f, bs, o[0].f,
+          PreparedConvs.threadsForBytes(bytes, ws)));
     }
     return Bound.single(ElementType.INT64, out, (i, o, k, ws) -> longs(op, out, i[0].l, as, i[1].l, bs, o[0].l));
   }

@@ -40,7 +40,9 @@ final class PoolOp implements Op {
       int spatial = Shapes.product(x.shape(), 2, x.rank());
       int[] out = x.shape().clone();
       java.util.Arrays.fill(out, 2, out.length, 1);
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f));
+      long bytes = 4L * planes * spatial;
+      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.globalAvgPool(planes, spatial, i[0].f, o[0].f,
+          PreparedConvs.threadsForBytes(bytes, ws)));
     }
     Window win = Window.read(attributes, null).requirePoolPadsBelowKernel();
     int spatialRank = attributes.getInts("kernel_shape", null).length;

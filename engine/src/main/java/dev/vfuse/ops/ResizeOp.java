@@ -111,7 +111,9 @@ final class ResizeOp implements Op {
       return legacyNearest(s, out, scale);
     }
     ResizeSpec spec = new ResizeSpec(mode, coordinates, nearest, scale[2], scale[3]);
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+    long bytes = 4L * (Shapes.size(s) + Shapes.size(out));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3],
+        spec, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
   }
 
   /**
@@ -127,7 +129,9 @@ final class ResizeOp implements Op {
     ResizeSpec.CoordinateMode asym = ResizeSpec.CoordinateMode.ASYMMETRIC;
     if (modeH == modeW) {
       ResizeSpec spec = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], scale[3]);
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3], spec, i[0].f, o[0].f));
+      long bytes = 4L * (Shapes.size(s) + Shapes.size(out));
+    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3],
+        spec, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
     }
     // With scale 1 the asymmetric coordinate of o is o itself, so each pass leaves the other axis alone.
     ResizeSpec rows = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], 1.0);

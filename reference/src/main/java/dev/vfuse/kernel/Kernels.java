@@ -38,6 +38,14 @@ public interface Kernels extends FoldArithmetic {
   void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y);
 
   /**
+   * {@link #fromChannelBlocks} with the work split over {@code parallel}'s threads. The default
+   * runs on the calling thread alone.
+   */
+  default void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y, Parallel parallel) {
+    fromChannelBlocks(n, c, plane, block, x, y);
+  }
+
+  /**
    * y = x · s with x and y {@link ChannelBlocks} tensors [N, C, plane] (block B) and s plain
    * [N, C] (a [N, C, 1, 1] tensor): ONNX Mul broadcasting a per-channel scale, as squeeze-excitation
    * blocks do, one float multiply each. y's padding lanes are unspecified; y may be x.
@@ -156,6 +164,14 @@ public interface Kernels extends FoldArithmetic {
   void globalAvgPool(int planes, int spatial, float[] x, float[] y);
 
   /**
+   * {@link #globalAvgPool} with its planes split over {@code parallel}'s threads; the result does
+   * not depend on the split. The default runs on the calling thread alone.
+   */
+  default void globalAvgPool(int planes, int spatial, float[] x, float[] y, Parallel parallel) {
+    globalAvgPool(planes, spatial, x, y);
+  }
+
+  /**
    * BatchNormalization in inference form on [N, C, spatial]:
    * y = γ[c]·(x − μ[c]) / sqrt(var[c] + ε) + β[c]. {@code y} may be {@code x}.
    */
@@ -175,6 +191,15 @@ public interface Kernels extends FoldArithmetic {
    * when that operand's strides are the contiguous strides of {@code outShape}.
    */
   void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y);
+
+  /**
+   * {@link #binary} with the output split over {@code parallel}'s threads; the result does not
+   * depend on the split. The default runs on the calling thread alone.
+   */
+  default void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y,
+      Parallel parallel) {
+    binary(op, outShape, a, aStrides, b, bStrides, y);
+  }
 
   /** y[i] = op(x[i]) for i in [0, length), {@link UnaryOp#apply} bit for bit. {@code y} may be {@code x}. */
   void unary(UnaryOp op, int length, float[] x, float[] y);
@@ -225,6 +250,15 @@ public interface Kernels extends FoldArithmetic {
   /** ONNX Resize on the H and W axes of [N, C, H, W] into [N, C, outH, outW]; see {@link ResizeSpec}. */
   void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y);
 
+  /**
+   * {@link #resize2d} with the planes split over {@code parallel}'s threads; the result does not
+   * depend on the split. The default runs on the calling thread alone.
+   */
+  default void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y,
+      Parallel parallel) {
+    resize2d(n, c, h, w, outH, outW, spec, x, y);
+  }
+
   /** y = x with its axes permuted: output axis i is input axis perm[i]. */
   void transpose(int[] shape, int[] perm, float[] x, float[] y);
 
@@ -245,4 +279,12 @@ public interface Kernels extends FoldArithmetic {
    * [outer, Σ axisLens, inner].
    */
   void concat(int outer, int[] axisLens, int inner, float[][] xs, float[] y);
+
+  /**
+   * {@link #concat} with the copying split over {@code parallel}'s threads. The default runs on
+   * the calling thread alone.
+   */
+  default void concat(int outer, int[] axisLens, int inner, float[][] xs, float[] y, Parallel parallel) {
+    concat(outer, axisLens, inner, xs, y);
+  }
 }

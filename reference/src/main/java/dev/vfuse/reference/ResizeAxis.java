@@ -11,7 +11,7 @@ import dev.vfuse.kernel.ResizeSpec.NearestMode;
  * a tie picks a different NEAREST input in float than in double (in = 7, out = 2, asymmetric:
  * 1 / 0.2857143f = 3.4999998f, while 1 / (2 / 7.0) = 3.5).
  */
-final class ResizeAxis {
+public final class ResizeAxis {
   private ResizeAxis() {}
 
   /** The input coordinate of output index {@code o}, per {@link ResizeSpec}. */
@@ -27,7 +27,7 @@ final class ResizeAxis {
   }
 
   /** NEAREST: the input index of each output index, rounded per the nearest mode and clamped to [0, inSize − 1]. */
-  static int[] nearest(ResizeSpec spec, double scale, int inSize, int outSize) {
+  public static int[] nearest(ResizeSpec spec, double scale, int inSize, int outSize) {
     int[] index = new int[outSize];
     for (int o = 0; o < outSize; o++) {
       double x = sourceCoordinate(spec.coordinateMode(), o, (float) scale, inSize, outSize);

@@ -454,16 +454,28 @@ final class F32ConvBlocked implements PreparedConv {
   /**
    * {@code Kernels.fromChannelBlocks} at block L: each channel's plane written L positions at a
    * time, gathered from the blocked array at stride L (one gather a vector instead of a strided
-   * scalar loop, which cost 2–3 ns an element on PP-OCR det's 160×160 planes).
+   * scalar loop, which cost 2–3 ns an element on PP-OCR det's 160×160 planes). The positions go
+   * in chunks of {@value #UNBLOCK_POSITIONS}, whose blocked floats stay in L1 while the L lanes
+   * gather them (a whole 160×160 block is 1.6 MB, so lane by lane over the plane each gather missed
+   * L2); the chunks are split over {@code parallel}'s threads. Copies only: the reference's bits.
    */
-  static void fromBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
-    switch (sp.vectorBitSize()) {
-      case 512 -> fromBlocks512(n, c, plane, x, y);
-      case 256 -> fromBlocks256(n, c, plane, x, y);
-      case 128 -> fromBlocks128(n, c, plane, x, y);
-      default -> throw new IllegalArgumentException("unsupported species " + sp);
+  static void fromBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y, Parallel parallel) {
+    int bits = sp.vectorBitSize();
+    if (bits != 128 && bits != 256 && bits != 512) {
+      throw new IllegalArgumentException("unsupported species " + sp);
     }
+    int units = n * ChannelBlocks.blocks(c, sp.length()) * Math.ceilDiv(plane, UNBLOCK_POSITIONS);
+    ParallelRanges.forEach(parallel, units, 1, (from, to) -> {
+      switch (bits) {
+        case 512 -> fromBlocks512(c, plane, x, y, from, to);
+        case 256 -> fromBlocks256(c, plane, x, y, from, to);
+        default -> fromBlocks128(c, plane, x, y, from, to);
+      }
+    });
   }
+
+  /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
+  private static final int UNBLOCK_POSITIONS = 256;
 
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
@@ -3742,26 +3754,31 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  private static void fromBlocks512(int n, int c, int plane, float[] x, float[] y) {
+  /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
+  private static void fromBlocks512(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
+    final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
     final int[] positions = new int[lanes];
     for (int i = 0; i < lanes; i++) {
       positions[i] = i * lanes;
     }
-    for (int image = 0; image < n; image++) {
-      for (int kb = 0; kb < blocks; kb++) {
-        int in = (image * blocks + kb) * plane * lanes;
-        for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
-          int out = (image * c + kb * lanes + lane) * plane;
-          int j = 0;
-          for (; j + lanes <= plane; j += lanes) {
-            FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
-          }
-          for (; j < plane; j++) {
-            y[out + j] = x[in + j * lanes + lane];
-          }
+    for (int u = from; u < to; u++) {
+      int block = u / chunks;
+      int image = block / blocks;
+      int kb = block % blocks;
+      int j0 = (u % chunks) * UNBLOCK_POSITIONS;
+      int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
+      int in = block * plane * lanes;
+      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+        int out = (image * c + kb * lanes + lane) * plane;
+        int j = j0;
+        for (; j + lanes <= j1; j += lanes) {
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+        }
+        for (; j < j1; j++) {
+          y[out + j] = x[in + j * lanes + lane];
         }
       }
     }
@@ -3833,26 +3850,31 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  private static void fromBlocks256(int n, int c, int plane, float[] x, float[] y) {
+  /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
+  private static void fromBlocks256(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
+    final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
     final int[] positions = new int[lanes];
     for (int i = 0; i < lanes; i++) {
       positions[i] = i * lanes;
     }
-    for (int image = 0; image < n; image++) {
-      for (int kb = 0; kb < blocks; kb++) {
-        int in = (image * blocks + kb) * plane * lanes;
-        for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
-          int out = (image * c + kb * lanes + lane) * plane;
-          int j = 0;
-          for (; j + lanes <= plane; j += lanes) {
-            FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
-          }
-          for (; j < plane; j++) {
-            y[out + j] = x[in + j * lanes + lane];
-          }
+    for (int u = from; u < to; u++) {
+      int block = u / chunks;
+      int image = block / blocks;
+      int kb = block % blocks;
+      int j0 = (u % chunks) * UNBLOCK_POSITIONS;
+      int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
+      int in = block * plane * lanes;
+      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+        int out = (image * c + kb * lanes + lane) * plane;
+        int j = j0;
+        for (; j + lanes <= j1; j += lanes) {
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+        }
+        for (; j < j1; j++) {
+          y[out + j] = x[in + j * lanes + lane];
         }
       }
     }
@@ -3924,26 +3946,31 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  private static void fromBlocks128(int n, int c, int plane, float[] x, float[] y) {
+  /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
+  private static void fromBlocks128(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
+    final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
     final int[] positions = new int[lanes];
     for (int i = 0; i < lanes; i++) {
       positions[i] = i * lanes;
     }
-    for (int image = 0; image < n; image++) {
-      for (int kb = 0; kb < blocks; kb++) {
-        int in = (image * blocks + kb) * plane * lanes;
-        for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
-          int out = (image * c + kb * lanes + lane) * plane;
-          int j = 0;
-          for (; j + lanes <= plane; j += lanes) {
-            FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
-          }
-          for (; j < plane; j++) {
-            y[out + j] = x[in + j * lanes + lane];
-          }
+    for (int u = from; u < to; u++) {
+      int block = u / chunks;
+      int image = block / blocks;
+      int kb = block % blocks;
+      int j0 = (u % chunks) * UNBLOCK_POSITIONS;
+      int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
+      int in = block * plane * lanes;
+      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+        int out = (image * c + kb * lanes + lane) * plane;
+        int j = j0;
+        for (; j + lanes <= j1; j += lanes) {
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+        }
+        for (; j < j1; j++) {
+          y[out + j] = x[in + j * lanes + lane];
         }
       }
     }

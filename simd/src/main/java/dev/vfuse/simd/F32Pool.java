@@ -10,6 +10,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
 
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
@@ -140,17 +141,24 @@ final class F32Pool {
   /**
    * y[i] = (float) (Σ_j x[i·spatial + j] / spatial) for i in [0, planes), equal to the reference's
    * sequential double sum: vector sums for the planes the class comment's exactness test accepts,
-   * the sequential loop for the others.
+   * the sequential loop for the others. The planes are split over {@code parallel}'s threads in
+   * whole groups of {@link #gapGroup}; each plane's result is the reference's whatever the split.
    */
-  static void globalAvgPool(VectorSpecies<Float> sp, int planes, int spatial, float[] x, float[] y) {
+  static void globalAvgPool(VectorSpecies<Float> sp, int planes, int spatial, float[] x, float[] y,
+      Parallel parallel) {
     int ceilLog2 = 32 - Integer.numberOfLeadingZeros(spatial - 1);
     int maxSpan = 29 - ceilLog2;
-    switch (sp.vectorBitSize()) {
-      case 128 -> gap128(planes, spatial, x, y, maxSpan);
-      case 256 -> gap256(planes, spatial, x, y, maxSpan);
-      case 512 -> gap512(planes, spatial, x, y, maxSpan);
-      default -> throw new IllegalArgumentException("unsupported species " + sp);
+    int bits = sp.vectorBitSize();
+    if (bits != 128 && bits != 256 && bits != 512) {
+      throw new IllegalArgumentException("unsupported species " + sp);
     }
+    ParallelRanges.forEach(parallel, planes, gapGroup(spatial), (from, to) -> {
+      switch (bits) {
+        case 128 -> gap128(from, to, spatial, x, y, maxSpan);
+        case 256 -> gap256(from, to, spatial, x, y, maxSpan);
+        default -> gap512(from, to, spatial, x, y, maxSpan);
+      }
+    });
   }
 
   /**
@@ -473,8 +481,9 @@ final class F32Pool {
    * order (two accumulators of half the float lanes each), per group the exponent range of the
    * finite nonzero elements. When the range is at most maxSpan (see the class comment) every plane
    * of the group is exact and keeps its vector sum; otherwise the group is redone sequentially.
+   * Planes [from, to).
    */
-  private static void gap128(int planes, int spatial, float[] x, float[] y, int maxSpan) {
+  private static void gap128(int from, int to, int spatial, float[] x, float[] y, int maxSpan) {
     final VectorSpecies<Float> sp = F128;
     final VectorSpecies<Float> hp = H128;
     final VectorSpecies<Double> dp = D128;
@@ -488,8 +497,8 @@ final class F32Pool {
     final int group = gapGroup(spatial);
     // Planes whose group failed the test wait here, up to four, for sequentialMeans4.
     int pending = 0, p0 = 0, p1 = 0, p2 = 0;
-    for (int g = 0; g < planes; g += group) {
-      int gEnd = Math.min(planes, g + group);
+    for (int g = from; g < to; g += group) {
+      int gEnd = Math.min(to, g + group);
       IntVector top = IntVector.zero(ip);
       IntVector bottom = IntVector.broadcast(ip, 255);
       for (int i = g; i < gEnd; i++) {
@@ -683,8 +692,9 @@ final class F32Pool {
    * order (two accumulators of half the float lanes each), per group the exponent range of the
    * finite nonzero elements. When the range is at most maxSpan (see the class comment) every plane
    * of the group is exact and keeps its vector sum; otherwise the group is redone sequentially.
+   * Planes [from, to).
    */
-  private static void gap256(int planes, int spatial, float[] x, float[] y, int maxSpan) {
+  private static void gap256(int from, int to, int spatial, float[] x, float[] y, int maxSpan) {
     final VectorSpecies<Float> sp = F256;
     final VectorSpecies<Float> hp = H256;
     final VectorSpecies<Double> dp = D256;
@@ -698,8 +708,8 @@ final class F32Pool {
     final int group = gapGroup(spatial);
     // Planes whose group failed the test wait here, up to four, for sequentialMeans4.
     int pending = 0, p0 = 0, p1 = 0, p2 = 0;
-    for (int g = 0; g < planes; g += group) {
-      int gEnd = Math.min(planes, g + group);
+    for (int g = from; g < to; g += group) {
+      int gEnd = Math.min(to, g + group);
       IntVector top = IntVector.zero(ip);
       IntVector bottom = IntVector.broadcast(ip, 255);
       for (int i = g; i < gEnd; i++) {
@@ -893,8 +903,9 @@ final class F32Pool {
    * order (two accumulators of half the float lanes each), per group the exponent range of the
    * finite nonzero elements. When the range is at most maxSpan (see the class comment) every plane
    * of the group is exact and keeps its vector sum; otherwise the group is redone sequentially.
+   * Planes [from, to).
    */
-  private static void gap512(int planes, int spatial, float[] x, float[] y, int maxSpan) {
+  private static void gap512(int from, int to, int spatial, float[] x, float[] y, int maxSpan) {
     final VectorSpecies<Float> sp = F512;
     final VectorSpecies<Float> hp = H512;
     final VectorSpecies<Double> dp = D512;
@@ -908,8 +919,8 @@ final class F32Pool {
     final int group = gapGroup(spatial);
     // Planes whose group failed the test wait here, up to four, for sequentialMeans4.
     int pending = 0, p0 = 0, p1 = 0, p2 = 0;
-    for (int g = 0; g < planes; g += group) {
-      int gEnd = Math.min(planes, g + group);
+    for (int g = from; g < to; g += group) {
+      int gEnd = Math.min(to, g + group);
       IntVector top = IntVector.zero(ip);
       IntVector bottom = IntVector.broadcast(ip, 255);
       for (int i = g; i < gEnd; i++) {

@@ -11,8 +11,10 @@ import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PositionOffsets;
 import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.kernel.PreparedGemm;
+import dev.vfuse.kernel.ResizeSpec;
 import dev.vfuse.kernel.UnaryOp;
 import dev.vfuse.reference.ReferenceKernels;
+import dev.vfuse.reference.ResizeAxis;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -210,6 +212,18 @@ public final class SimdKernels extends ReferenceKernels {
    */
   @Override
   public void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y) {
+    binary(op, outShape, a, aStrides, b, bStrides, y, Parallel.SERIAL);
+  }
+
+  /**
+   * {@link #binary} with the flat output cut into one piece per thread, each a multiple of
+   * {@value #BINARY_PIECE_ALIGN} floats (whole cache lines, so no line is written by two threads).
+   * A piece may start or end inside a run; every output is still the one operation on the same
+   * two floats, so the bits do not depend on the split.
+   */
+  @Override
+  public void binary(BinaryOp op, int[] outShape, float[] a, int[] aStrides, float[] b, int[] bStrides, float[] y,
+      Parallel parallel) {
     RunPlan plan = op.isArithmetic() ? RunPlan.of(outShape, aStrides, bStrides) : null;
     if (plan == null) {
       super.binary(op, outShape, a, aStrides, b, bStrides, y);
@@ -218,25 +232,47 @@ public final class SimdKernels extends ReferenceKernels {
     if (plan.run() == 0) {
       return;
     }
+    int total = plan.run();
+    for (int d = 0; d < plan.split(); d++) {
+      total *= outShape[d];
+    }
+    ParallelRanges.forEach(parallel, total, BINARY_PIECE_ALIGN,
+        (from, to) -> binaryPiece(op, plan, outShape, a, aStrides, b, bStrides, y, from, to));
+  }
+
+  /** Floats a piece of a split {@link #binary} is a multiple of: a 64-byte line. */
+  private static final int BINARY_PIECE_ALIGN = 16;
+
+  /** Outputs [from, to) of the flat output of {@link #binary} under {@code plan}. */
+  private void binaryPiece(BinaryOp op, RunPlan plan, int[] outShape, float[] a, int[] aStrides, float[] b,
+      int[] bStrides, float[] y, int from, int to) {
     int split = plan.split();
     int run = plan.run();
     boolean aContig = plan.aContiguous();
     boolean bContig = plan.bContiguous();
-    int outer = 1;
-    for (int d = 0; d < split; d++) {
-      outer *= outShape[d];
-    }
+    // The outer index of the first run, and each operand's offset there.
+    int o = from / run;
     int[] idx = new int[split];
     int aOff = 0;
     int bOff = 0;
-    for (int o = 0, yOff = 0; o < outer; o++, yOff += run) {
+    for (int d = split - 1; d >= 0; d--) {
+      idx[d] = o % outShape[d];
+      o /= outShape[d];
+      aOff += idx[d] * aStrides[d];
+      bOff += idx[d] * bStrides[d];
+    }
+    int start = from % run;
+    for (int at = from; at < to; start = 0) {
+      int len = Math.min(run - start, to - at);
+      int yOff = at;
       if (aContig && bContig) {
-        F32Elementwise.runVV(species, op, run, a, aOff, b, bOff, y, yOff);
+        F32Elementwise.runVV(species, op, len, a, aOff + start, b, bOff + start, y, yOff);
       } else if (aContig) {
-        F32Elementwise.runVS(species, op, run, a, aOff, b[bOff], y, yOff);
+        F32Elementwise.runVS(species, op, len, a, aOff + start, b[bOff], y, yOff);
       } else {
-        F32Elementwise.runSV(species, op, run, a[aOff], b, bOff, y, yOff);
+        F32Elementwise.runSV(species, op, len, a[aOff], b, bOff + start, y, yOff);
       }
+      at += len;
       for (int d = split - 1; d >= 0; d--) {
         if (++idx[d] < outShape[d]) {
           aOff += aStrides[d];
@@ -249,6 +285,7 @@ public final class SimdKernels extends ReferenceKernels {
       }
     }
   }
+
 
   /**
    * How {@link #binary} splits an output: axes [0, split) are walked one index at a time, axes
@@ -504,8 +541,13 @@ public final class SimdKernels extends ReferenceKernels {
   /** At this instance's block, gathered L positions at a time ({@link F32ConvBlocked#fromBlocks}). */
   @Override
   public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y) {
+    fromChannelBlocks(n, c, plane, block, x, y, Parallel.SERIAL);
+  }
+
+  @Override
+  public void fromChannelBlocks(int n, int c, int plane, int block, float[] x, float[] y, Parallel parallel) {
     if (block == species.length()) {
-      F32ConvBlocked.fromBlocks(species, n, c, plane, x, y);
+      F32ConvBlocked.fromBlocks(species, n, c, plane, x, y, parallel);
     } else {
       super.fromChannelBlocks(n, c, plane, block, x, y);
     }
@@ -533,6 +575,87 @@ public final class SimdKernels extends ReferenceKernels {
 
   @Override
   public void globalAvgPool(int planes, int spatial, float[] x, float[] y) {
-    F32Pool.globalAvgPool(species, planes, spatial, x, y);
+    F32Pool.globalAvgPool(species, planes, spatial, x, y, Parallel.SERIAL);
+  }
+
+  @Override
+  public void globalAvgPool(int planes, int spatial, float[] x, float[] y, Parallel parallel) {
+    F32Pool.globalAvgPool(species, planes, spatial, x, y, parallel);
+  }
+
+  // ---------------------------------------------------------------- data movement
+
+  @Override
+  public void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y) {
+    resize2d(n, c, h, w, outH, outW, spec, x, y, Parallel.SERIAL);
+  }
+
+  /**
+   * NEAREST: the reference's index tables; an output row is gathered from its input row once and
+   * copied to the next output rows that read the same input row (an upsampling by s gathers one
+   * row in s), and the planes are split over the threads. Copies only, so the reference's bits.
+   * LINEAR is the reference's loop.
+   */
+  @Override
+  public void resize2d(int n, int c, int h, int w, int outH, int outW, ResizeSpec spec, float[] x, float[] y,
+      Parallel parallel) {
+    if (spec.mode() != ResizeSpec.Mode.NEAREST) {
+      super.resize2d(n, c, h, w, outH, outW, spec, x, y);
+      return;
+    }
+    int[] row = ResizeAxis.nearest(spec, spec.scaleH(), h, outH);
+    int[] col = ResizeAxis.nearest(spec, spec.scaleW(), w, outW);
+    ParallelRanges.forEach(parallel, n * c, 1,
+        (from, to) -> resizeNearest(from, to, h, w, outH, outW, row, col, x, y));
+  }
+
+  /** Planes [from, to) of a NEAREST resize with input row row[i] and column col[j] for output (i, j). */
+  private static void resizeNearest(int from, int to, int h, int w, int outH, int outW, int[] row, int[] col,
+      float[] x, float[] y) {
+    for (int plane = from; plane < to; plane++) {
+      for (int i = 0; i < outH; i++) {
+        int yRow = (plane * outH + i) * outW;
+        if (i > 0 && row[i] == row[i - 1]) {
+          System.arraycopy(y, yRow - outW, y, yRow, outW);
+          continue;
+        }
+        int xRow = (plane * h + row[i]) * w;
+        for (int j = 0; j < outW; j++) {
+          y[yRow + j] = x[xRow + col[j]];
+        }
+      }
+    }
+  }
+
+  /**
+   * The copies of {@link #concat} cut into one piece of the output per thread, each a multiple of
+   * {@value #BINARY_PIECE_ALIGN} floats.
+   */
+  @Override
+  public void concat(int outer, int[] axisLens, int inner, float[][] xs, float[] y, Parallel parallel) {
+    int axis = 0;
+    for (int len : axisLens) {
+      axis += len;
+    }
+    int rowLength = axis * inner;
+    ParallelRanges.forEach(parallel, outer * rowLength, BINARY_PIECE_ALIGN,
+        (from, to) -> concatRange(axisLens, inner, rowLength, xs, y, from, to));
+  }
+
+  /** Outputs [from, to) of a concat whose output rows (one per outer index) are rowLength long. */
+  private static void concatRange(int[] axisLens, int inner, int rowLength, float[][] xs, float[] y, int from,
+      int to) {
+    for (int o = from / rowLength, rowStart = o * rowLength; rowStart < to; o++, rowStart += rowLength) {
+      int pos = rowStart;
+      for (int j = 0; j < xs.length && pos < to; j++) {
+        int block = axisLens[j] * inner;
+        int lo = Math.max(pos, from);
+        int hi = Math.min(pos + block, to);
+        if (lo < hi) {
+          System.arraycopy(xs[j], o * block + (lo - pos), y, lo, hi - lo);
+        }
+        pos += block;
+      }
+    }
   }
 }

@@ -259,13 +259,16 @@ class F32ConvBlockedTest {
     }
   }
 
-  /** The conversions at every width, channel counts around a block, planes around a vector: exact. */
+  /**
+   * The conversions at every width, channel counts around a block, planes around a vector and
+   * around {@code fromBlocks}' 256-position chunks, on one thread and two: exact.
+   */
   @Test
   void convertsBothWaysLikeTheReference() {
     for (VectorSpecies<Float> sp : VectorWidth.all()) {
       int l = sp.length();
       for (int c : new int[] {1, l - 1, l, l + 1, 3 * l + 5}) {
-        for (int plane : new int[] {1, l - 1, l, 3 * l + 2}) {
+        for (int plane : new int[] {1, l - 1, l, 3 * l + 2, 256, 2 * 256 + l + 1}) {
           int n = c % 2 + 1;
           float[] x = Arrays.copyOf(FloatData.floats(FloatData.random(sp.vectorBitSize(), c, plane, 3), n * c * plane, 0.1),
               n * c * plane);
@@ -277,11 +280,14 @@ class F32ConvBlockedTest {
           simd.toChannelBlocks(n, c, plane, l, x, blocked);
           FloatData.assertSame(bits(sp) + " to blocks C=" + c + " plane=" + plane, Arrays.copyOf(expected, size),
               Arrays.copyOf(blocked, size));
-          float[] back = FloatData.sentinels(x.length);
-          simd.fromChannelBlocks(n, c, plane, l, blocked, back);
           float[] want = FloatData.sentinels(x.length);
           System.arraycopy(x, 0, want, 0, x.length);
-          FloatData.assertSame(bits(sp) + " from blocks C=" + c + " plane=" + plane + " (nothing past the output)", want, back);
+          for (Parallel parallel : List.of(Parallel.SERIAL, TwoThreads.INSTANCE)) {
+            float[] back = FloatData.sentinels(x.length);
+            simd.fromChannelBlocks(n, c, plane, l, blocked, back, parallel);
+            FloatData.assertSame(bits(sp) + " from blocks C=" + c + " plane=" + plane + ", " + parallel
+                + " (nothing past the output)", want, back);
+          }
         }
       }
     }

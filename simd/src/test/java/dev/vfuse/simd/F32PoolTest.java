@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
 
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
@@ -159,15 +160,17 @@ class F32PoolTest {
     for (float[] full : List.of(uniform, edges, mixed, edge)) {
       for (float[] x : List.of(full, Arrays.copyOf(full, size))) {
         float[] expected = FloatData.sentinels(planes);
-        float[] actual = FloatData.sentinels(planes);
-        float[] xIn = x.clone();
         REFERENCE.globalAvgPool(planes, spatial, x, expected);
-        F32Pool.globalAvgPool(sp, planes, spatial, xIn, actual);
-        String context = "globalAvgPool on " + bits(sp) + " species " + sp + ", planes=" + planes + " spatial="
-            + spatial + ", input " + (full == uniform ? "uniform" : full == edges ? "edges" : full == mixed ? "mixed"
-            : "exactness edge") + ", array length " + x.length;
-        FloatData.assertSame(context, expected, actual);
-        FloatData.assertSame(context + ": x changed", x, xIn);
+        for (Parallel parallel : List.of(Parallel.SERIAL, TwoThreads.INSTANCE)) {
+          float[] actual = FloatData.sentinels(planes);
+          float[] xIn = x.clone();
+          F32Pool.globalAvgPool(sp, planes, spatial, xIn, actual, parallel);
+          String context = "globalAvgPool on " + bits(sp) + " species " + sp + ", " + parallel + ", planes=" + planes
+              + " spatial=" + spatial + ", input " + (full == uniform ? "uniform" : full == edges ? "edges"
+              : full == mixed ? "mixed" : "exactness edge") + ", array length " + x.length;
+          FloatData.assertSame(context, expected, actual);
+          FloatData.assertSame(context + ": x changed", x, xIn);
+        }
       }
     }
   }

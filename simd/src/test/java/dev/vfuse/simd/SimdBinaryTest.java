@@ -5,6 +5,7 @@ import static dev.vfuse.simd.FloatData.bits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vfuse.kernel.BinaryOp;
+import dev.vfuse.kernel.Parallel;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,29 +135,32 @@ class SimdBinaryTest {
 
     float[] expected = FloatData.sentinels(size);
     REFERENCE.binary(op, c.shape(), a.clone(), c.aStrides(), b.clone(), c.bStrides(), expected);
-    float[] actual = FloatData.sentinels(size);
-    float[] aIn = a.clone();
-    float[] bIn = b.clone();
-    simd.binary(op, c.shape(), aIn, c.aStrides(), bIn, c.bStrides(), actual);
-    assertSame(context, expected, actual);
-    assertSame(context + ": a changed", a, aIn);
-    assertSame(context + ": b changed", b, bIn);
-
-    // y may be an operand whose strides are the contiguous ones of the output.
     int[] contiguous = contiguousStrides(c.shape());
-    if (Arrays.equals(c.aStrides(), contiguous)) {
-      float[] refA = a.clone();
-      REFERENCE.binary(op, c.shape(), refA, c.aStrides(), b.clone(), c.bStrides(), refA);
-      float[] simdA = a.clone();
-      simd.binary(op, c.shape(), simdA, c.aStrides(), b.clone(), c.bStrides(), simdA);
-      assertSame(context + ", y = a", refA, simdA);
-    }
-    if (Arrays.equals(c.bStrides(), contiguous)) {
-      float[] refB = b.clone();
-      REFERENCE.binary(op, c.shape(), a.clone(), c.aStrides(), refB, c.bStrides(), refB);
-      float[] simdB = b.clone();
-      simd.binary(op, c.shape(), a.clone(), c.aStrides(), simdB, c.bStrides(), simdB);
-      assertSame(context + ", y = b", refB, simdB);
+    for (Parallel parallel : List.of(Parallel.SERIAL, TwoThreads.INSTANCE)) {
+      String on = context + ", " + parallel;
+      float[] actual = FloatData.sentinels(size);
+      float[] aIn = a.clone();
+      float[] bIn = b.clone();
+      simd.binary(op, c.shape(), aIn, c.aStrides(), bIn, c.bStrides(), actual, parallel);
+      assertSame(on, expected, actual);
+      assertSame(on + ": a changed", a, aIn);
+      assertSame(on + ": b changed", b, bIn);
+
+      // y may be an operand whose strides are the contiguous ones of the output.
+      if (Arrays.equals(c.aStrides(), contiguous)) {
+        float[] refA = a.clone();
+        REFERENCE.binary(op, c.shape(), refA, c.aStrides(), b.clone(), c.bStrides(), refA);
+        float[] simdA = a.clone();
+        simd.binary(op, c.shape(), simdA, c.aStrides(), b.clone(), c.bStrides(), simdA, parallel);
+        assertSame(on + ", y = a", refA, simdA);
+      }
+      if (Arrays.equals(c.bStrides(), contiguous)) {
+        float[] refB = b.clone();
+        REFERENCE.binary(op, c.shape(), a.clone(), c.aStrides(), refB, c.bStrides(), refB);
+        float[] simdB = b.clone();
+        simd.binary(op, c.shape(), a.clone(), c.aStrides(), simdB, c.bStrides(), simdB, parallel);
+        assertSame(on + ", y = b", refB, simdB);
+      }
     }
   }
 
