@@ -153,9 +153,10 @@ public final class ChannelBlockOps {
           b == null ? null : b.constant().f, activation);
       boolean hasResidual = residual != null;
       long flops = g.flops();
+      long bytes = PreparedConvs.convBytes(in[0], w, outShape);
       int[] consumed = b == null ? new int[] {1} : new int[] {1, 2};
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[3].f : null, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, ws)))
+          hasResidual ? i[3].f : null, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, bytes, ws)))
           .withPreparedInputs(consumed).withKernel(prepared);
     }
   }

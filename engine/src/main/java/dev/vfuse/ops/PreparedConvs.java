@@ -1,6 +1,7 @@
 package dev.vfuse.ops;
 
 import dev.vfuse.ElementType;
+import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
@@ -18,21 +19,24 @@ import dev.vfuse.kernel.PreparedConv;
  */
 final class PreparedConvs {
   /**
-   * Layers with less work than this (in FLOPs) run on the calling thread alone: handing tiles to a
-   * second thread costs about 10 µs, as much as such a layer takes (mobilenet_v3_small, whose
-   * layers average 2 MFLOP, ran slower on 2 threads than on 1 without this).
+   * Steps with less work than this (in FLOPs, about 5 µs on one core here) run on the calling
+   * thread alone: handing tiles to the second thread costs a few microseconds even while the
+   * worker spins for its next job. mobilenet_v3_small, whose layers average 2 MFLOP, ran in
+   * 0.70 ms on 2 threads with a threshold of 4 MFLOP, 0.59 ms with 1 MFLOP, and no faster with
+   * 256 KFLOP (JMH, 2026-12-05; 0.88 ms on one thread).
    */
-  static final long SERIAL_BELOW_FLOPS = 1L << 22;
+  static final long SERIAL_BELOW_FLOPS = 1L << 20;
 
   private PreparedConvs() {}
 
   /**
-   * FLOPs one byte of weights is worth when a step streams its weights once (a fully connected
-   * layer at batch 1 does 2 FLOPs per 4-byte weight): about the machine's ridge point, peak FLOP/s
-   * over memory bandwidth (264 GFLOP/s over 35 GB/s here, `vfuse profile`'s probe). Such a step is
-   * bound by memory, and a second core streams half of the weights.
+   * FLOPs one byte a step streams (weights, or activations that do not stay in cache) is worth: a
+   * fully connected layer at batch 1 does 2 FLOPs per 4-byte weight, a depthwise convolution
+   * about 9 per 8 bytes in and out. About the machine's ridge point, peak FLOP/s over memory
+   * bandwidth (264 GFLOP/s over 35 GB/s here, `vfuse profile`'s probe): such a step is bound by
+   * memory, and a second core moves half of the bytes.
    */
-  static final long FLOPS_PER_WEIGHT_BYTE = 8;
+  static final long FLOPS_PER_BYTE = 8;
 
   /** The threads a step of {@code flops} work should use. */
   static Parallel threadsFor(long flops, Workspace ws) {
@@ -40,12 +44,18 @@ final class PreparedConvs {
   }
 
   /**
-   * The threads a step of {@code flops} work over {@code weightBytes} of weights should use: its
-   * work counted as the larger of its FLOPs and its weights' worth in FLOPs. mobilenet_v2's
-   * classifier (1280 × 1000 weights, 2.6 MFLOP, 5 MB) ran on one thread by its FLOPs alone.
+   * The threads a step of {@code flops} work that streams {@code bytes} should use: its work
+   * counted as the larger of its FLOPs and its bytes' worth in FLOPs. mobilenet_v2's classifier
+   * (1280 × 1000 weights, 2.6 MFLOP, 5 MB) ran on one thread by its FLOPs alone, and so did
+   * mobilenet_v3_small's depthwise layers (about 1 MFLOP over 1 MB of activations, 15–25 µs).
    */
-  static Parallel threadsFor(long flops, long weightBytes, Workspace ws) {
-    return threadsFor(Math.max(flops, FLOPS_PER_WEIGHT_BYTE * weightBytes), ws);
+  static Parallel threadsFor(long flops, long bytes, Workspace ws) {
+    return threadsFor(Math.max(flops, FLOPS_PER_BYTE * bytes), ws);
+  }
+
+  /** Bytes a convolution reads and writes once: its input, weights and output in float32. */
+  static long convBytes(Value input, Value weight, int[] outShape) {
+    return (long) Float.BYTES * (input.size() + weight.size() + Shapes.size(outShape));
   }
 
   /**
@@ -73,8 +83,9 @@ final class PreparedConvs {
           ? kernels.prepareConv2dInt8(g, in[1].constant().q, bias, offsets, activation)
           : kernels.prepareConv2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = g.flops();
+      long bytes = convBytes(in[0], in[1], outShape);
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, bytes, ws)))
           .withPreparedInputs(consumed(in, residualInput)).withKernel(prepared);
     }
     requireFloatWeights(in[1]);
@@ -94,8 +105,9 @@ final class PreparedConvs {
           ? kernels.prepareConvTranspose2dInt8(g, in[1].constant().q, bias, offsets, activation)
           : kernels.prepareConvTranspose2d(g, in[1].constant().f, bias, offsets, activation);
       long flops = 2L * g.n() * g.c() * g.h() * g.w() * (g.k() / g.groups()) * g.r() * g.s();
+      long bytes = convBytes(in[0], in[1], outShape);
       return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, ws)))
+          hasResidual ? i[residualInput].f : null, o[0].f, ws.scratch(), threadsFor(flops, bytes, ws)))
           .withPreparedInputs(consumed(in, residualInput)).withKernel(prepared);
     }
     requireFloatWeights(in[1]);
