@@ -30,9 +30,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two forms. Pointwise (1×1, stride 1, unpadded): the plane is one row of H·W positions, read in
  * place, blocked (position stride L) or plain (stride 1). Any other geometry (the stem's 3×3
- * stride-2 convolution on the RGB image): the plain input is first copied into a zero-padded image
- * in scratch, so that every tap is in range, and each output row is a row of positions at stride
- * strideW.
+ * stride-2 convolution on the RGB image): each task, a few output rows, first copies the input
+ * rows they read into a zero-padded band in its worker's scratch, so that every tap is in range,
+ * and each output row is a row of positions at stride strideW. The band is padded where it is
+ * used, while it is in L1, and no pass over the whole image runs before the tasks (against that
+ * copy, `vfuse profile`: mobilenet_v3_small's 3 → 16 stem at 224² 91–95 → 85–89 µs on 1 thread
+ * and 62–67 → 47–49 µs on 2; PP-OCRv3 det's 3 → 8 stem at 640² 1040 → 950 and 640 → 500 µs).
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
  * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
@@ -58,6 +61,11 @@ final class F32ConvBlocked implements PreparedConv {
 
   /** Positions of a wide tile of 3 blocks; fewer blocks take more positions (see {@link #wideRows}). */
   static final int MR = 8;
+  /**
+   * Output rows of one task of the general form at least: its band repeats (R − strideH) input
+   * rows of the next task's, a 50% overhead for a 3×3 stride-2 stem at one row a task, 12% at 4.
+   */
+  static final int BAND_ROWS = 4;
   /** Output blocks of a tile. */
   static final int NV = 3;
   /** Positions of one task of a pointwise convolution. */
@@ -67,9 +75,6 @@ final class F32ConvBlocked implements PreparedConv {
    * chunk of positions, so the blocks are what two threads split there.
    */
   static final int GROUP_BLOCKS = 4 * NV;
-  /** Padded floats from which the padding copy is split over the threads (512 KB), and its band of rows. */
-  static final long PARALLEL_PAD = 1 << 17;
-  private static final int PAD_ROWS = 32;
 
   private final VectorSpecies<Float> species;
   private final int lanes;
@@ -87,8 +92,11 @@ final class F32ConvBlocked implements PreparedConv {
   private final int[] tapOffsets;
   /** Distance in the input between the tap of one position and that of the next. */
   private final int positionStride;
-  /** The zero-padded input image of the general form (0 for pointwise). */
-  private final int paddedH, paddedW;
+  /**
+   * The general form's zero-padded band (0 for pointwise): bandH padded rows of paddedW, the rows
+   * that rowsPerTask output rows read, per input channel.
+   */
+  private final int rowsPerTask, bandH, paddedW;
 
   F32ConvBlocked(VectorSpecies<Float> species, ConvGeometry g, boolean blockedInput, float[] weight, float[] bias,
       Activation activation) {
@@ -121,20 +129,22 @@ final class F32ConvBlocked implements PreparedConv {
     this.tapOffsets = new int[taps];
     int plane = g.h() * g.w();
     if (pointwise) {
-      paddedH = 0;
+      rowsPerTask = 0;
+      bandH = 0;
       paddedW = 0;
       positionStride = blockedInput ? lanes : 1;
       for (int cc = 0; cc < c; cc++) {
         tapOffsets[cc] = blockedInput ? (cc / lanes) * plane * lanes + cc % lanes : cc * plane;
       }
     } else {
-      paddedH = g.h() + g.padTop() + g.padBottom();
+      rowsPerTask = Math.min(g.p(), Math.max(BAND_ROWS, CHUNK / g.q()));
+      bandH = (rowsPerTask - 1) * g.strideH() + (g.r() - 1) * g.dilationH() + 1;
       paddedW = g.w() + g.padLeft() + g.padRight();
       positionStride = g.strideW();
       for (int cc = 0, t = 0; cc < c; cc++) {
         for (int r = 0; r < g.r(); r++) {
           for (int s = 0; s < g.s(); s++, t++) {
-            tapOffsets[t] = (cc * paddedH + r * g.dilationH()) * paddedW + s * g.dilationW();
+            tapOffsets[t] = (cc * bandH + r * g.dilationH()) * paddedW + s * g.dilationW();
           }
         }
       }
@@ -143,7 +153,7 @@ final class F32ConvBlocked implements PreparedConv {
 
   @Override
   public int scratchPerWorker() {
-    return pointwise ? 0 : Math.multiplyExact(g.n() * g.c(), paddedH * paddedW);
+    return pointwise ? 0 : Math.multiplyExact(g.c(), bandH * paddedW);
   }
 
   @Override
@@ -156,11 +166,13 @@ final class F32ConvBlocked implements PreparedConv {
           task / groups % chunks, task % groups * groupBlocks, groupBlocks));
       return;
     }
-    padInto(x, scratch, parallel); // read-only while the tasks run
-    int rowsPerTask = Math.max(1, CHUNK / g.q());
     int chunks = Math.ceilDiv(g.p(), rowsPerTask);
-    parallel.forEach(g.n() * chunks, (task, worker) -> rows(scratch, residual, y, task / chunks,
-        task % chunks * rowsPerTask, Math.min(g.p(), (task % chunks + 1) * rowsPerTask)));
+    int band = scratchPerWorker();
+    parallel.forEach(g.n() * chunks, (task, worker) -> {
+      int image = task / chunks, p0 = task % chunks * rowsPerTask;
+      padBand(x, image, p0 * g.strideH(), scratch, worker * band);
+      rows(scratch, worker * band, residual, y, image, p0, Math.min(g.p(), p0 + rowsPerTask));
+    });
   }
 
   /**
@@ -213,15 +225,15 @@ final class F32ConvBlocked implements PreparedConv {
     }
   }
 
-  private void rows(float[] padded, float[] residual, float[] y, int image, int p0, int p1) {
+  /** Output rows [p0, p1) of one image from the padded band at xBase whose first row is p0's first tap row. */
+  private void rows(float[] padded, int xBase, float[] residual, float[] y, int image, int p0, int p1) {
     int q = g.q();
-    int xBase = image * g.c() * paddedH * paddedW;
     int yBase = image * kBlocks * outBlockStride;
     for (int kb = 0; kb < kBlocks; kb += NV) {
       int nv = Math.min(NV, kBlocks - kb);
       int wo = kb * taps * lanes;
       for (int p = p0; p < p1; p++) {
-        int xRow = xBase + p * g.strideH() * paddedW;
+        int xRow = xBase + (p - p0) * g.strideH() * paddedW;
         int yo = yBase + kb * outBlockStride + p * q * lanes;
         int qq = 0;
         for (int mr = wideRows(nv); qq + mr <= q; qq += mr) {
@@ -242,37 +254,25 @@ final class F32ConvBlocked implements PreparedConv {
   }
 
   /**
-   * Copies the plain input into zero-padded images [N][C][paddedH][paddedW] at the start of scratch,
-   * every float written once (the borders zero). Split over the threads in
-   * bands of {@link #PAD_ROWS} padded rows when the copy is large: the stem's 3 planes of 226 × 226
-   * were the serial part of a 2-thread run.
+   * Writes the band of padded rows [r0, r0 + bandH) of every input channel of one image at
+   * band[at …]: zero above, below and beside the input, the input's row inside; rows past the
+   * padded image (the last task's) are zero too and never read.
    */
-  private void padInto(float[] x, float[] padded, Parallel parallel) {
-    int planes = g.n() * g.c();
-    int bands = Math.ceilDiv(paddedH, PAD_ROWS);
-    if (parallel.threads() > 1 && (long) planes * paddedH * paddedW >= PARALLEL_PAD) {
-      parallel.forEach(planes * bands, (t, worker) -> padRows(x, padded, t / bands, t % bands * PAD_ROWS,
-          Math.min(paddedH, (t % bands + 1) * PAD_ROWS)));
-    } else {
-      for (int pl = 0; pl < planes; pl++) {
-        padRows(x, padded, pl, 0, paddedH);
-      }
-    }
-  }
-
-  /** Padded rows [r0, r1) of plane pl: zero above, below and beside the input, the input's row inside. */
-  private void padRows(float[] x, float[] padded, int pl, int r0, int r1) {
+  private void padBand(float[] x, int image, int r0, float[] band, int at) {
     int h = g.h(), w = g.w(), top = g.padTop(), left = g.padLeft();
-    for (int r = r0; r < r1; r++) {
-      int dst = (pl * paddedH + r) * paddedW;
-      int row = r - top;
-      if (row < 0 || row >= h) {
-        java.util.Arrays.fill(padded, dst, dst + paddedW, 0f);
-        continue;
+    for (int cc = 0; cc < g.c(); cc++) {
+      int plane = (image * g.c() + cc) * h;
+      for (int i = 0; i < bandH; i++) {
+        int dst = at + (cc * bandH + i) * paddedW;
+        int row = r0 + i - top;
+        if (row < 0 || row >= h) {
+          java.util.Arrays.fill(band, dst, dst + paddedW, 0f);
+          continue;
+        }
+        java.util.Arrays.fill(band, dst, dst + left, 0f);
+        System.arraycopy(x, (plane + row) * w, band, dst + left, w);
+        java.util.Arrays.fill(band, dst + left + w, dst + paddedW, 0f);
       }
-      java.util.Arrays.fill(padded, dst, dst + left, 0f);
-      System.arraycopy(x, (pl * h + row) * w, padded, dst + left, w);
-      java.util.Arrays.fill(padded, dst + left + w, dst + paddedW, 0f);
     }
   }
 

@@ -71,7 +71,7 @@ class F32ConvBlockedTest {
       cases.add(make(sp, ConvGeometry.of(1, 9, 7, 7, groups * l + 1, 1, 1, 0, 1, 1), true, e++));
       cases.add(make(sp, ConvGeometry.of(2, 6, 5, 23, (2 * groups + 2) * l - 3, 1, 1, 0, 1, 1), false, e++));
       // One group, other geometry, plain input: the stem and its relatives.
-      // The stem at full size: its padding copy is split over two threads (PARALLEL_PAD).
+      // The stem at full size: one output row a task, each padding the three input rows it reads.
       cases.add(make(sp, ConvGeometry.of(1, 3, 230, 229, l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 3, 17, 15, 2 * l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(2, 3, 9, 11, l + 5, 3, 1, 1, 1, 1), false, e++));
