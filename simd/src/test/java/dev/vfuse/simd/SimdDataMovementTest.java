@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link SimdKernels#resize2d} (NEAREST: row gathers and row copies, planes split over threads)
  * and {@link SimdKernels#concat} (output pieces split over threads) against the reference, bit for
- * bit, on one thread and on two, with arrays longer than their tensors.
+ * bit, at every vector width, on one thread and on two, with arrays longer than their tensors.
  */
 class SimdDataMovementTest {
 
@@ -52,13 +52,16 @@ class SimdDataMovementTest {
     int size = n * c * outH * outW;
     float[] expected = FloatData.sentinels(size);
     REFERENCE.resize2d(n, c, h, w, outH, outW, spec, x.clone(), expected);
-    SimdKernels simd = new SimdKernels(FloatVector.SPECIES_PREFERRED);
-    for (Parallel parallel : PARALLELS) {
-      float[] xIn = x.clone();
-      float[] actual = FloatData.sentinels(size);
-      simd.resize2d(n, c, h, w, outH, outW, spec, xIn, actual, parallel);
-      assertSame("resize " + spec + ", " + parallel, expected, actual);
-      assertSame("resize " + spec + ", " + parallel + ": x changed", x, xIn);
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      SimdKernels simd = new SimdKernels(sp);
+      for (Parallel parallel : PARALLELS) {
+        float[] xIn = x.clone();
+        float[] actual = FloatData.sentinels(size);
+        simd.resize2d(n, c, h, w, outH, outW, spec, xIn, actual, parallel);
+        String context = "resize " + spec + ", " + FloatData.bits(sp) + ", " + parallel;
+        assertSame(context, expected, actual);
+        assertSame(context + ": x changed", x, xIn);
+      }
     }
   }
 
@@ -88,11 +91,13 @@ class SimdDataMovementTest {
     int size = outer * axis * inner;
     float[] expected = FloatData.sentinels(size);
     REFERENCE.concat(outer, lens, inner, xs, expected);
-    SimdKernels simd = new SimdKernels(FloatVector.SPECIES_PREFERRED);
-    for (Parallel parallel : PARALLELS) {
-      float[] actual = FloatData.sentinels(size);
-      simd.concat(outer, lens, inner, xs, actual, parallel);
-      assertSame("concat, " + parallel, expected, actual);
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      SimdKernels simd = new SimdKernels(sp);
+      for (Parallel parallel : PARALLELS) {
+        float[] actual = FloatData.sentinels(size);
+        simd.concat(outer, lens, inner, xs, actual, parallel);
+        assertSame("concat, " + FloatData.bits(sp) + ", " + parallel, expected, actual);
+      }
     }
   }
 }
