@@ -108,6 +108,11 @@ final class F32Pool {
   private static final VectorShuffle<Float> ODD256 = oddLanes(F256);
   private static final VectorShuffle<Float> ODD512 = oddLanes(F512);
 
+  // Every lane but lane 0 (lane i is set when 0 ≤ i − 1 < L − 1).
+  private static final VectorMask<Float> NOT_FIRST128 = F128.indexInRange(-1, F128.length() - 1);
+  private static final VectorMask<Float> NOT_FIRST256 = F256.indexInRange(-1, F256.length() - 1);
+  private static final VectorMask<Float> NOT_FIRST512 = F512.indexInRange(-1, F512.length() - 1);
+
   // The high half of the lanes.
   private static final VectorMask<Float> HIGH128 = highHalf(F128);
   private static final VectorMask<Float> HIGH256 = highHalf(F256);
@@ -218,6 +223,7 @@ final class F32Pool {
     final int qB = Math.clamp(Math.floorDiv(W - 1 - (S - 1) * dW + padL, sW) + 1, qA, Q);
     final int[] maps = sW > 2 ? gatherMaps(sp.length(), sW) : null;
     final int rowStep = dH * W;
+    final boolean threeWide = sW == 2 && dW == 1 && S == 3;
     for (int plane = 0; plane < g.n() * g.c(); plane++) {
       int xPlane = plane * H * W;
       int yPlane = plane * P * Q;
@@ -234,13 +240,18 @@ final class F32Pool {
         // Element (r, s) of the window of output column q: x[rowBase + r·rowStep + q·sW + s·dW].
         int rowBase = xPlane + h0 * W - padL;
         if (max) {
-          for (int q = 0; q < qA; q++) {
+          // The 3-wide stride-2 vectors take border column 0 too when it lacks one column (and
+          // their first vector's loads stay inside x).
+          boolean leftPad = threeWide && padL == 1 && qB >= sp.length()
+              && rowBase + (rEnd - 1) * rowStep + 2 + reach(sp.length(), 2) < x.length;
+          for (int q = 0; q < qA && !leftPad; q++) {
             y[yRow + q] = maxAt(x, xPlane, W, h0, dH, rFirst, rEnd, q * sW - padL, dW, S);
           }
+          int qFrom = leftPad ? 0 : qA;
           switch (bits) {
-            case 128 -> maxRow128(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qA, qB, y, yRow);
-            case 256 -> maxRow256(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qA, qB, y, yRow);
-            default -> maxRow512(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qA, qB, y, yRow);
+            case 128 -> maxRow128(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qFrom, qB, leftPad, y, yRow);
+            case 256 -> maxRow256(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qFrom, qB, leftPad, y, yRow);
+            default -> maxRow512(x, rowBase, rowStep, rFirst, rEnd, S, dW, sW, maps, qFrom, qB, leftPad, y, yRow);
           }
           for (int q = qB; q < Q; q++) {
             y[yRow + q] = maxAt(x, xPlane, W, h0, dH, rFirst, rEnd, q * sW - padL, dW, S);
@@ -346,7 +357,7 @@ final class F32Pool {
    * first is not inlined later ("already compiled into a big method"), and then every vector is boxed.
    */
   private static void maxRow128(float[] x, int rowBase, int rowStep, int rFirst, int rEnd, int S, int dW, int sW,
-      int[] maps, int qA, int qB, float[] y, int yRow) {
+      int[] maps, int qA, int qB, boolean leftPad, float[] y, int yRow) {
     final VectorSpecies<Float> sp = F128;
     final VectorShuffle<Float> even = EVEN128;
     final VectorMask<Float> high = HIGH128;
@@ -359,12 +370,19 @@ final class F32Pool {
       // The 3-wide stride-2 window (resnet's max pool): one pair of loads a row gives the even
       // elements x[o + 2i] (tap 0) and the odd ones (tap 1); tap 2, x[o + 2i + 2], is the even
       // vector moved down a lane with x[o + 2·lanes] after it. Taps in (r, s) order, as below.
+      // With leftPad (one padding column, qA = 0 passed for the border column 0) the first
+      // vector's lane 0 reads column −1 as −∞, which no comparison keeps; the last vector may be
+      // partial: its loads reach past the row (into the next one, never past x) for lanes that
+      // are not stored.
       final VectorShuffle<Float> odd = ODD128;
-      for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
+      final VectorMask<Float> notFirst = NOT_FIRST128;
+      for (; q < qB && rowBase + q * sW + last < x.length; q += lanes) {
         FloatVector m = empty;
         for (int r = rFirst; r < rEnd; r++) {
           int o = rowBase + r * rowStep + 2 * q;
-          FloatVector a = FloatVector.fromArray(sp, x, o);
+          FloatVector a = q == 0 && leftPad
+              ? empty.blend(FloatVector.fromArray(sp, x, o, notFirst), notFirst)
+              : FloatVector.fromArray(sp, x, o);
           FloatVector b = FloatVector.fromArray(sp, x, o + lanes);
           FloatVector tap0 = a.rearrange(even).blend(b.rearrange(even), high);
           FloatVector tap1 = a.rearrange(odd).blend(b.rearrange(odd), high);
@@ -373,7 +391,11 @@ final class F32Pool {
           m = m.blend(tap1, tap1.compare(GT, m));
           m = m.blend(tap2, tap2.compare(GT, m));
         }
-        m.intoArray(y, yRow + q);
+        if (q + lanes <= qB) {
+          m.intoArray(y, yRow + q);
+        } else {
+          m.intoArray(y, yRow + q, sp.indexInRange(q, qB));
+        }
       }
     }
     for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
@@ -557,7 +579,7 @@ final class F32Pool {
    * first is not inlined later ("already compiled into a big method"), and then every vector is boxed.
    */
   private static void maxRow256(float[] x, int rowBase, int rowStep, int rFirst, int rEnd, int S, int dW, int sW,
-      int[] maps, int qA, int qB, float[] y, int yRow) {
+      int[] maps, int qA, int qB, boolean leftPad, float[] y, int yRow) {
     final VectorSpecies<Float> sp = F256;
     final VectorShuffle<Float> even = EVEN256;
     final VectorMask<Float> high = HIGH256;
@@ -570,12 +592,19 @@ final class F32Pool {
       // The 3-wide stride-2 window (resnet's max pool): one pair of loads a row gives the even
       // elements x[o + 2i] (tap 0) and the odd ones (tap 1); tap 2, x[o + 2i + 2], is the even
       // vector moved down a lane with x[o + 2·lanes] after it. Taps in (r, s) order, as below.
+      // With leftPad (one padding column, qA = 0 passed for the border column 0) the first
+      // vector's lane 0 reads column −1 as −∞, which no comparison keeps; the last vector may be
+      // partial: its loads reach past the row (into the next one, never past x) for lanes that
+      // are not stored.
       final VectorShuffle<Float> odd = ODD256;
-      for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
+      final VectorMask<Float> notFirst = NOT_FIRST256;
+      for (; q < qB && rowBase + q * sW + last < x.length; q += lanes) {
         FloatVector m = empty;
         for (int r = rFirst; r < rEnd; r++) {
           int o = rowBase + r * rowStep + 2 * q;
-          FloatVector a = FloatVector.fromArray(sp, x, o);
+          FloatVector a = q == 0 && leftPad
+              ? empty.blend(FloatVector.fromArray(sp, x, o, notFirst), notFirst)
+              : FloatVector.fromArray(sp, x, o);
           FloatVector b = FloatVector.fromArray(sp, x, o + lanes);
           FloatVector tap0 = a.rearrange(even).blend(b.rearrange(even), high);
           FloatVector tap1 = a.rearrange(odd).blend(b.rearrange(odd), high);
@@ -584,7 +613,11 @@ final class F32Pool {
           m = m.blend(tap1, tap1.compare(GT, m));
           m = m.blend(tap2, tap2.compare(GT, m));
         }
-        m.intoArray(y, yRow + q);
+        if (q + lanes <= qB) {
+          m.intoArray(y, yRow + q);
+        } else {
+          m.intoArray(y, yRow + q, sp.indexInRange(q, qB));
+        }
       }
     }
     for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
@@ -768,7 +801,7 @@ final class F32Pool {
    * first is not inlined later ("already compiled into a big method"), and then every vector is boxed.
    */
   private static void maxRow512(float[] x, int rowBase, int rowStep, int rFirst, int rEnd, int S, int dW, int sW,
-      int[] maps, int qA, int qB, float[] y, int yRow) {
+      int[] maps, int qA, int qB, boolean leftPad, float[] y, int yRow) {
     final VectorSpecies<Float> sp = F512;
     final VectorShuffle<Float> even = EVEN512;
     final VectorMask<Float> high = HIGH512;
@@ -781,12 +814,19 @@ final class F32Pool {
       // The 3-wide stride-2 window (resnet's max pool): one pair of loads a row gives the even
       // elements x[o + 2i] (tap 0) and the odd ones (tap 1); tap 2, x[o + 2i + 2], is the even
       // vector moved down a lane with x[o + 2·lanes] after it. Taps in (r, s) order, as below.
+      // With leftPad (one padding column, qA = 0 passed for the border column 0) the first
+      // vector's lane 0 reads column −1 as −∞, which no comparison keeps; the last vector may be
+      // partial: its loads reach past the row (into the next one, never past x) for lanes that
+      // are not stored.
       final VectorShuffle<Float> odd = ODD512;
-      for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {
+      final VectorMask<Float> notFirst = NOT_FIRST512;
+      for (; q < qB && rowBase + q * sW + last < x.length; q += lanes) {
         FloatVector m = empty;
         for (int r = rFirst; r < rEnd; r++) {
           int o = rowBase + r * rowStep + 2 * q;
-          FloatVector a = FloatVector.fromArray(sp, x, o);
+          FloatVector a = q == 0 && leftPad
+              ? empty.blend(FloatVector.fromArray(sp, x, o, notFirst), notFirst)
+              : FloatVector.fromArray(sp, x, o);
           FloatVector b = FloatVector.fromArray(sp, x, o + lanes);
           FloatVector tap0 = a.rearrange(even).blend(b.rearrange(even), high);
           FloatVector tap1 = a.rearrange(odd).blend(b.rearrange(odd), high);
@@ -795,7 +835,11 @@ final class F32Pool {
           m = m.blend(tap1, tap1.compare(GT, m));
           m = m.blend(tap2, tap2.compare(GT, m));
         }
-        m.intoArray(y, yRow + q);
+        if (q + lanes <= qB) {
+          m.intoArray(y, yRow + q);
+        } else {
+          m.intoArray(y, yRow + q, sp.indexInRange(q, qB));
+        }
       }
     }
     for (; q + lanes <= qB && rowBase + q * sW + last < x.length; q += lanes) {

@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pooling.
  *
  * <p>Geometry: the real layers (ResNet's 3×3 stride-2 max pool, PP-OCR's 2×2 stride-2 and 3×3
- * stride-1 pools), then seeded random windows 1..4 × 1..4 with strides 1..3, dilation 1..2, pads from
+ * stride-1 pools), that 3×3 stride-2 window with one column of left padding at widths around the
+ * vector, then seeded random windows 1..4 × 1..4 with strides 1..3, dilation 1..2, pads from
  * 0 to past the window's reach (so whole windows fall into the padding), ceil mode on and off,
  * and output widths around the lane count. Inputs mix in NaNs, infinities and both zeros, so the
  * NaN skipping and the ±0 tie order of max pooling are checked. Every case runs twice: with the
@@ -48,10 +49,16 @@ class F32PoolTest {
       // 1×1 window, whole-row windows, a window as large as the input
       geometries.add(new PoolGeometry(1, 2, 5, 3 * sp.length() + 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false));
       geometries.add(new PoolGeometry(1, 2, 4, 9, 4, 9, 1, 1, 1, 1, 0, 0, 0, 0, false));
-      SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 17);
       int l = sp.length();
+      // The 3-wide stride-2 path with one left padding column (its vectors take column 0 and a
+      // partial last vector): output widths around one and two vectors, right padding 0 or 1.
+      for (int w : new int[] {2 * l - 1, 2 * l, 2 * l + 1, 2 * l + 2, 4 * l + 5}) {
+        geometries.add(new PoolGeometry(1, 2, 5, w, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
+        geometries.add(new PoolGeometry(2, 1, 4, w, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, true));
+      }
+      SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 17);
       int[] widths = {1, 2, l / 2 - 1, l / 2, l / 2 + 1, l - 1, l, l + 1, 2 * l + 3};
-      while (geometries.size() < 160) {
+      while (geometries.size() < 170) {
         int r = 1 + rnd.nextInt(4), s = 1 + rnd.nextInt(4);
         int sH = 1 + rnd.nextInt(3), sW = 1 + rnd.nextInt(3);
         int dH = 1 + (rnd.nextInt(4) == 0 ? 1 : 0), dW = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
