@@ -20,10 +20,12 @@ import dev.vfuse.kernel.PreparedConv;
 final class PreparedConvs {
   /**
    * Steps with less work than this (in FLOPs, about 5 µs on one core here) run on the calling
-   * thread alone: handing tiles to the second thread costs a few microseconds even while the
-   * worker spins for its next job. mobilenet_v3_small, whose layers average 2 MFLOP, ran in
-   * 0.70 ms on 2 threads with a threshold of 4 MFLOP, 0.59 ms with 1 MFLOP, and no faster with
-   * 256 KFLOP (JMH, 2026-12-05; 0.88 ms on one thread).
+   * thread alone. The hand-off itself is cheap while the worker polls (a {@code WorkerPool}
+   * round trip of two tiny tasks: 0.3–0.8 µs), tens of microseconds once it has parked; what a
+   * small layer loses on two threads is its uneven split and its data moving between the cores'
+   * caches. mobilenet_v3_small, whose layers average 2 MFLOP, ran in 0.70 ms on 2 threads with a
+   * threshold of 4 MFLOP, 0.59 ms with 1 MFLOP, and no faster with 256 KFLOP (JMH, 2026-12-05;
+   * 0.88 ms on one thread).
    */
   static final long SERIAL_BELOW_FLOPS = 1L << 20;
 
@@ -60,8 +62,9 @@ final class PreparedConvs {
 
   /**
    * Bytes a step that only moves data (elementwise arithmetic, copies, resizing, pooling to a
-   * point) must read and write before a second thread pays: a hand-off costs about 10 µs, and 1 MB
-   * takes about 50 µs at the 20 GB/s such loops reach on one core here.
+   * point) must read and write before a second thread pays: 1 MB takes about 50 µs at the 20 GB/s
+   * such loops reach on one core here, against a hand-off of up to tens of microseconds when the
+   * worker has parked.
    */
   static final long SERIAL_BELOW_BYTES = 1L << 20;
 
