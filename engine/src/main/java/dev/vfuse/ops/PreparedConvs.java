@@ -55,7 +55,11 @@ final class PreparedConvs {
     return threadsFor(Math.max(flops, FLOPS_PER_BYTE * bytes), ws);
   }
 
-  /** Bytes a convolution reads and writes once: its input, weights and output in float32. */
+  /**
+   * Bytes a convolution reads and writes once: its input, weights and output, each element counted
+   * as a float (int8 weights are over-counted by 3 bytes each, which only makes a second thread
+   * likelier for a layer that is bound by its weights anyway).
+   */
   static long convBytes(Value input, Value weight, int[] outShape) {
     return (long) Float.BYTES * (input.size() + weight.size() + Shapes.size(outShape));
   }

@@ -110,7 +110,11 @@ final class ResizeOp implements Op {
     if (opset < 11 && mode == ResizeSpec.Mode.NEAREST) {
       return legacyNearest(s, out, scale);
     }
-    ResizeSpec spec = new ResizeSpec(mode, coordinates, nearest, scale[2], scale[3]);
+    return single(s, out, new ResizeSpec(mode, coordinates, nearest, scale[2], scale[3]));
+  }
+
+  /** One resize of input shape s into out, on the threads its bytes are worth. */
+  private static Bound single(int[] s, int[] out, ResizeSpec spec) {
     long bytes = 4L * (Shapes.size(s) + Shapes.size(out));
     return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3],
         spec, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
@@ -128,10 +132,7 @@ final class ResizeOp implements Op {
     ResizeSpec.NearestMode modeW = scale[3] < 1 ? ResizeSpec.NearestMode.CEIL : ResizeSpec.NearestMode.FLOOR;
     ResizeSpec.CoordinateMode asym = ResizeSpec.CoordinateMode.ASYMMETRIC;
     if (modeH == modeW) {
-      ResizeSpec spec = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], scale[3]);
-      long bytes = 4L * (Shapes.size(s) + Shapes.size(out));
-    return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.resize2d(s[0], s[1], s[2], s[3], out[2], out[3],
-        spec, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
+      return single(s, out, new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], scale[3]));
     }
     // With scale 1 the asymmetric coordinate of o is o itself, so each pass leaves the other axis alone.
     ResizeSpec rows = new ResizeSpec(ResizeSpec.Mode.NEAREST, asym, modeH, scale[2], 1.0);

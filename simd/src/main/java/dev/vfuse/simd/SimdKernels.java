@@ -217,7 +217,7 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * {@link #binary} with the flat output cut into one piece per thread, each a multiple of
-   * {@value #BINARY_PIECE_ALIGN} floats (whole cache lines, so no line is written by two threads).
+   * {@value #PIECE_ALIGN} floats (whole cache lines, so no line is written by two threads).
    * A piece may start or end inside a run; every output is still the one operation on the same
    * two floats, so the bits do not depend on the split.
    */
@@ -236,12 +236,12 @@ public final class SimdKernels extends ReferenceKernels {
     for (int d = 0; d < plan.split(); d++) {
       total *= outShape[d];
     }
-    ParallelRanges.forEach(parallel, total, BINARY_PIECE_ALIGN,
+    ParallelRanges.forEach(parallel, total, PIECE_ALIGN,
         (from, to) -> binaryPiece(op, plan, outShape, a, aStrides, b, bStrides, y, from, to));
   }
 
-  /** Floats a piece of a split {@link #binary} is a multiple of: a 64-byte line. */
-  private static final int BINARY_PIECE_ALIGN = 16;
+  /** Floats a piece of a split {@link #binary} or {@link #concat} is a multiple of: a 64-byte line. */
+  private static final int PIECE_ALIGN = 16;
 
   /** Outputs [from, to) of the flat output of {@link #binary} under {@code plan}. */
   private void binaryPiece(BinaryOp op, RunPlan plan, int[] outShape, float[] a, int[] aStrides, float[] b,
@@ -285,7 +285,6 @@ public final class SimdKernels extends ReferenceKernels {
       }
     }
   }
-
 
   /**
    * How {@link #binary} splits an output: axes [0, split) are walked one index at a time, axes
@@ -629,7 +628,7 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * The copies of {@link #concat} cut into one piece of the output per thread, each a multiple of
-   * {@value #BINARY_PIECE_ALIGN} floats.
+   * {@value #PIECE_ALIGN} floats.
    */
   @Override
   public void concat(int outer, int[] axisLens, int inner, float[][] xs, float[] y, Parallel parallel) {
@@ -638,7 +637,7 @@ public final class SimdKernels extends ReferenceKernels {
       axis += len;
     }
     int rowLength = axis * inner;
-    ParallelRanges.forEach(parallel, outer * rowLength, BINARY_PIECE_ALIGN,
+    ParallelRanges.forEach(parallel, outer * rowLength, PIECE_ALIGN,
         (from, to) -> concatRange(axisLens, inner, rowLength, xs, y, from, to));
   }
 
