@@ -3,6 +3,7 @@ package dev.vfuse;
 import dev.vfuse.exec.Executor;
 import dev.vfuse.exec.Program;
 import dev.vfuse.exec.WorkerPool;
+import dev.vfuse.fusion.BlockedConvChains;
 import dev.vfuse.fusion.ChannelBlockedLayout;
 import dev.vfuse.fusion.FusionReport;
 import dev.vfuse.fusion.FusionVerifier;
@@ -121,7 +122,8 @@ public final class Model implements AutoCloseable {
     }
     PassManager.Result layout = null;
     if (options.fuse() && kernels.channelBlock() > 0) {
-      layout = new PassManager(List.of(new ChannelBlockedLayout(kernels.channelBlock())), kernels).run(runnable);
+      layout = new PassManager(List.of(new ChannelBlockedLayout(kernels.channelBlock()), new BlockedConvChains()), kernels)
+          .run(runnable);
       runnable = layout.graph();
     }
     Program program = Program.compile(runnable, options.memoryLimit());

@@ -389,6 +389,9 @@ public final class Plan {
         || shapes[in[1]] == null) {
       return 0;
     }
+    if (op.equals(dev.vfuse.ops.ChannelBlockOps.CONV_CHAIN)) {
+      return chainFlops(step);
+    }
     int[] w = shapes[in[1]];
     int[] o = shapes[out];
     return switch (op) {
@@ -404,6 +407,22 @@ public final class Plan {
       }
       default -> 0;
     };
+  }
+
+  /** A ConvBlockedChain's: its stages', stage s with weight input 1 + 3s and output s + 1 (the last stage's is output 0). */
+  private long chainFlops(Step step) {
+    int stages = step.outputs().length;
+    long total = 0;
+    for (int s = 0; s < stages; s++) {
+      int weight = 1 + 3 * s < step.inputs().length ? step.inputs()[1 + 3 * s] : -1;
+      int out = step.outputs()[s == stages - 1 ? 0 : s + 1];
+      if (weight < 0 || out < 0 || shapes[weight] == null || shapes[out] == null || shapes[out].length < 4) {
+        return 0;
+      }
+      int[] o = shapes[out];
+      total += 2L * o[0] * o[2] * o[3] * Shapes.size(shapes[weight]);
+    }
+    return total;
   }
 
   /** The steps a run executes, in order: what {@code stepNanos} of a profiled run is indexed by. */

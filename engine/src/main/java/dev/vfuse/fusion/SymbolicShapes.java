@@ -4,6 +4,7 @@ import dev.vfuse.ValueInfo;
 import dev.vfuse.ir.Attributes;
 import dev.vfuse.ir.NdArray;
 import dev.vfuse.ir.Node;
+import dev.vfuse.ops.ChannelBlockOps;
 import dev.vfuse.ops.OpRegistry;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -147,6 +148,26 @@ final class SymbolicShapes {
     return true;
   }
 
+  /**
+   * A ConvBlocked's output, blocked [N, ⌈K/B⌉, P, Q, B], from its input (blocked [N, ⌈C/B⌉, H, W,
+   * B] or plain [N, C, H, W]) and weight.
+   */
+  private static List<Dim> blockedConv(GraphEditor g, Node n, List<Dim> x) {
+    NdArray w = g.constant(n.input(1));
+    Attributes a = n.attributes();
+    int block = a.getInt(ChannelBlockOps.BLOCK, 0);
+    boolean blockedInput = a.getInt(ChannelBlockOps.BLOCKED_INPUT, 0) != 0;
+    if (x == null || w == null || w.rank() != 4 || block < 1 || x.size() != (blockedInput ? 5 : 4)) {
+      return null;
+    }
+    List<Dim> plain = List.of(x.get(0), Dim.known((long) w.shape[1] * a.getInt("group", 1)), x.get(2), x.get(3));
+    List<Dim> y = conv(plain, w.shape, a, false);
+    if (y == null) {
+      return null;
+    }
+    return java.util.Arrays.asList(y.get(0), Dim.known(Math.ceilDiv(w.shape[0], block)), y.get(2), y.get(3), Dim.known(block));
+  }
+
   /** "[1, 64, floor((H+1)/2), ?]", or "unknown". */
   static String str(List<Dim> shape) {
     if (shape == null) {
@@ -164,6 +185,9 @@ final class SymbolicShapes {
     if (n.opType().equals("Conv") || n.opType().equals("ConvTranspose")) {
       NdArray w = g.constant(n.input(1));
       return x == null || w == null || w.rank() != x.size() ? null : conv(x, w.shape, a, n.opType().equals("ConvTranspose"));
+    }
+    if (n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals(ChannelBlockOps.CONV)) {
+      return blockedConv(g, n, x);
     }
     if (!n.domain().isEmpty()) {
       return null;

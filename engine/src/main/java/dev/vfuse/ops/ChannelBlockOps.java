@@ -7,8 +7,15 @@ import dev.vfuse.ir.Shapes;
 import dev.vfuse.kernel.Activation;
 import dev.vfuse.kernel.ChannelBlocks;
 import dev.vfuse.kernel.ConvGeometry;
+import dev.vfuse.kernel.BandedConv;
+import dev.vfuse.kernel.ConvChain;
 import dev.vfuse.kernel.Kernels;
 import dev.vfuse.kernel.PreparedConv;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The operators of the channel-blocked layout ({@link ChannelBlocks}), created only by the layout
@@ -26,6 +33,10 @@ import dev.vfuse.kernel.PreparedConv;
  *       [N, C, 1, 1], as GlobalAveragePool on the plain tensor.
  *   <li>{@code ScaleChannelsBlocked} ({@code channel_block}, {@code channels}): blocked x times a
  *       plain [N, C, 1, 1] scale → blocked, as Mul (squeeze-excitation's last step).
+ *   <li>{@code ConvBlockedChain} ({@code channel_block}, {@code stages} = S, and each stage's
+ *       ConvBlocked attributes under {@link #stageAttribute}): inputs X, then W, B, residual of each
+ *       stage ("" where absent); outputs the last stage's y, then stages 1 … S − 1's. Stage s
+ *       reads the previous stage's output; made by {@code dev.vfuse.fusion.BlockedConvChains}.
  * </ul>
  */
 public final class ChannelBlockOps {
@@ -37,6 +48,9 @@ public final class ChannelBlockOps {
   public static final String BLOCK = "channel_block";
   public static final String CHANNELS = "channels";
   public static final String BLOCKED_INPUT = "blocked_input";
+  public static final String CONV_CHAIN = "ConvBlockedChain";
+  /** ConvBlockedChain: its number of stages; each stage's own attributes are {@link #stageAttribute}. */
+  public static final String STAGES = "stages";
 
   private ChannelBlockOps() {}
 
@@ -64,6 +78,7 @@ public final class ChannelBlockOps {
                 PreparedConvs.threadsForBytes(bytes, ws)));
       };
       case CONV -> new Conv(a, block);
+      case CONV_CHAIN -> new Chain(a, block);
       case GLOBAL_AVERAGE_POOL -> in -> {
         Inputs.count(in, 1, 1);
         int channels = a.getInt(CHANNELS, 0);
@@ -121,6 +136,17 @@ public final class ChannelBlockOps {
 
     @Override
     public Bound bind(Value[] in, Kernels kernels) {
+      Prepared p = prepare(in, kernels);
+      boolean hasResidual = in.length > 3 && in[3] != null;
+      PreparedConv prepared = p.conv();
+      int[] consumed = in.length > 2 && in[2] != null ? new int[] {1, 2} : new int[] {1};
+      return Bound.withScratch(p.outShape(), prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
+          hasResidual ? i[3].f : null, o[0].f, ws.scratch(), PreparedConvs.threadsFor(p.flops(), p.bytes(), ws)))
+          .withPreparedInputs(consumed).withKernel(prepared);
+    }
+
+    /** Checks the inputs [X, W, B?, residual?] and prepares the backend's kernel for them. */
+    Prepared prepare(Value[] in, Kernels kernels) {
       Inputs.count(in, 2, 4);
       Value x = in[0];
       Value w = in[1];
@@ -151,13 +177,131 @@ public final class ChannelBlockOps {
       Kernels backend = kernels != null ? kernels : new dev.vfuse.reference.ReferenceKernels();
       PreparedConv prepared = backend.prepareBlockedConv(g, blockedInput, block, w.constant().f,
           b == null ? null : b.constant().f, activation);
-      boolean hasResidual = residual != null;
-      long flops = g.flops();
-      long bytes = PreparedConvs.convBytes(in[0], w, outShape);
-      int[] consumed = b == null ? new int[] {1} : new int[] {1, 2};
-      return Bound.withScratch(outShape, prepared.scratchPerWorker(), (i, o, k, ws) -> prepared.run(i[0].f,
-          hasResidual ? i[3].f : null, o[0].f, ws.scratch(), PreparedConvs.threadsFor(flops, bytes, ws)))
-          .withPreparedInputs(consumed).withKernel(prepared);
+      return new Prepared(prepared, outShape, g.flops(), PreparedConvs.convBytes(in[0], w, outShape));
     }
+  }
+
+  /** A blocked conv prepared for its input shape: the kernel, the blocked output shape, its work. */
+  record Prepared(PreparedConv conv, int[] outShape, long flops, long bytes) {}
+
+  /**
+   * ConvBlockedChain: stage s reads X (s = 0) or stage s − 1's output, with its inputs W, B, R at
+   * 1 + 3s …; outputs y (the last stage's), then each earlier stage's. Run band by band when every
+   * stage's kernel computes bands and {@link ConvChain#pays} says so, else stage after stage.
+   */
+  private static final class Chain implements Op {
+    private final Conv[] stages;
+    private final int block;
+
+    Chain(Attributes a, int block) {
+      int count = a.getInt(STAGES, 0);
+      if (count < 2) {
+        throw new ShapeException("ConvBlockedChain needs at least 2 stages, got " + count);
+      }
+      this.block = block;
+      this.stages = new Conv[count];
+      for (int s = 0; s < count; s++) {
+        String prefix = stageAttribute(s, "");
+        Map<String, Object> own = new HashMap<>();
+        for (Map.Entry<String, Object> e : a.toMap().entrySet()) {
+          if (e.getKey().startsWith(prefix)) {
+            own.put(e.getKey().substring(prefix.length()), e.getValue());
+          }
+        }
+        stages[s] = new Conv(new Attributes(own), block);
+      }
+    }
+
+    @Override
+    public Bound bind(Value[] in) {
+      return bind(in, null);
+    }
+
+    @Override
+    public Bound bind(Value[] in, Kernels kernels) {
+      int count = stages.length;
+      if (in.length != 1 + 3 * count || in[0] == null) {
+        throw new ShapeException("ConvBlockedChain of " + count + " stages expects " + (1 + 3 * count) + " inputs, found "
+            + in.length);
+      }
+      Prepared[] prepared = new Prepared[count];
+      Value x = in[0];
+      long flops = 0, bytes = 0;
+      int scratch = 0;
+      List<Integer> consumed = new ArrayList<>();
+      boolean[] hasResidual = new boolean[count];
+      for (int s = 0; s < count; s++) {
+        Value[] own = {x, in[1 + 3 * s], in[2 + 3 * s], in[3 + 3 * s]};
+        prepared[s] = stages[s].prepare(own, kernels);
+        flops += prepared[s].flops();
+        bytes += prepared[s].bytes();
+        scratch = Math.max(scratch, prepared[s].conv().scratchPerWorker());
+        consumed.add(1 + 3 * s);
+        if (own[2] != null) {
+          consumed.add(2 + 3 * s);
+        }
+        hasResidual[s] = own[3] != null;
+        x = Value.of(ElementType.FLOAT32, prepared[s].outShape());
+      }
+      ConvChain chain = banded(prepared);
+      long work = flops, streamed = bytes;
+      ElementType[] types = new ElementType[count];
+      int[][] shapes = new int[count][];
+      Arrays.fill(types, ElementType.FLOAT32);
+      shapes[0] = prepared[count - 1].outShape();
+      for (int s = 0; s < count - 1; s++) {
+        shapes[s + 1] = prepared[s].outShape();
+      }
+      Bound.Compute compute = (i, o, k, ws) -> {
+        float[][] residuals = new float[count][];
+        for (int s = 0; s < count; s++) {
+          residuals[s] = hasResidual[s] ? i[3 + 3 * s].f : null;
+        }
+        if (chain != null) {
+          float[][] intermediates = new float[count - 1][];
+          for (int s = 0; s < count - 1; s++) {
+            intermediates[s] = o[s + 1].f;
+          }
+          chain.run(i[0].f, residuals, intermediates, o[0].f, ws.scratch(), PreparedConvs.threadsFor(work, streamed, ws));
+          return;
+        }
+        float[] from = i[0].f;
+        for (int s = 0; s < count; s++) {
+          float[] to = s == count - 1 ? o[0].f : o[s + 1].f;
+          prepared[s].conv().run(from, residuals[s], to, ws.scratch(),
+              PreparedConvs.threadsFor(prepared[s].flops(), prepared[s].bytes(), ws));
+          from = to;
+        }
+      };
+      int perWorker = chain == null ? scratch : Math.max(scratch, chain.scratchPerWorker());
+      return new Bound(types, shapes, compute, null, perWorker, consumed.stream().mapToInt(Integer::intValue).toArray(),
+          kernelNames(prepared, chain != null));
+    }
+
+    /** The band-by-band schedule, or null when a stage cannot run bands or the bands do not pay. */
+    private ConvChain banded(Prepared[] prepared) {
+      List<BandedConv> banded = new ArrayList<>();
+      for (Prepared p : prepared) {
+        if (!(p.conv() instanceof BandedConv b)) {
+          return null;
+        }
+        banded.add(b);
+      }
+      ConvChain chain = new ConvChain(banded, block);
+      return chain.pays() ? chain : null;
+    }
+
+    private static String kernelNames(Prepared[] prepared, boolean banded) {
+      StringBuilder names = new StringBuilder(banded ? "ConvChain(" : "sequence(");
+      for (int s = 0; s < prepared.length; s++) {
+        names.append(s == 0 ? "" : ", ").append(prepared[s].conv().getClass().getSimpleName());
+      }
+      return names.append(')').toString();
+    }
+  }
+
+  /** The attribute of stage s of a ConvBlockedChain that stands for the stage's own attribute {@code name}. */
+  public static String stageAttribute(int stage, String name) {
+    return "stage" + stage + "." + name;
   }
 }
