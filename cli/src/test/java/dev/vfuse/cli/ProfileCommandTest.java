@@ -87,7 +87,7 @@ class ProfileCommandTest {
       assertThat(cells).as(line).hasSize(14);
       rows.add(cells);
     }
-    assertThat(rows).hasSizeGreaterThan(50);
+    assertThat(rows).hasSizeGreaterThan(40); // 52 convs; the first blocks run as chains, one row each
     assertThat(rows.get(rows.size() - 1)[1]).isEqualTo("Gemm");
     double rowsMicros = 0;
     for (String[] row : rows) {

@@ -294,7 +294,7 @@ public final class ChannelBlockOps {
     private static String kernelNames(Prepared[] prepared, boolean banded) {
       StringBuilder names = new StringBuilder(banded ? "ConvChain(" : "sequence(");
       for (int s = 0; s < prepared.length; s++) {
-        names.append(s == 0 ? "" : ", ").append(prepared[s].conv().getClass().getSimpleName());
+        names.append(s == 0 ? "" : "+").append(prepared[s].conv().getClass().getSimpleName());
       }
       return names.append(')').toString();
     }
