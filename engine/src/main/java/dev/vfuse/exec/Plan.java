@@ -396,8 +396,7 @@ public final class Plan {
     int[] o = shapes[out];
     return switch (op) {
       case "Conv" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(o) * (long) Shapes.size(w) / w[0];
-      // blocked output [N, ⌈K/B⌉, P, Q, B]: its padding lanes are not work
-      case dev.vfuse.ops.ChannelBlockOps.CONV -> o.length < 4 ? 0 : 2L * o[0] * o[2] * o[3] * Shapes.size(w);
+      case dev.vfuse.ops.ChannelBlockOps.CONV -> blockedConvFlops(w, o);
       case "ConvTranspose" -> w.length < 1 || w[0] < 1 ? 0 : 2 * (long) Shapes.size(shapes[in[0]]) * (long) Shapes.size(w) / w[0];
       case "Gemm", "MatMul" -> {
         int[] a = shapes[in[0]];
@@ -416,13 +415,17 @@ public final class Plan {
     for (int s = 0; s < stages; s++) {
       int weight = 1 + 3 * s < step.inputs().length ? step.inputs()[1 + 3 * s] : -1;
       int out = step.outputs()[s == stages - 1 ? 0 : s + 1];
-      if (weight < 0 || out < 0 || shapes[weight] == null || shapes[out] == null || shapes[out].length < 4) {
+      if (weight < 0 || out < 0 || shapes[weight] == null || shapes[out] == null) {
         return 0;
       }
-      int[] o = shapes[out];
-      total += 2L * o[0] * o[2] * o[3] * Shapes.size(shapes[weight]);
+      total += blockedConvFlops(shapes[weight], shapes[out]);
     }
     return total;
+  }
+
+  /** A blocked conv's: its output [N, ⌈K/B⌉, P, Q, B] has padding lanes that are not work, so N·P·Q·|W|·2. */
+  private static long blockedConvFlops(int[] weight, int[] output) {
+    return output.length < 4 ? 0 : 2L * output[0] * output[2] * output[3] * Shapes.size(weight);
   }
 
   /** The steps a run executes, in order: what {@code stepNanos} of a profiled run is indexed by. */

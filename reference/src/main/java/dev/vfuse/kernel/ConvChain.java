@@ -31,15 +31,15 @@ import java.util.List;
 public final class ConvChain {
   /**
    * Bytes of intermediate rows one band may need at most, all stages together: half of a 1 MB L2,
-   * leaving room for the weights and the band's input and output. PP-OCRv3 det's 40×40 chains
-   * (336 channels) ran slower than layer by layer with 256 KB (one-row bands) and even with 512.
+   * leaving room for the weights and the band's input and output. With 256 KB PP-OCRv3 det's 40×40
+   * chains (336 channels, one-row bands) ran slower than layer by layer; with 512 KB at par.
    */
   static final long BAND_BYTES = 512 << 10;
 
   /** Bytes an intermediate must exceed for the bands to pay ({@link #pays}): L2's size. */
   public static final long MIN_INTERMEDIATE_BYTES = 1 << 20;
 
-  /** Final rows of a segment at least: each segment recomputes the halo rows at its top edge. */
+  /** Final rows of a segment at least: the rows of a boundary's cone run on one thread. */
   static final int MIN_SEGMENT_ROWS = 8;
 
   private final BandedConv[] stages;
@@ -47,6 +47,14 @@ public final class ConvChain {
   private final ConvGeometry[] geometries;
   private final int bandRows;
   private final int scratchPerWorker;
+  /**
+   * The cones of the last segment count a run asked for: computed on the first run with that count,
+   * then reused (an immutable record, published whole, so racing runs at worst compute it twice).
+   */
+  private volatile Cones cached;
+
+  /** The cones (see {@link #cones}) of {@code segments} requested segments, fewer if their cones would overlap. */
+  private record Cones(int requested, int[][] boundaries) {}
 
   /**
    * The chain of {@code stages} in order, on channel-blocked tensors of block {@code block} (for
@@ -93,7 +101,7 @@ public final class ConvChain {
   /**
    * Whether the bands pay: some intermediate is larger than {@link #MIN_INTERMEDIATE_BYTES}. Smaller
    * ones stay in L2 from one layer to the next anyway, and there the layer-by-layer kernels split
-   * the work over threads more finely (by channel blocks, without halo rows computed twice).
+   * the work over threads more finely (by channel blocks, with no cone run on one thread first).
    */
   public boolean pays() {
     for (int s = 0; s < geometries.length - 1; s++) {
@@ -127,12 +135,16 @@ public final class ConvChain {
     ConvGeometry fin = geometries[last];
     int rows = fin.p();
     int segments = Math.clamp(Math.ceilDiv(parallel.threads(), fin.n()), 1, Math.max(1, rows / MIN_SEGMENT_ROWS));
-    int[][] cones = cones(segments);
-    while (cones == null) {
-      cones = cones(--segments);
+    Cones c = cached;
+    if (c == null || c.requested() != segments) {
+      int[][] cones = cones(segments);
+      for (int fewer = segments; cones == null; ) {
+        cones = cones(--fewer);
+      }
+      cached = c = new Cones(segments, cones);
     }
-    int parts = segments;
-    int[][] shared = cones;
+    int[][] shared = c.boundaries();
+    int parts = shared.length + 1;
     if (parts > 1) {
       parallel.forEach(fin.n() * (parts - 1), (task, worker) -> {
         int image = task / (parts - 1);

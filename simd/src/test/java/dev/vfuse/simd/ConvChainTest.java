@@ -11,7 +11,6 @@ import dev.vfuse.kernel.ConvChain;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PreparedConv;
-import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,8 +32,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link F32ConvBlockedTest}; the padding lanes of the input and residuals hold NaN.
  */
 class ConvChainTest {
-  private static final ReferenceKernels REFERENCE = new ReferenceKernels();
-
   /** One stage: k output channels (0: depthwise), kernel, stride, pad, a residual or not. */
   record Stage(int k, int kernel, int stride, int pad, boolean residual, Activation activation) {}
 
@@ -91,14 +88,14 @@ class ConvChainTest {
       PreparedConv prepared = simd.prepareBlockedConv(g, !(s == 0 && t.plainInput()), l, weight, bias, st.activation());
       assertThat(prepared).as("%s stage %d", t, s).isInstanceOf(BandedConv.class);
       stages.add((BandedConv) prepared);
-      residuals.add(st.residual() ? blockedWithNanPadding(g.n(), k, g.p() * g.q(), l,
+      residuals.add(st.residual() ? F32ConvBlockedTest.blockedWithNanPadding(g.n(), k, g.p() * g.q(), l,
           FloatData.floats(rnd, (int) g.outputSize(), 0)) : null);
       c = k;
       h = g.p();
       w = g.q();
     }
     float[] plainX = FloatData.floats(rnd, t.n() * t.c() * t.h() * t.w(), 0);
-    float[] x = t.plainInput() ? plainX : blockedWithNanPadding(t.n(), t.c(), t.h() * t.w(), l, plainX);
+    float[] x = t.plainInput() ? plainX : F32ConvBlockedTest.blockedWithNanPadding(t.n(), t.c(), t.h() * t.w(), l, plainX);
 
     int last = stages.size() - 1;
     float[][] expected = new float[stages.size()][];
@@ -171,15 +168,4 @@ class ConvChainTest {
     return ChannelBlocks.size(g.n(), g.k(), g.p() * g.q(), block);
   }
 
-  private static float[] blockedWithNanPadding(int n, int c, int plane, int block, float[] plain) {
-    float[] blocked = new float[ChannelBlocks.size(n, c, plane, block)];
-    REFERENCE.toChannelBlocks(n, c, plane, block, plain, blocked);
-    for (int i = 0; i < blocked.length; i++) {
-      int cb = i / block / plane % ChannelBlocks.blocks(c, block);
-      if (cb * block + i % block >= c) {
-        blocked[i] = Float.NaN;
-      }
-    }
-    return blocked;
-  }
 }

@@ -178,7 +178,7 @@ class F32ConvBlockedTest {
     return kb * block + i % block < k;
   }
 
-  private static float[] blockedWithNanPadding(int n, int c, int plane, int block, float[] plain) {
+  static float[] blockedWithNanPadding(int n, int c, int plane, int block, float[] plain) {
     float[] blocked = new float[ChannelBlocks.size(n, c, plane, block)];
     REFERENCE.toChannelBlocks(n, c, plane, block, plain, blocked);
     for (int i = 0; i < blocked.length; i++) {
