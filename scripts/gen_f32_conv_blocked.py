@@ -13,6 +13,7 @@ WIDTHS = "512, 256, 128"
 NV = 3  # output-channel blocks (vectors) of a tile
 WIDE_ROWS = {3: 8, 2: 12, 1: 16}  # positions of a wide tile of 3, 2, 1 blocks: 24, 24, 16 accumulators
 MR = WIDE_ROWS[NV]
+ROW7 = 7  # positions of the tile for rows 7, 14, 28, 56 or 112 wide: 21, 14, 7 accumulators
 DW_Q = 4  # output positions of a depthwise interior step
 DW_TILE = 8  # output positions of a 3x3 or 5x5 depthwise interior tile
 PADDED_TILES = (8, 7)  # tile widths of the padded small-plane path: 7 divides every mobile-network plane
@@ -185,9 +186,9 @@ def tile_method(rows, vectors, stride=""):
                                               .replace("yo + 1 * outBlockStride", "yo + outBlockStride"))
 
 
-def tile_switch(wide, stride=""):
-    """The width switch: a wide tile (WIDE_ROWS[nv] positions) or a one-position tile of nv blocks."""
-    name = ("tileWide" + stride.upper()) if wide else "tile1"
+def tile_switch(wide, stride="", row7=False):
+    """The width switch: a wide tile (WIDE_ROWS[nv] positions), a ROW7 tile or a one-position tile of nv blocks."""
+    name = ("tileRow7" if row7 else "tileWide" if wide else "tile1") + stride.upper()
     suffix = stride
     out = ["  private void %s(int nv, float[] x, int xo, float[] y, int yo, int wo) {\n" % name,
            "    switch (lanes * 32) {\n"]
@@ -195,7 +196,8 @@ def tile_switch(wide, stride=""):
         out.append("      case %d -> {\n" % w)
         out.append("        switch (nv) {\n")
         for v in range(NV, 0, -1):
-            out.append("          case %d -> tile%d_%dx%d%s(x, xo, y, yo, wo);\n" % (v, w, WIDE_ROWS[v] if wide else 1, v, suffix))
+            rows = ROW7 if row7 else WIDE_ROWS[v] if wide else 1
+            out.append("          case %d -> tile%d_%dx%d%s(x, xo, y, yo, wo);\n" % (v, w, rows, v, suffix))
         out.append("          default -> throw new IllegalArgumentException(\"blocks per tile: \" + nv);\n")
         out.append("        }\n")
         out.append("      }\n")
@@ -452,16 +454,21 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two forms. Pointwise (1×1, stride 1, unpadded): the plane is one row of H·W positions, read in
  * place, blocked (position stride L) or plain (stride 1). Any other geometry (the stem's 3×3
- * stride-2 convolution on the RGB image): each task, a few output rows, first copies the input
- * rows they read into a zero-padded band in its worker's scratch, so that every tap is in range,
- * and each output row is a row of positions at stride strideW. The band is padded where it is
+ * stride-2 convolution on the RGB image, resnet's 7×7 layers on a blocked input): each task, a few
+ * output rows and a group of output blocks, first copies the input rows they read into a
+ * zero-padded band in its worker's scratch (plain or blocked, as the input), so that every tap is
+ * in range, and each output row is a row of positions at stride strideW. A 7×7 plane is one chunk
+ * of rows; on two threads its blocks are split instead ({@link #rowGroupBlocks}). The band is padded where it is
  * used, while it is in L1, and no pass over the whole image runs before the tasks (against that
  * copy, `vfuse profile`: mobilenet_v3_small's 3 → 16 stem at 224² 91–95 → 85–89 µs on 1 thread
  * and 62–67 → 47–49 µs on 2; PP-OCRv3 det's 3 → 8 stem at 640² 1040 → 950 and 640 → 500 µs).
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
  * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
- * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Each
+ * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Rows
+ * 7, 14, 28 or 56 wide take tiles of 7 positions ({@link #rowTile}), no one-position remainder:
+ * resnet18's 3×3 512 → 512 at 7², 1 thread, 1.67 ms on the plain implicit GEMM (which computes
+ * and drops 2 of every 9 columns there) against 1.21–1.27 ms here. Each
  * wide tile has copies for the position strides that occur (L for a blocked input, 1, 2; the
  * suffix names it, {@code tileWide} takes any): with the stride a constant, C2 checks the range of
  * a tap's broadcasts once instead of once a row (a 32 → 16 pointwise layer at 112²: 120 → 93 µs;
@@ -490,6 +497,8 @@ final class F32ConvBlocked implements BandedConv {
   static final int BAND_ROWS = 4;
   /** Output blocks of a tile. */
   static final int NV = %(NV)d;
+  /** Positions of the tile for rows whose width is a multiple of 7 (see {@link #rowTile}). */
+  static final int ROW7 = %(ROW7)d;
   /** Positions of one task of a pointwise convolution. */
   static final int CHUNK = 12 * MR;
   /**
@@ -529,9 +538,6 @@ final class F32ConvBlocked implements BandedConv {
     this.lanes = species.length();
     this.g = g;
     this.pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && g.strideW() == 1 && !g.hasPadding();
-    if (!pointwise && blockedInput) {
-      throw new IllegalArgumentException("F32ConvBlocked reads a blocked input only for pointwise convolutions: " + g);
-    }
     this.blockedInput = blockedInput;
     int c = g.c(), k = g.k(), rs = g.r() * g.s();
     this.kBlocks = ChannelBlocks.blocks(k, lanes);
@@ -562,11 +568,13 @@ final class F32ConvBlocked implements BandedConv {
       rowsPerTask = Math.min(g.p(), Math.max(BAND_ROWS, CHUNK / g.q()));
       bandH = (rowsPerTask - 1) * g.strideH() + (g.r() - 1) * g.dilationH() + 1;
       paddedW = g.w() + g.padLeft() + g.padRight();
-      positionStride = g.strideW();
+      int unit = blockedInput ? lanes : 1;
+      positionStride = g.strideW() * unit;
       for (int cc = 0, t = 0; cc < c; cc++) {
+        int channel = blockedInput ? (cc / lanes) * bandH * paddedW * lanes + cc %% lanes : cc * bandH * paddedW;
         for (int r = 0; r < g.r(); r++) {
           for (int s = 0; s < g.s(); s++, t++) {
-            tapOffsets[t] = (cc * bandH + r * g.dilationH()) * paddedW + s * g.dilationW();
+            tapOffsets[t] = channel + (r * g.dilationH() * paddedW + s * g.dilationW()) * unit;
           }
         }
       }
@@ -575,7 +583,8 @@ final class F32ConvBlocked implements BandedConv {
 
   @Override
   public int scratchPerWorker() {
-    return pointwise ? 0 : Math.multiplyExact(g.c(), bandH * paddedW);
+    int channels = blockedInput ? ChannelBlocks.blocks(g.c(), lanes) * lanes : g.c();
+    return pointwise ? 0 : Math.multiplyExact(channels, bandH * paddedW);
   }
 
   @Override
@@ -592,11 +601,14 @@ final class F32ConvBlocked implements BandedConv {
       return;
     }
     int chunks = Math.ceilDiv(g.p(), rowsPerTask);
+    int groupBlocks = rowGroupBlocks(g.n() * chunks, kBlocks, parallel.threads());
+    int groups = Math.ceilDiv(kBlocks, groupBlocks);
     int band = scratchPerWorker();
-    parallel.forEach(g.n() * chunks, (task, worker) -> {
-      int image = task / chunks, p0 = task %% chunks * rowsPerTask;
+    parallel.forEach(g.n() * chunks * groups, (task, worker) -> {
+      int image = task / (chunks * groups), p0 = task / groups %% chunks * rowsPerTask, kb0 = task %% groups * groupBlocks;
       padBand(x, image, p0 * g.strideH(), scratch, worker * band);
-      rows(scratch, worker * band, residual, y, image, p0, Math.min(g.p(), p0 + rowsPerTask));
+      rows(scratch, worker * band, residual, y, image, p0, Math.min(g.p(), p0 + rowsPerTask), kb0,
+          Math.min(kBlocks, kb0 + groupBlocks));
     });
   }
 
@@ -613,7 +625,7 @@ final class F32ConvBlocked implements BandedConv {
     }
     for (int p = p0; p < p1; p += rowsPerTask) {
       padBand(x, image, p * g.strideH(), scratch, scratchOffset);
-      rows(scratch, scratchOffset, residual, y, image, p, Math.min(p1, p + rowsPerTask));
+      rows(scratch, scratchOffset, residual, y, image, p, Math.min(p1, p + rowsPerTask), 0, kBlocks);
     }
   }
 
@@ -629,6 +641,29 @@ final class F32ConvBlocked implements BandedConv {
     }
     int groupsWanted = Math.ceilDiv(4 * threads, chunkTasks);
     return Math.clamp(NV * (long) Math.ceilDiv(kBlocks, groupsWanted * NV), NV, GROUP_BLOCKS);
+  }
+
+  /**
+   * Output blocks of one task of the general form: all of them, unless the row chunks give the
+   * threads fewer than 2 tasks each; then about a 2·threads-th, so that two threads share a 7×7
+   * plane (one chunk of rows). Each task pads its own band, so the band is copied once a group.
+   * Every block is still computed by a tile of the same positions, so the bits do not change.
+   */
+  static int rowGroupBlocks(int chunkTasks, int kBlocks, int threads) {
+    if (threads == 1 || chunkTasks >= 2L * threads) {
+      return kBlocks;
+    }
+    return Math.ceilDiv(kBlocks, Math.ceilDiv(2 * threads, chunkTasks));
+  }
+
+  /**
+   * Positions of the tile of nv blocks along an output row q wide: the wide tile ({@link #wideRows}),
+   * or {@value #ROW7} when q is a multiple of {@value #ROW7} and not of the wide tile, so that the
+   * 7, 14, 28, 56 and 112 wide rows of the ImageNet networks take no one-position tiles.
+   */
+  static int rowTile(int nv, int q) {
+    int wide = wideRows(nv);
+    return q %% wide != 0 && q %% ROW7 == 0 ? ROW7 : wide;
   }
 
   /** Positions of the wide tile of nv blocks: 8 × 3, 12 × 2, 16 × 1 accumulators. */
@@ -668,22 +703,43 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  /** Output rows [p0, p1) of one image from the padded band at xBase whose first row is p0's first tap row. */
-  private void rows(float[] padded, int xBase, float[] residual, float[] y, int image, int p0, int p1) {
+  /**
+   * Output rows [p0, p1) and blocks [kbFirst, kbEnd) of one image from the padded band at xBase whose
+   * first row is p0's first tap row.
+   */
+  private void rows(float[] padded, int xBase, float[] residual, float[] y, int image, int p0, int p1, int kbFirst,
+      int kbEnd) {
     int q = g.q();
+    int rowStride = g.strideH() * paddedW * (blockedInput ? lanes : 1);
     int yBase = image * kBlocks * outBlockStride;
-    for (int kb = 0; kb < kBlocks; kb += NV) {
-      int nv = Math.min(NV, kBlocks - kb);
+    for (int kb = kbFirst; kb < kbEnd; kb += NV) {
+      int nv = Math.min(NV, kbEnd - kb);
       int wo = kb * taps * lanes;
+      int mr = rowTile(nv, q);
       for (int p = p0; p < p1; p++) {
-        int xRow = xBase + (p - p0) * g.strideH() * paddedW;
+        int xRow = xBase + (p - p0) * rowStride;
         int yo = yBase + kb * outBlockStride + p * q * lanes;
         int qq = 0;
-        for (int mr = wideRows(nv); qq + mr <= q; qq += mr) {
-          switch (positionStride) {
-            case 1 -> tileWideS1(nv, padded, xRow + qq, y, yo + qq * lanes, wo);
-            case 2 -> tileWideS2(nv, padded, xRow + 2 * qq, y, yo + qq * lanes, wo);
-            default -> tileWide(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        for (; qq + mr <= q; qq += mr) {
+          int xo = xRow + qq * positionStride, o = yo + qq * lanes;
+          if (mr == ROW7) {
+            if (positionStride == 1) {
+              tileRow7S1(nv, padded, xo, y, o, wo);
+            } else if (positionStride == 2) {
+              tileRow7S2(nv, padded, xo, y, o, wo);
+            } else if (positionStride == lanes) {
+              tileRow7B(nv, padded, xo, y, o, wo);
+            } else {
+              tileRow7(nv, padded, xo, y, o, wo);
+            }
+          } else if (positionStride == 1) {
+            tileWideS1(nv, padded, xo, y, o, wo);
+          } else if (positionStride == 2) {
+            tileWideS2(nv, padded, xo, y, o, wo);
+          } else if (positionStride == lanes) {
+            tileWideB(nv, padded, xo, y, o, wo);
+          } else {
+            tileWide(nv, padded, xo, y, o, wo);
           }
         }
         for (; qq < q; qq++) {
@@ -697,24 +753,27 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /**
-   * Writes the band of padded rows [r0, r0 + bandH) of every input channel of one image at
-   * band[at …]: zero above, below and beside the input, the input's row inside; rows past the
-   * padded image (the last task's) are zero too and never read.
+   * Writes the band of padded rows [r0, r0 + bandH) of every input channel (every channel block of
+   * a blocked input, L floats a position) of one image at band[at …]: zero above, below and beside
+   * the input, the input's row inside; rows past the padded image (the last task's) are zero too
+   * and never read.
    */
   private void padBand(float[] x, int image, int r0, float[] band, int at) {
-    int h = g.h(), w = g.w(), top = g.padTop(), left = g.padLeft();
-    for (int cc = 0; cc < g.c(); cc++) {
-      int plane = (image * g.c() + cc) * h;
+    int unit = blockedInput ? lanes : 1;
+    int planes = blockedInput ? ChannelBlocks.blocks(g.c(), lanes) : g.c();
+    int h = g.h(), top = g.padTop(), w = g.w() * unit, left = g.padLeft() * unit, rowFloats = paddedW * unit;
+    for (int cc = 0; cc < planes; cc++) {
+      int plane = (image * planes + cc) * h;
       for (int i = 0; i < bandH; i++) {
-        int dst = at + (cc * bandH + i) * paddedW;
+        int dst = at + (cc * bandH + i) * rowFloats;
         int row = r0 + i - top;
         if (row < 0 || row >= h) {
-          java.util.Arrays.fill(band, dst, dst + paddedW, 0f);
+          java.util.Arrays.fill(band, dst, dst + rowFloats, 0f);
           continue;
         }
         java.util.Arrays.fill(band, dst, dst + left, 0f);
         System.arraycopy(x, (plane + row) * w, band, dst + left, w);
-        java.util.Arrays.fill(band, dst + left + w, dst + paddedW, 0f);
+        java.util.Arrays.fill(band, dst + left + w, dst + rowFloats, 0f);
       }
     }
   }
@@ -1005,14 +1064,18 @@ $endfor
 
 
 def gemm_source():
-    params = {"MR": MR, "NV": NV, "R3": WIDE_ROWS[3], "R2": WIDE_ROWS[2], "R1": WIDE_ROWS[1]}
+    params = {"MR": MR, "NV": NV, "ROW7": ROW7, "R3": WIDE_ROWS[3], "R2": WIDE_ROWS[2], "R1": WIDE_ROWS[1]}
     body = [GEMM_HEAD % params]
     for stride in POSITION_STRIDES:
         body += [tile_switch(True, stride), "\n"]
+    for stride in POSITION_STRIDES:
+        body += [tile_switch(True, stride, row7=True), "\n"]
     body += [tile_switch(False), "\n", EPILOGUE_SWITCH, "\n", GLOBAL_POOL_SWITCH, "\n"]
     for v in range(NV, 0, -1):
         for stride in POSITION_STRIDES:
             body.append(expand(tile_method(WIDE_ROWS[v], v, stride)))
+            body.append("\n")
+            body.append(expand(tile_method(ROW7, v, stride)))
             body.append("\n")
         body.append(expand(tile_method(1, v)))
         body.append("\n")

@@ -39,7 +39,9 @@ import java.util.Set;
  *       input whose output widens (K > C) and is read by an operator that needs NCHW: converting
  *       its narrower input costs less (PP-OCR det's neck);
  *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
- *       on the RGB image) when a depthwise or pointwise conv reads its output.
+ *       on the RGB image) when a depthwise or pointwise conv reads its output;
+ *   <li>one group, any geometry, either input layout, with an output plane known to have at most
+ *       {@value #SMALL_PLANE} positions (resnet's 7×7 stage and the stride-2 convs into it).
  * </ul>
  * A GlobalAveragePool of a blocked value reads the blocks itself (the mobilenets' head and their
  * squeeze-excitation blocks), and so does a Mul of a blocked value by a tensor proved (by
@@ -67,14 +69,26 @@ public final class ChannelBlockedLayout implements FusionPass {
     return "channel-blocked-layout";
   }
 
-  private record Conv(Node node, int groups, int c, int k, boolean pointwise, boolean depthwise, Activation activation) {}
+  /**
+   * Output positions up to which a one-group conv of any other geometry is converted (resnet18's
+   * 7×7 layers): the plain implicit GEMM computes and drops the padding columns of rows this short
+   * (2 of every 9 at 7 wide), the blocked kernel none. Measured alone, 1 thread, 512 bits
+   * ({@code ConvKernelBenchmark}, NCHW against blocked): 3×3 512 → 512 at 7² 1.67 → 1.27 ms,
+   * 3×3 stride 2 256 → 512 onto 7² 0.94 → 0.61, 1×1 stride 2 256 → 512 0.116 → 0.089; at 14² the
+   * 3×3 256 → 256 layer runs Winograd (1.14 ms against 1.61 blocked).
+   */
+  static final int SMALL_PLANE = 49;
+
+  private record Conv(Node node, int groups, int c, int k, boolean pointwise, boolean depthwise, Activation activation,
+      boolean smallPlane) {}
 
   @Override
   public void run(GraphEditor graph, FusionLog log) {
     List<Node> nodes = graph.nodes();
+    SymbolicShapes shapes = SymbolicShapes.infer(graph);
     Map<String, Conv> candidates = new LinkedHashMap<>();
     for (Node n : nodes) {
-      Conv conv = candidate(graph, n);
+      Conv conv = candidate(graph, shapes, n);
       if (conv != null) {
         candidates.put(n.outputs().get(0), conv);
       }
@@ -84,7 +98,6 @@ public final class ChannelBlockedLayout implements FusionPass {
     List<Node> rewritten = new ArrayList<>();
     Set<String> unblockedOutputs = new HashSet<>();
     Map<String, Integer> channels = new HashMap<>();
-    SymbolicShapes shapes = SymbolicShapes.infer(graph);
     for (Node n : nodes) {
       Conv conv = n.outputs().isEmpty() ? null : candidates.get(n.outputs().get(0));
       String x = n.input(0);
@@ -217,8 +230,12 @@ public final class ChannelBlockedLayout implements FusionPass {
     if (conv.groups() == 1 && conv.c() <= STEM_CHANNELS && !xBlocked) {
       return readAsInputBy(graph, conv.node(), candidates, false) ? null : "no depthwise or pointwise conv reads its output";
     }
+    if (conv.groups() == 1 && conv.smallPlane()) {
+      return null;
+    }
     return "a " + (conv.groups() == 1 ? "one-group" : conv.groups() + "-group") + " conv with " + conv.c()
-        + " input channels keeps its NCHW kernel";
+        + " input channels" + (conv.groups() == 1 ? " and more than " + SMALL_PLANE + " output positions" : "")
+        + " keeps its NCHW kernel";
   }
 
   /**
@@ -253,7 +270,7 @@ public final class ChannelBlockedLayout implements FusionPass {
   }
 
   /** The conv facts of n when it could run blocked at all, else null. */
-  private static Conv candidate(GraphEditor graph, Node n) {
+  private static Conv candidate(GraphEditor graph, SymbolicShapes shapes, Node n) {
     boolean plainConv = n.domain().isEmpty() && n.opType().equals("Conv");
     boolean fusedConv = n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals("Conv");
     if (!plainConv && !fusedConv || n.outputs().size() != 1 || !n.input(4).isEmpty()) {
@@ -278,6 +295,9 @@ public final class ChannelBlockedLayout implements FusionPass {
     boolean unit = w.shape[2] == 1 && w.shape[3] == 1 && strides[0] == 1 && strides[1] == 1
         && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
     boolean depthwise = groups > 1 && groups == c && groups == k;
-    return new Conv(n, groups, c, k, unit && groups == 1, depthwise, f);
+    List<SymbolicShapes.Dim> y = shapes.of(graph, n.outputs().get(0));
+    boolean smallPlane = y != null && y.size() == 4 && y.get(2) != null && y.get(3) != null && y.get(2).isKnown()
+        && y.get(3).isKnown() && y.get(2).a() * y.get(3).a() <= SMALL_PLANE;
+    return new Conv(n, groups, c, k, unit && groups == 1, depthwise, f, smallPlane);
   }
 }

@@ -103,23 +103,30 @@ class ChannelBlockedLayoutTest {
       int c = 1 + (int) (seed * 5 % (2 * block + 3));
       int stride = (int) (seed % 2) + 1;
       FusionHarness h = block(seed, c, 3 * c, stride);
-      Graph original = h.graph();
-      Graph blocked = new PassManager(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(block))).run(original).graph();
-      NdArray x = h.randomInput(1, 3, 17, 19);
-      NdArray[] expected = new Executor(Program.compile(original), new dev.vfuse.reference.ReferenceKernels())
-          .run(new NdArray[] {x});
-      NdArray[] actual = new Executor(Program.compile(blocked), simd).run(new NdArray[] {x});
-      for (int out = 0; out < expected.length; out++) {
-        float[] e = expected[out].toFloats(), a = actual[out].toFloats();
-        assertThat(a).hasSize(e.length);
-        double scale = 1;
-        for (float v : e) {
-          scale = Math.max(scale, Math.abs(v));
-        }
-        for (int i = 0; i < e.length; i++) {
-          assertThat((double) Math.abs(a[i] - e[i])).as("%d-bit, c %d, stride %d, output %d at %d", bits, c, stride, out, i)
-              .isLessThanOrEqualTo(SIMD_TOLERANCE * scale);
-        }
+      assertBlockedSimdMatchesReference(h, simd, bits + "-bit, c " + c + ", stride " + stride, 1, 3, 17, 19);
+    }
+  }
+
+  /** The graph blocked at simd's block and run on simd against the original on the reference, within SIMD_TOLERANCE of the scale. */
+  private static void assertBlockedSimdMatchesReference(FusionHarness h, SimdKernels simd, String where, int... shape)
+      throws Exception {
+    Graph original = h.graph();
+    Graph blocked = new PassManager(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(simd.species().length())))
+        .run(original).graph();
+    NdArray x = h.randomInput(shape);
+    NdArray[] expected = new Executor(Program.compile(original), new dev.vfuse.reference.ReferenceKernels())
+        .run(new NdArray[] {x});
+    NdArray[] actual = new Executor(Program.compile(blocked), simd).run(new NdArray[] {x});
+    for (int out = 0; out < expected.length; out++) {
+      float[] e = expected[out].toFloats(), a = actual[out].toFloats();
+      assertThat(a).hasSize(e.length);
+      double scale = 1;
+      for (float v : e) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      for (int i = 0; i < e.length; i++) {
+        assertThat((double) Math.abs(a[i] - e[i])).as("%s, output %d at %d", where, out, i)
+            .isLessThanOrEqualTo(SIMD_TOLERANCE * scale);
       }
     }
   }
@@ -148,5 +155,38 @@ class ChannelBlockedLayoutTest {
       assertThat(entry.fused()).isFalse();
       assertThat(entry.message()).contains("'dw2'").contains("Sigmoid has no vector form");
     });
+  }
+
+  /**
+   * resnet's basic block onto a 7×7 plane: 3×3 stride 2 (c → k) · Relu → 3×3 (k → k), a 1×1 stride-2
+   * shortcut, Add, Relu, GlobalAveragePool. Every conv has at most SMALL_PLANE output positions, so
+   * all three run blocked, the first two from the plain input; only the pooled vector and y leave the
+   * blocks. Bit-identical on the reference, within the reduction bound on the SIMD kernels.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {128, 256, 512})
+  void runsSmallPlaneBasicBlocksBlocked(int bits) throws Exception {
+    SimdKernels simd = new SimdKernels(VectorWidth.forBits(bits));
+    int block = simd.species().length();
+    int c = block + 3, k = 2 * block + 1;
+    FusionHarness h = new FusionHarness(bits).input("x", 1, c, 14, 14);
+    Map<String, Object> s2 = Map.of("strides", new long[] {2, 2}, "pads", new long[] {1, 1, 1, 1});
+    h.node("conv1", "Conv", List.of("x", h.constant("w1", -1, 1, k, c, 3, 3), h.constant("b1", -1, 1, k)), List.of("a"), s2);
+    h.node("relu1", "Relu", List.of("a"), List.of("ar"), Map.of());
+    h.node("conv2", "Conv", List.of("ar", h.constant("w2", -1, 1, k, k, 3, 3), h.constant("b2", -1, 1, k)), List.of("b"),
+        Map.of("pads", new long[] {1, 1, 1, 1}));
+    h.node("shortcut", "Conv", List.of("x", h.constant("w3", -1, 1, k, c, 1, 1), h.constant("b3", -1, 1, k)),
+        List.of("sc"), Map.of("strides", new long[] {2, 2}));
+    h.node("add", "Add", List.of("b", "sc"), List.of("sum"), Map.of());
+    h.node("relu2", "Relu", List.of("sum"), List.of("y"), Map.of());
+    h.node("pool", "GlobalAveragePool", List.of("y"), List.of("pooled"), Map.of());
+    h.output("pooled").output("y");
+    FusionHarness.Outcome o = h.check(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(block)), 0, 2, 1, c, 14, 14);
+    assertThat(o.count(ChannelBlockOps.CONV)).as(o.entries().toString()).isEqualTo(3);
+    assertThat(o.count(ChannelBlockOps.GLOBAL_AVERAGE_POOL)).as(o.entries().toString()).isEqualTo(1);
+    assertThat(o.count(ChannelBlockOps.FROM)).as("only the graph output y leaves the blocks").isEqualTo(1);
+    assertThat(o.count(ChannelBlockOps.TO)).isZero();
+
+    assertBlockedSimdMatchesReference(h, simd, bits + "-bit", 1, c, 14, 14);
   }
 }

@@ -53,6 +53,8 @@ public class ConvKernelBenchmark {
       Map.entry("r18-7x7s2-stem", "1,3,224,224,64,7,2,3,1"),
       Map.entry("r18-3x3s2-64to128-56", "1,64,56,56,128,3,2,1,1"),
       Map.entry("r18-1x1s2-64to128", "1,64,56,56,128,1,2,0,1"),
+      Map.entry("r18-3x3s2-256to512-14", "1,256,14,14,512,3,2,1,1"),
+      Map.entry("r18-1x1s2-256to512", "1,256,14,14,512,1,2,0,1"),
       Map.entry("mbv2-3x3s2-stem", "1,3,224,224,32,3,2,1,1"),
       Map.entry("ppocr-det-3x3s2-stem", "1,3,640,640,8,3,2,1,1"),
       Map.entry("mbv2-1x1-24to144-56", "1,24,56,56,144,1,1,0,1"),
@@ -74,6 +76,8 @@ public class ConvKernelBenchmark {
       "r18-7x7s2-stem",
       "r18-3x3s2-64to128-56",
       "r18-1x1s2-64to128",
+      "r18-3x3s2-256to512-14",
+      "r18-1x1s2-256to512",
       "mbv2-3x3s2-stem",
       "ppocr-det-3x3s2-stem",
       "mbv2-1x1-24to144-56",
@@ -109,8 +113,8 @@ public class ConvKernelBenchmark {
 
   /**
    * "nchw": the plain layout; "blocked": the channel-blocked layout the engine gives mobile-network
-   * chains (f32 only; input and output blocked, except the plain input of a one-group conv that is
-   * not pointwise, the stem). A layer the engine keeps in NCHW is refused.
+   * chains and small planes (f32 only; input and output blocked, except the plain input of a stem,
+   * at most 4 input channels).
    */
   @Param({"nchw"})
   public String layout;
@@ -142,13 +146,11 @@ public class ConvKernelBenchmark {
     System.setProperty(SimdKernels.WINOGRAD_PROPERTY, Boolean.toString(winograd.equals("on")));
     kernels = backend.equals("simd") ? new SimdKernels() : new ReferenceKernels();
     if (layout.equals("blocked")) {
-      boolean pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && !g.hasPadding() && g.groups() == 1;
-      boolean depthwise = g.groups() > 1;
-      if (weights.equals("int8") || !pointwise && !depthwise && g.c() > 4) {
+      if (weights.equals("int8")) {
         throw new IllegalStateException(layer + " " + weights + " does not run blocked in the engine");
       }
       block = backend.equals("simd") ? ((SimdKernels) kernels).species().length() : 16;
-      blockedInput = pointwise || depthwise;
+      blockedInput = g.c() > 4;
       prepared = kernels.prepareBlockedConv(g, blockedInput, block, w, b, null);
       if (blockedInput) {
         float[] blocked = new float[ChannelBlocks.size(g.n(), g.c(), g.h() * g.w(), block)];

@@ -30,16 +30,21 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two forms. Pointwise (1×1, stride 1, unpadded): the plane is one row of H·W positions, read in
  * place, blocked (position stride L) or plain (stride 1). Any other geometry (the stem's 3×3
- * stride-2 convolution on the RGB image): each task, a few output rows, first copies the input
- * rows they read into a zero-padded band in its worker's scratch, so that every tap is in range,
- * and each output row is a row of positions at stride strideW. The band is padded where it is
+ * stride-2 convolution on the RGB image, resnet's 7×7 layers on a blocked input): each task, a few
+ * output rows and a group of output blocks, first copies the input rows they read into a
+ * zero-padded band in its worker's scratch (plain or blocked, as the input), so that every tap is
+ * in range, and each output row is a row of positions at stride strideW. A 7×7 plane is one chunk
+ * of rows; on two threads its blocks are split instead ({@link #rowGroupBlocks}). The band is padded where it is
  * used, while it is in L1, and no pass over the whole image runs before the tasks (against that
  * copy, `vfuse profile`: mobilenet_v3_small's 3 → 16 stem at 224² 91–95 → 85–89 µs on 1 thread
  * and 62–67 → 47–49 µs on 2; PP-OCRv3 det's 3 → 8 stem at 640² 1040 → 950 and 640 → 500 µs).
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
  * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
- * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Each
+ * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Rows
+ * 7, 14, 28 or 56 wide take tiles of 7 positions ({@link #rowTile}), no one-position remainder:
+ * resnet18's 3×3 512 → 512 at 7², 1 thread, 1.67 ms on the plain implicit GEMM (which computes
+ * and drops 2 of every 9 columns there) against 1.21–1.27 ms here. Each
  * wide tile has copies for the position strides that occur (L for a blocked input, 1, 2; the
  * suffix names it, {@code tileWide} takes any): with the stride a constant, C2 checks the range of
  * a tap's broadcasts once instead of once a row (a 32 → 16 pointwise layer at 112²: 120 → 93 µs;
@@ -68,6 +73,8 @@ final class F32ConvBlocked implements BandedConv {
   static final int BAND_ROWS = 4;
   /** Output blocks of a tile. */
   static final int NV = 3;
+  /** Positions of the tile for rows whose width is a multiple of 7 (see {@link #rowTile}). */
+  static final int ROW7 = 7;
   /** Positions of one task of a pointwise convolution. */
   static final int CHUNK = 12 * MR;
   /**
@@ -107,9 +114,6 @@ final class F32ConvBlocked implements BandedConv {
     this.lanes = species.length();
     this.g = g;
     this.pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && g.strideW() == 1 && !g.hasPadding();
-    if (!pointwise && blockedInput) {
-      throw new IllegalArgumentException("F32ConvBlocked reads a blocked input only for pointwise convolutions: " + g);
-    }
     this.blockedInput = blockedInput;
     int c = g.c(), k = g.k(), rs = g.r() * g.s();
     this.kBlocks = ChannelBlocks.blocks(k, lanes);
@@ -140,11 +144,13 @@ final class F32ConvBlocked implements BandedConv {
       rowsPerTask = Math.min(g.p(), Math.max(BAND_ROWS, CHUNK / g.q()));
       bandH = (rowsPerTask - 1) * g.strideH() + (g.r() - 1) * g.dilationH() + 1;
       paddedW = g.w() + g.padLeft() + g.padRight();
-      positionStride = g.strideW();
+      int unit = blockedInput ? lanes : 1;
+      positionStride = g.strideW() * unit;
       for (int cc = 0, t = 0; cc < c; cc++) {
+        int channel = blockedInput ? (cc / lanes) * bandH * paddedW * lanes + cc % lanes : cc * bandH * paddedW;
         for (int r = 0; r < g.r(); r++) {
           for (int s = 0; s < g.s(); s++, t++) {
-            tapOffsets[t] = (cc * bandH + r * g.dilationH()) * paddedW + s * g.dilationW();
+            tapOffsets[t] = channel + (r * g.dilationH() * paddedW + s * g.dilationW()) * unit;
           }
         }
       }
@@ -153,7 +159,8 @@ final class F32ConvBlocked implements BandedConv {
 
   @Override
   public int scratchPerWorker() {
-    return pointwise ? 0 : Math.multiplyExact(g.c(), bandH * paddedW);
+    int channels = blockedInput ? ChannelBlocks.blocks(g.c(), lanes) * lanes : g.c();
+    return pointwise ? 0 : Math.multiplyExact(channels, bandH * paddedW);
   }
 
   @Override
@@ -170,11 +177,14 @@ final class F32ConvBlocked implements BandedConv {
       return;
     }
     int chunks = Math.ceilDiv(g.p(), rowsPerTask);
+    int groupBlocks = rowGroupBlocks(g.n() * chunks, kBlocks, parallel.threads());
+    int groups = Math.ceilDiv(kBlocks, groupBlocks);
     int band = scratchPerWorker();
-    parallel.forEach(g.n() * chunks, (task, worker) -> {
-      int image = task / chunks, p0 = task % chunks * rowsPerTask;
+    parallel.forEach(g.n() * chunks * groups, (task, worker) -> {
+      int image = task / (chunks * groups), p0 = task / groups % chunks * rowsPerTask, kb0 = task % groups * groupBlocks;
       padBand(x, image, p0 * g.strideH(), scratch, worker * band);
-      rows(scratch, worker * band, residual, y, image, p0, Math.min(g.p(), p0 + rowsPerTask));
+      rows(scratch, worker * band, residual, y, image, p0, Math.min(g.p(), p0 + rowsPerTask), kb0,
+          Math.min(kBlocks, kb0 + groupBlocks));
     });
   }
 
@@ -191,7 +201,7 @@ final class F32ConvBlocked implements BandedConv {
     }
     for (int p = p0; p < p1; p += rowsPerTask) {
       padBand(x, image, p * g.strideH(), scratch, scratchOffset);
-      rows(scratch, scratchOffset, residual, y, image, p, Math.min(p1, p + rowsPerTask));
+      rows(scratch, scratchOffset, residual, y, image, p, Math.min(p1, p + rowsPerTask), 0, kBlocks);
     }
   }
 
@@ -207,6 +217,29 @@ final class F32ConvBlocked implements BandedConv {
     }
     int groupsWanted = Math.ceilDiv(4 * threads, chunkTasks);
     return Math.clamp(NV * (long) Math.ceilDiv(kBlocks, groupsWanted * NV), NV, GROUP_BLOCKS);
+  }
+
+  /**
+   * Output blocks of one task of the general form: all of them, unless the row chunks give the
+   * threads fewer than 2 tasks each; then about a 2·threads-th, so that two threads share a 7×7
+   * plane (one chunk of rows). Each task pads its own band, so the band is copied once a group.
+   * Every block is still computed by a tile of the same positions, so the bits do not change.
+   */
+  static int rowGroupBlocks(int chunkTasks, int kBlocks, int threads) {
+    if (threads == 1 || chunkTasks >= 2L * threads) {
+      return kBlocks;
+    }
+    return Math.ceilDiv(kBlocks, Math.ceilDiv(2 * threads, chunkTasks));
+  }
+
+  /**
+   * Positions of the tile of nv blocks along an output row q wide: the wide tile ({@link #wideRows}),
+   * or {@value #ROW7} when q is a multiple of {@value #ROW7} and not of the wide tile, so that the
+   * 7, 14, 28, 56 and 112 wide rows of the ImageNet networks take no one-position tiles.
+   */
+  static int rowTile(int nv, int q) {
+    int wide = wideRows(nv);
+    return q % wide != 0 && q % ROW7 == 0 ? ROW7 : wide;
   }
 
   /** Positions of the wide tile of nv blocks: 8 × 3, 12 × 2, 16 × 1 accumulators. */
@@ -246,22 +279,43 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  /** Output rows [p0, p1) of one image from the padded band at xBase whose first row is p0's first tap row. */
-  private void rows(float[] padded, int xBase, float[] residual, float[] y, int image, int p0, int p1) {
+  /**
+   * Output rows [p0, p1) and blocks [kbFirst, kbEnd) of one image from the padded band at xBase whose
+   * first row is p0's first tap row.
+   */
+  private void rows(float[] padded, int xBase, float[] residual, float[] y, int image, int p0, int p1, int kbFirst,
+      int kbEnd) {
     int q = g.q();
+    int rowStride = g.strideH() * paddedW * (blockedInput ? lanes : 1);
     int yBase = image * kBlocks * outBlockStride;
-    for (int kb = 0; kb < kBlocks; kb += NV) {
-      int nv = Math.min(NV, kBlocks - kb);
+    for (int kb = kbFirst; kb < kbEnd; kb += NV) {
+      int nv = Math.min(NV, kbEnd - kb);
       int wo = kb * taps * lanes;
+      int mr = rowTile(nv, q);
       for (int p = p0; p < p1; p++) {
-        int xRow = xBase + (p - p0) * g.strideH() * paddedW;
+        int xRow = xBase + (p - p0) * rowStride;
         int yo = yBase + kb * outBlockStride + p * q * lanes;
         int qq = 0;
-        for (int mr = wideRows(nv); qq + mr <= q; qq += mr) {
-          switch (positionStride) {
-            case 1 -> tileWideS1(nv, padded, xRow + qq, y, yo + qq * lanes, wo);
-            case 2 -> tileWideS2(nv, padded, xRow + 2 * qq, y, yo + qq * lanes, wo);
-            default -> tileWide(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+        for (; qq + mr <= q; qq += mr) {
+          int xo = xRow + qq * positionStride, o = yo + qq * lanes;
+          if (mr == ROW7) {
+            if (positionStride == 1) {
+              tileRow7S1(nv, padded, xo, y, o, wo);
+            } else if (positionStride == 2) {
+              tileRow7S2(nv, padded, xo, y, o, wo);
+            } else if (positionStride == lanes) {
+              tileRow7B(nv, padded, xo, y, o, wo);
+            } else {
+              tileRow7(nv, padded, xo, y, o, wo);
+            }
+          } else if (positionStride == 1) {
+            tileWideS1(nv, padded, xo, y, o, wo);
+          } else if (positionStride == 2) {
+            tileWideS2(nv, padded, xo, y, o, wo);
+          } else if (positionStride == lanes) {
+            tileWideB(nv, padded, xo, y, o, wo);
+          } else {
+            tileWide(nv, padded, xo, y, o, wo);
           }
         }
         for (; qq < q; qq++) {
@@ -275,24 +329,27 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /**
-   * Writes the band of padded rows [r0, r0 + bandH) of every input channel of one image at
-   * band[at …]: zero above, below and beside the input, the input's row inside; rows past the
-   * padded image (the last task's) are zero too and never read.
+   * Writes the band of padded rows [r0, r0 + bandH) of every input channel (every channel block of
+   * a blocked input, L floats a position) of one image at band[at …]: zero above, below and beside
+   * the input, the input's row inside; rows past the padded image (the last task's) are zero too
+   * and never read.
    */
   private void padBand(float[] x, int image, int r0, float[] band, int at) {
-    int h = g.h(), w = g.w(), top = g.padTop(), left = g.padLeft();
-    for (int cc = 0; cc < g.c(); cc++) {
-      int plane = (image * g.c() + cc) * h;
+    int unit = blockedInput ? lanes : 1;
+    int planes = blockedInput ? ChannelBlocks.blocks(g.c(), lanes) : g.c();
+    int h = g.h(), top = g.padTop(), w = g.w() * unit, left = g.padLeft() * unit, rowFloats = paddedW * unit;
+    for (int cc = 0; cc < planes; cc++) {
+      int plane = (image * planes + cc) * h;
       for (int i = 0; i < bandH; i++) {
-        int dst = at + (cc * bandH + i) * paddedW;
+        int dst = at + (cc * bandH + i) * rowFloats;
         int row = r0 + i - top;
         if (row < 0 || row >= h) {
-          java.util.Arrays.fill(band, dst, dst + paddedW, 0f);
+          java.util.Arrays.fill(band, dst, dst + rowFloats, 0f);
           continue;
         }
         java.util.Arrays.fill(band, dst, dst + left, 0f);
         System.arraycopy(x, (plane + row) * w, band, dst + left, w);
-        java.util.Arrays.fill(band, dst + left + w, dst + paddedW, 0f);
+        java.util.Arrays.fill(band, dst + left + w, dst + rowFloats, 0f);
       }
     }
   }
@@ -410,6 +467,126 @@ final class F32ConvBlocked implements BandedConv {
           case 3 -> tile128_8x3s2(x, xo, y, yo, wo);
           case 2 -> tile128_12x2s2(x, xo, y, yo, wo);
           case 1 -> tile128_16x1s2(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  private void tileRow7(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+    switch (lanes * 32) {
+      case 512 -> {
+        switch (nv) {
+          case 3 -> tile512_7x3(x, xo, y, yo, wo);
+          case 2 -> tile512_7x2(x, xo, y, yo, wo);
+          case 1 -> tile512_7x1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 256 -> {
+        switch (nv) {
+          case 3 -> tile256_7x3(x, xo, y, yo, wo);
+          case 2 -> tile256_7x2(x, xo, y, yo, wo);
+          case 1 -> tile256_7x1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 128 -> {
+        switch (nv) {
+          case 3 -> tile128_7x3(x, xo, y, yo, wo);
+          case 2 -> tile128_7x2(x, xo, y, yo, wo);
+          case 1 -> tile128_7x1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  private void tileRow7B(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+    switch (lanes * 32) {
+      case 512 -> {
+        switch (nv) {
+          case 3 -> tile512_7x3b(x, xo, y, yo, wo);
+          case 2 -> tile512_7x2b(x, xo, y, yo, wo);
+          case 1 -> tile512_7x1b(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 256 -> {
+        switch (nv) {
+          case 3 -> tile256_7x3b(x, xo, y, yo, wo);
+          case 2 -> tile256_7x2b(x, xo, y, yo, wo);
+          case 1 -> tile256_7x1b(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 128 -> {
+        switch (nv) {
+          case 3 -> tile128_7x3b(x, xo, y, yo, wo);
+          case 2 -> tile128_7x2b(x, xo, y, yo, wo);
+          case 1 -> tile128_7x1b(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  private void tileRow7S1(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+    switch (lanes * 32) {
+      case 512 -> {
+        switch (nv) {
+          case 3 -> tile512_7x3s1(x, xo, y, yo, wo);
+          case 2 -> tile512_7x2s1(x, xo, y, yo, wo);
+          case 1 -> tile512_7x1s1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 256 -> {
+        switch (nv) {
+          case 3 -> tile256_7x3s1(x, xo, y, yo, wo);
+          case 2 -> tile256_7x2s1(x, xo, y, yo, wo);
+          case 1 -> tile256_7x1s1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 128 -> {
+        switch (nv) {
+          case 3 -> tile128_7x3s1(x, xo, y, yo, wo);
+          case 2 -> tile128_7x2s1(x, xo, y, yo, wo);
+          case 1 -> tile128_7x1s1(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  private void tileRow7S2(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+    switch (lanes * 32) {
+      case 512 -> {
+        switch (nv) {
+          case 3 -> tile512_7x3s2(x, xo, y, yo, wo);
+          case 2 -> tile512_7x2s2(x, xo, y, yo, wo);
+          case 1 -> tile512_7x1s2(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 256 -> {
+        switch (nv) {
+          case 3 -> tile256_7x3s2(x, xo, y, yo, wo);
+          case 2 -> tile256_7x2s2(x, xo, y, yo, wo);
+          case 1 -> tile256_7x1s2(x, xo, y, yo, wo);
+          default -> throw new IllegalArgumentException("blocks per tile: " + nv);
+        }
+      }
+      case 128 -> {
+        switch (nv) {
+          case 3 -> tile128_7x3s2(x, xo, y, yo, wo);
+          case 2 -> tile128_7x2s2(x, xo, y, yo, wo);
+          case 1 -> tile128_7x1s2(x, xo, y, yo, wo);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -758,6 +935,222 @@ final class F32ConvBlocked implements BandedConv {
     acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
   }
 
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile512_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile256_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
   private void tile512_8x3b(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -996,6 +1389,222 @@ final class F32ConvBlocked implements BandedConv {
     acc70.intoArray(y, yo + 7 * lanes);
     acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
     acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile512_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile256_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile128_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
@@ -1238,6 +1847,222 @@ final class F32ConvBlocked implements BandedConv {
     acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
   }
 
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile512_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile256_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile128_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
   private void tile512_8x3s2(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -1476,6 +2301,222 @@ final class F32ConvBlocked implements BandedConv {
     acc70.intoArray(y, yo + 7 * lanes);
     acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
     acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile512_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile256_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile128_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
   }
 
   /** 1 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
@@ -1811,6 +2852,177 @@ final class F32ConvBlocked implements BandedConv {
     acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
   }
 
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile512_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile256_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
   private void tile512_12x2b(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -2070,6 +3282,177 @@ final class F32ConvBlocked implements BandedConv {
     acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
     acc110.intoArray(y, yo + 11 * lanes);
     acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile512_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile256_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile128_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
@@ -2333,6 +3716,177 @@ final class F32ConvBlocked implements BandedConv {
     acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
   }
 
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile512_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile256_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile128_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
   private void tile512_12x2s2(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -2592,6 +4146,177 @@ final class F32ConvBlocked implements BandedConv {
     acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
     acc110.intoArray(y, yo + 11 * lanes);
     acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile512_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile256_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+  }
+
+  /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile128_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
   }
 
   /** 1 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
@@ -2891,6 +4616,132 @@ final class F32ConvBlocked implements BandedConv {
     acc150.intoArray(y, yo + 15 * lanes);
   }
 
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile512_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile256_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
   private void tile512_16x1b(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -3123,6 +4974,132 @@ final class F32ConvBlocked implements BandedConv {
     acc130.intoArray(y, yo + 13 * lanes);
     acc140.intoArray(y, yo + 14 * lanes);
     acc150.intoArray(y, yo + 15 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile512_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile256_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile128_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
@@ -3359,6 +5336,132 @@ final class F32ConvBlocked implements BandedConv {
     acc150.intoArray(y, yo + 15 * lanes);
   }
 
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile512_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile256_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile128_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
   private void tile512_16x1s2(float[] x, int xo, float[] y, int yo, int wo) {
     final VectorSpecies<Float> sp = S512;
@@ -3591,6 +5694,132 @@ final class F32ConvBlocked implements BandedConv {
     acc130.intoArray(y, yo + 13 * lanes);
     acc140.intoArray(y, yo + 14 * lanes);
     acc150.intoArray(y, yo + 15 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile512_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile256_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+  }
+
+  /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
+  private void tile128_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w = packed;
+    final int[] off = tapOffsets;
+    final int ps = 2;
+    final int blockStride = taps * lanes;
+    FloatVector acc00 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp);
+    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+    }
+    acc00.intoArray(y, yo);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
   }
 
   /** 1 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */

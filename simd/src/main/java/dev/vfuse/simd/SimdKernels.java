@@ -394,23 +394,19 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * Blocked convolutions at this instance's block: depthwise ones on {@link F32DwConvBlocked}, one
-   * group on {@link F32ConvBlocked} (pointwise on either input layout, others on a plain input).
-   * Another block, a blocked input to a non-pointwise conv, or Sigmoid and Tanh (which have no
-   * vector form in the tile epilogue) take the reference.
+   * group on {@link F32ConvBlocked} (either input layout). Another block, or Sigmoid and Tanh (which
+   * have no vector form in the tile epilogue), take the reference.
    */
   @Override
   public PreparedConv prepareBlockedConv(ConvGeometry g, boolean blockedInput, int block, float[] weight, float[] bias,
       Activation activation) {
     checkBlockedConv(g, blockedInput, block);
     boolean vectorActivation = activation == null || F32Epilogue.kind(activation) != F32Epilogue.NONE;
-    boolean pointwise = g.r() == 1 && g.s() == 1 && g.strideH() == 1 && g.strideW() == 1 && !g.hasPadding();
     if (block == species.length() && vectorActivation) {
       if (g.groups() > 1) {
         return new F32DwConvBlocked(species, g, weight, bias, activation);
       }
-      if (pointwise || !blockedInput) {
-        return new F32ConvBlocked(species, g, blockedInput, weight, bias, activation);
-      }
+      return new F32ConvBlocked(species, g, blockedInput, weight, bias, activation);
     }
     return super.prepareBlockedConv(g, blockedInput, block, weight, bias, activation);
   }

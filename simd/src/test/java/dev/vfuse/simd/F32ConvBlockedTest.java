@@ -83,6 +83,18 @@ class F32ConvBlockedTest {
       cases.add(make(sp, ConvGeometry.of(1, 3, 9, 40, 2 * l + 1, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 2, 5, 70, l, 3, 2, 1, 1, 1), false, e++));
       cases.add(make(sp, ConvGeometry.of(1, 3, 7, 40, l + 3, 3, 3, 1, 1, 1), false, e++));
+      // One group on a blocked input (resnet's small planes): 7-wide rows in 7-position tiles of 3, 2
+      // and 1 blocks, stride 2 onto 7², 1×1 stride 2, 14 and 28 wide rows, dilation, a 10-wide row
+      // (wide tile and one-position remainder); on two threads the blocks of one chunk of rows split.
+      cases.add(make(sp, ConvGeometry.of(1, 2 * l + 3, 7, 7, 7 * l + 1, 3, 1, 1, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(2, l + 1, 14, 14, 2 * l, 3, 2, 1, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(1, 2 * l, 14, 14, 3 * l - 2, 1, 2, 0, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(1, 5, 14, 14, l + 2, 3, 1, 1, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(1, 3, 28, 28, l, 3, 1, 1, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(1, l, 9, 10, 2 * l, 3, 1, 2, 2, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(1, l - 1, 15, 15, l, 3, 2, 0, 1, 1), true, e++));
+      // Plain input, 7-wide rows at stride 2 (the strided 7-position tile).
+      cases.add(make(sp, ConvGeometry.of(1, 6, 14, 14, 3 * l, 3, 2, 1, 1, 1), false, e++));
       // Depthwise (blocked input only).
       int[][] dw = {
         // c, h, w, kernel, stride, pad, dilation
