@@ -158,18 +158,11 @@ class ChannelBlockedLayoutTest {
   }
 
   /**
-   * resnet's basic block onto a 7×7 plane: 3×3 stride 2 (c → k) · Relu → 3×3 (k → k), a 1×1 stride-2
-   * shortcut, Add, Relu, GlobalAveragePool. Every conv has at most SMALL_PLANE output positions, so
-   * all three run blocked, the first two from the plain input; only the pooled vector and y leave the
-   * blocks. Bit-identical on the reference, within the reduction bound on the SIMD kernels.
+   * resnet's basic block on a size² input: 3×3 stride 2 (c → k) · Relu → 3×3 (k → k), a 1×1 stride-2
+   * shortcut, Add, Relu, GlobalAveragePool; outputs the pooled vector and y.
    */
-  @ParameterizedTest
-  @ValueSource(ints = {128, 256, 512})
-  void runsSmallPlaneBasicBlocksBlocked(int bits) throws Exception {
-    SimdKernels simd = new SimdKernels(VectorWidth.forBits(bits));
-    int block = simd.species().length();
-    int c = block + 3, k = 2 * block + 1;
-    FusionHarness h = new FusionHarness(bits).input("x", 1, c, 14, 14);
+  private static FusionHarness basicBlock(long seed, int c, int k, int size) {
+    FusionHarness h = new FusionHarness(seed).input("x", 1, c, size, size);
     Map<String, Object> s2 = Map.of("strides", new long[] {2, 2}, "pads", new long[] {1, 1, 1, 1});
     h.node("conv1", "Conv", List.of("x", h.constant("w1", -1, 1, k, c, 3, 3), h.constant("b1", -1, 1, k)), List.of("a"), s2);
     h.node("relu1", "Relu", List.of("a"), List.of("ar"), Map.of());
@@ -180,13 +173,49 @@ class ChannelBlockedLayoutTest {
     h.node("add", "Add", List.of("b", "sc"), List.of("sum"), Map.of());
     h.node("relu2", "Relu", List.of("sum"), List.of("y"), Map.of());
     h.node("pool", "GlobalAveragePool", List.of("y"), List.of("pooled"), Map.of());
-    h.output("pooled").output("y");
+    return h.output("pooled").output("y");
+  }
+
+  /**
+   * The basic block onto a 7×7 plane: every conv has at most SMALL_PLANE output positions, so all
+   * three run blocked, the first two from the plain input; only the pooled vector and y leave the
+   * blocks. Bit-identical on the reference, within the reduction bound on the SIMD kernels.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {128, 256, 512})
+  void runsSmallPlaneBasicBlocksBlocked(int bits) throws Exception {
+    SimdKernels simd = new SimdKernels(VectorWidth.forBits(bits));
+    int block = simd.species().length();
+    int c = block + 3;
+    FusionHarness h = basicBlock(bits, c, 2 * block + 1, 14);
     FusionHarness.Outcome o = h.check(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(block)), 0, 2, 1, c, 14, 14);
     assertThat(o.count(ChannelBlockOps.CONV)).as(o.entries().toString()).isEqualTo(3);
     assertThat(o.count(ChannelBlockOps.GLOBAL_AVERAGE_POOL)).as(o.entries().toString()).isEqualTo(1);
     assertThat(o.count(ChannelBlockOps.FROM)).as("only the graph output y leaves the blocks").isEqualTo(1);
     assertThat(o.count(ChannelBlockOps.TO)).isZero();
-
     assertBlockedSimdMatchesReference(h, simd, bits + "-bit", 1, c, 14, 14);
+  }
+
+  /**
+   * The basic block onto 15²: more than SMALL_PLANE positions, at most STRIDED_PLANE, so the
+   * stride-2 conv runs blocked and the stride-1 conv after it keeps NCHW, saying why.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {128, 256, 512})
+  void runsStridedConvsBlockedOnLargerPlanes(int bits) throws Exception {
+    SimdKernels simd = new SimdKernels(VectorWidth.forBits(bits));
+    int block = simd.species().length();
+    int c = block - 1;
+    FusionHarness h = basicBlock(bits + 1, c, block + 2, 30);
+    FusionHarness.Outcome o = h.check(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(block)), 0, 2, 1, c, 30, 30);
+    assertThat(o.entries()).as(o.entries().toString()).anySatisfy(entry -> {
+      assertThat(entry.fused()).isTrue();
+      assertThat(entry.message()).contains("'conv1'").contains("from an NCHW input");
+    });
+    assertThat(o.entries()).anySatisfy(entry -> {
+      assertThat(entry.fused()).isFalse();
+      assertThat(entry.message()).contains("'conv2'").contains("more than 49 output positions (784 when strided)");
+    });
+    assertBlockedSimdMatchesReference(h, simd, bits + "-bit", 1, c, 30, 30);
   }
 }
