@@ -158,19 +158,19 @@ def tile_method(rows, vectors, stride=""):
     name = "tile$W_%dx%d%s" % (rows, vectors, stride)
     lines.append("  /** %d positions × %d output blocks: acc[i][v] += x(origin + tap + i·%s) · W[kb0 + v, tap]. */\n"
                  % (rows, vectors, {"": "stride", "b": "L", "s1": "1", "s2": "2"}[stride]))
-    lines.append("  private void %s(float[] x, int xo, float[] y, int yo, int wo) {\n" % name)
+    lines.append("  private void %s(float[] x, int xo, float[] y, int yo, int kb) {\n" % name)
     lines.append("    final VectorSpecies<Float> sp = S$W;\n")
     lines.append("    final int lanes = sp.length();\n")
-    lines.append("    final float[] w = packed;\n")
+    for v in range(vectors):
+        lines.append("    final float[] w%d = packed[kb%s];\n" % (v, "" if v == 0 else " + %d" % v))
     lines.append("    final int[] off = tapOffsets;\n")
     lines.append("    final int ps = %s;\n" % POSITION_STRIDES[stride])
-    lines.append("    final int blockStride = taps * lanes;\n")
     for i in range(rows):
         lines.append("    FloatVector %s;\n" % ", ".join("acc%d%d = FloatVector.zero(sp)" % (i, v) for v in range(vectors)))
-    lines.append("    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {\n")
+    lines.append("    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {\n")
     lines.append("      int xt = xo + off[t];\n")
     for v in range(vectors):
-        lines.append("      FloatVector b%d = FloatVector.fromArray(sp, w, wt%s);\n" % (v, "" if v == 0 else " + %d * blockStride" % v))
+        lines.append("      FloatVector b%d = FloatVector.fromArray(sp, w%d, wt);\n" % (v, v))
     for i in range(rows):
         idx = "xt" if i == 0 else ("xt + ps" if i == 1 else "xt + %d * ps" % i)
         lines.append("      %s = FloatVector.broadcast(sp, x[%s]);\n" % ("FloatVector av" if i == 0 else "av", idx))
@@ -190,14 +190,14 @@ def tile_switch(wide, stride="", row7=False):
     """The width switch: a wide tile (WIDE_ROWS[nv] positions), a ROW7 tile or a one-position tile of nv blocks."""
     name = ("tileRow7" if row7 else "tileWide" if wide else "tile1") + stride.upper()
     suffix = stride
-    out = ["  private void %s(int nv, float[] x, int xo, float[] y, int yo, int wo) {\n" % name,
+    out = ["  private void %s(int nv, float[] x, int xo, float[] y, int yo, int kb) {\n" % name,
            "    switch (lanes * 32) {\n"]
     for w in (512, 256, 128):
         out.append("      case %d -> {\n" % w)
         out.append("        switch (nv) {\n")
         for v in range(NV, 0, -1):
             rows = ROW7 if row7 else WIDE_ROWS[v] if wide else 1
-            out.append("          case %d -> tile%d_%dx%d%s(x, xo, y, yo, wo);\n" % (v, w, rows, v, suffix))
+            out.append("          case %d -> tile%d_%dx%d%s(x, xo, y, yo, kb);\n" % (v, w, rows, v, suffix))
         out.append("          default -> throw new IllegalArgumentException(\"blocks per tile: \" + nv);\n")
         out.append("        }\n")
         out.append("      }\n")
@@ -473,7 +473,7 @@ import jdk.incubator.vector.VectorSpecies;
  * suffix names it, {@code tileWide} takes any): with the stride a constant, C2 checks the range of
  * a tap's broadcasts once instead of once a row (a 32 → 16 pointwise layer at 112²: 120 → 93 µs;
  * mobilenet_v2's 3 → 32 stride-2 stem: 155 → 143 µs). Weights are packed at load as
- * [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored and the epilogue runs over the
+ * [⌈K/L⌉][C·R·S][L], zero past K, one array a block. The accumulators are stored and the epilogue runs over the
  * stored run of positions while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its taps in (c, r, s) order from zero, then the
@@ -513,8 +513,11 @@ final class F32ConvBlocked implements BandedConv {
   private final boolean pointwise;
   private final boolean blockedInput;
   private final int kBlocks, taps, outPlane, outBlockStride;
-  /** [⌈K/L⌉][taps][L], zero past K. */
-  private final float[] packed;
+  /**
+   * [⌈K/L⌉][taps·L], zero past K: one array a block, so that a large layer's weights (9.4 MB for
+   * 3×3 512 → 512) are not one array G1 must place in humongous regions.
+   */
+  private final float[][] packed;
   /** Padded to ⌈K/L⌉·L, or null. */
   private final float[] bias;
   private final int act;
@@ -544,10 +547,10 @@ final class F32ConvBlocked implements BandedConv {
     this.taps = c * rs;
     this.outPlane = g.p() * g.q();
     this.outBlockStride = outPlane * lanes;
-    this.packed = new float[Math.multiplyExact(kBlocks * taps, lanes)];
+    this.packed = new float[kBlocks][Math.multiplyExact(taps, lanes)];
     for (int kk = 0; kk < k; kk++) {
       for (int t = 0; t < taps; t++) {
-        packed[((kk / lanes) * taps + t) * lanes + kk %% lanes] = weight[kk * taps + t];
+        packed[kk / lanes][t * lanes + kk %% lanes] = weight[kk * taps + t];
       }
     }
     this.bias = bias == null ? null : java.util.Arrays.copyOf(bias, kBlocks * lanes);
@@ -684,18 +687,17 @@ final class F32ConvBlocked implements BandedConv {
     int yBase = image * kBlocks * outBlockStride;
     for (int kb = kbFirst, kbEnd = Math.min(kBlocks, kbFirst + groupBlocks); kb < kbEnd; kb += NV) {
       int nv = Math.min(NV, kbEnd - kb);
-      int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
       int j = j0;
       for (int mr = wideRows(nv); j + mr <= j1; j += mr) {
         if (blockedInput) {
-          tileWideB(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+          tileWideB(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
         } else {
-          tileWideS1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+          tileWideS1(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
         }
       }
       for (; j < j1; j++) {
-        tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+        tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
       }
       for (int v = 0; v < nv; v++) {
         epilogue(lanes, y, yo + v * outBlockStride + j0 * lanes, j1 - j0, bias, kb + v, residual, act, actA, actB);
@@ -714,7 +716,6 @@ final class F32ConvBlocked implements BandedConv {
     int yBase = image * kBlocks * outBlockStride;
     for (int kb = kbFirst; kb < kbEnd; kb += NV) {
       int nv = Math.min(NV, kbEnd - kb);
-      int wo = kb * taps * lanes;
       int mr = rowTile(nv, q);
       for (int p = p0; p < p1; p++) {
         int xRow = xBase + (p - p0) * rowStride;
@@ -724,26 +725,26 @@ final class F32ConvBlocked implements BandedConv {
           int xo = xRow + qq * positionStride, o = yo + qq * lanes;
           if (mr == ROW7) {
             if (positionStride == 1) {
-              tileRow7S1(nv, padded, xo, y, o, wo);
+              tileRow7S1(nv, padded, xo, y, o, kb);
             } else if (positionStride == 2) {
-              tileRow7S2(nv, padded, xo, y, o, wo);
+              tileRow7S2(nv, padded, xo, y, o, kb);
             } else if (positionStride == lanes) {
-              tileRow7B(nv, padded, xo, y, o, wo);
+              tileRow7B(nv, padded, xo, y, o, kb);
             } else {
-              tileRow7(nv, padded, xo, y, o, wo);
+              tileRow7(nv, padded, xo, y, o, kb);
             }
           } else if (positionStride == 1) {
-            tileWideS1(nv, padded, xo, y, o, wo);
+            tileWideS1(nv, padded, xo, y, o, kb);
           } else if (positionStride == 2) {
-            tileWideS2(nv, padded, xo, y, o, wo);
+            tileWideS2(nv, padded, xo, y, o, kb);
           } else if (positionStride == lanes) {
-            tileWideB(nv, padded, xo, y, o, wo);
+            tileWideB(nv, padded, xo, y, o, kb);
           } else {
-            tileWide(nv, padded, xo, y, o, wo);
+            tileWide(nv, padded, xo, y, o, kb);
           }
         }
         for (; qq < q; qq++) {
-          tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+          tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, kb);
         }
         for (int v = 0; v < nv; v++) {
           epilogue(lanes, y, yo + v * outBlockStride, q, bias, kb + v, residual, act, actA, actB);

@@ -49,7 +49,7 @@ import jdk.incubator.vector.VectorSpecies;
  * suffix names it, {@code tileWide} takes any): with the stride a constant, C2 checks the range of
  * a tap's broadcasts once instead of once a row (a 32 → 16 pointwise layer at 112²: 120 → 93 µs;
  * mobilenet_v2's 3 → 32 stride-2 stem: 155 → 143 µs). Weights are packed at load as
- * [⌈K/L⌉][C·R·S][L], zero past K. The accumulators are stored and the epilogue runs over the
+ * [⌈K/L⌉][C·R·S][L], zero past K, one array a block. The accumulators are stored and the epilogue runs over the
  * stored run of positions while it is in L1.
  *
  * <p>Precision: one float FMA chain per output over its taps in (c, r, s) order from zero, then the
@@ -89,8 +89,11 @@ final class F32ConvBlocked implements BandedConv {
   private final boolean pointwise;
   private final boolean blockedInput;
   private final int kBlocks, taps, outPlane, outBlockStride;
-  /** [⌈K/L⌉][taps][L], zero past K. */
-  private final float[] packed;
+  /**
+   * [⌈K/L⌉][taps·L], zero past K: one array a block, so that a large layer's weights (9.4 MB for
+   * 3×3 512 → 512) are not one array G1 must place in humongous regions.
+   */
+  private final float[][] packed;
   /** Padded to ⌈K/L⌉·L, or null. */
   private final float[] bias;
   private final int act;
@@ -120,10 +123,10 @@ final class F32ConvBlocked implements BandedConv {
     this.taps = c * rs;
     this.outPlane = g.p() * g.q();
     this.outBlockStride = outPlane * lanes;
-    this.packed = new float[Math.multiplyExact(kBlocks * taps, lanes)];
+    this.packed = new float[kBlocks][Math.multiplyExact(taps, lanes)];
     for (int kk = 0; kk < k; kk++) {
       for (int t = 0; t < taps; t++) {
-        packed[((kk / lanes) * taps + t) * lanes + kk % lanes] = weight[kk * taps + t];
+        packed[kk / lanes][t * lanes + kk % lanes] = weight[kk * taps + t];
       }
     }
     this.bias = bias == null ? null : java.util.Arrays.copyOf(bias, kBlocks * lanes);
@@ -260,18 +263,17 @@ final class F32ConvBlocked implements BandedConv {
     int yBase = image * kBlocks * outBlockStride;
     for (int kb = kbFirst, kbEnd = Math.min(kBlocks, kbFirst + groupBlocks); kb < kbEnd; kb += NV) {
       int nv = Math.min(NV, kbEnd - kb);
-      int wo = kb * taps * lanes;
       int yo = yBase + kb * outBlockStride;
       int j = j0;
       for (int mr = wideRows(nv); j + mr <= j1; j += mr) {
         if (blockedInput) {
-          tileWideB(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+          tileWideB(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
         } else {
-          tileWideS1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+          tileWideS1(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
         }
       }
       for (; j < j1; j++) {
-        tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, wo);
+        tile1(nv, x, xBase + j * positionStride, y, yo + j * lanes, kb);
       }
       for (int v = 0; v < nv; v++) {
         epilogue(lanes, y, yo + v * outBlockStride + j0 * lanes, j1 - j0, bias, kb + v, residual, act, actA, actB);
@@ -290,7 +292,6 @@ final class F32ConvBlocked implements BandedConv {
     int yBase = image * kBlocks * outBlockStride;
     for (int kb = kbFirst; kb < kbEnd; kb += NV) {
       int nv = Math.min(NV, kbEnd - kb);
-      int wo = kb * taps * lanes;
       int mr = rowTile(nv, q);
       for (int p = p0; p < p1; p++) {
         int xRow = xBase + (p - p0) * rowStride;
@@ -300,26 +301,26 @@ final class F32ConvBlocked implements BandedConv {
           int xo = xRow + qq * positionStride, o = yo + qq * lanes;
           if (mr == ROW7) {
             if (positionStride == 1) {
-              tileRow7S1(nv, padded, xo, y, o, wo);
+              tileRow7S1(nv, padded, xo, y, o, kb);
             } else if (positionStride == 2) {
-              tileRow7S2(nv, padded, xo, y, o, wo);
+              tileRow7S2(nv, padded, xo, y, o, kb);
             } else if (positionStride == lanes) {
-              tileRow7B(nv, padded, xo, y, o, wo);
+              tileRow7B(nv, padded, xo, y, o, kb);
             } else {
-              tileRow7(nv, padded, xo, y, o, wo);
+              tileRow7(nv, padded, xo, y, o, kb);
             }
           } else if (positionStride == 1) {
-            tileWideS1(nv, padded, xo, y, o, wo);
+            tileWideS1(nv, padded, xo, y, o, kb);
           } else if (positionStride == 2) {
-            tileWideS2(nv, padded, xo, y, o, wo);
+            tileWideS2(nv, padded, xo, y, o, kb);
           } else if (positionStride == lanes) {
-            tileWideB(nv, padded, xo, y, o, wo);
+            tileWideB(nv, padded, xo, y, o, kb);
           } else {
-            tileWide(nv, padded, xo, y, o, wo);
+            tileWide(nv, padded, xo, y, o, kb);
           }
         }
         for (; qq < q; qq++) {
-          tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, wo);
+          tile1(nv, padded, xRow + qq * positionStride, y, yo + qq * lanes, kb);
         }
         for (int v = 0; v < nv; v++) {
           epilogue(lanes, y, yo + v * outBlockStride, q, bias, kb + v, residual, act, actA, actB);
@@ -354,29 +355,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileWide(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileWide(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_8x3(x, xo, y, yo, wo);
-          case 2 -> tile512_12x2(x, xo, y, yo, wo);
-          case 1 -> tile512_16x1(x, xo, y, yo, wo);
+          case 3 -> tile512_8x3(x, xo, y, yo, kb);
+          case 2 -> tile512_12x2(x, xo, y, yo, kb);
+          case 1 -> tile512_16x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_8x3(x, xo, y, yo, wo);
-          case 2 -> tile256_12x2(x, xo, y, yo, wo);
-          case 1 -> tile256_16x1(x, xo, y, yo, wo);
+          case 3 -> tile256_8x3(x, xo, y, yo, kb);
+          case 2 -> tile256_12x2(x, xo, y, yo, kb);
+          case 1 -> tile256_16x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_8x3(x, xo, y, yo, wo);
-          case 2 -> tile128_12x2(x, xo, y, yo, wo);
-          case 1 -> tile128_16x1(x, xo, y, yo, wo);
+          case 3 -> tile128_8x3(x, xo, y, yo, kb);
+          case 2 -> tile128_12x2(x, xo, y, yo, kb);
+          case 1 -> tile128_16x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -384,29 +385,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileWideB(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileWideB(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_8x3b(x, xo, y, yo, wo);
-          case 2 -> tile512_12x2b(x, xo, y, yo, wo);
-          case 1 -> tile512_16x1b(x, xo, y, yo, wo);
+          case 3 -> tile512_8x3b(x, xo, y, yo, kb);
+          case 2 -> tile512_12x2b(x, xo, y, yo, kb);
+          case 1 -> tile512_16x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_8x3b(x, xo, y, yo, wo);
-          case 2 -> tile256_12x2b(x, xo, y, yo, wo);
-          case 1 -> tile256_16x1b(x, xo, y, yo, wo);
+          case 3 -> tile256_8x3b(x, xo, y, yo, kb);
+          case 2 -> tile256_12x2b(x, xo, y, yo, kb);
+          case 1 -> tile256_16x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_8x3b(x, xo, y, yo, wo);
-          case 2 -> tile128_12x2b(x, xo, y, yo, wo);
-          case 1 -> tile128_16x1b(x, xo, y, yo, wo);
+          case 3 -> tile128_8x3b(x, xo, y, yo, kb);
+          case 2 -> tile128_12x2b(x, xo, y, yo, kb);
+          case 1 -> tile128_16x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -414,29 +415,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileWideS1(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileWideS1(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_8x3s1(x, xo, y, yo, wo);
-          case 2 -> tile512_12x2s1(x, xo, y, yo, wo);
-          case 1 -> tile512_16x1s1(x, xo, y, yo, wo);
+          case 3 -> tile512_8x3s1(x, xo, y, yo, kb);
+          case 2 -> tile512_12x2s1(x, xo, y, yo, kb);
+          case 1 -> tile512_16x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_8x3s1(x, xo, y, yo, wo);
-          case 2 -> tile256_12x2s1(x, xo, y, yo, wo);
-          case 1 -> tile256_16x1s1(x, xo, y, yo, wo);
+          case 3 -> tile256_8x3s1(x, xo, y, yo, kb);
+          case 2 -> tile256_12x2s1(x, xo, y, yo, kb);
+          case 1 -> tile256_16x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_8x3s1(x, xo, y, yo, wo);
-          case 2 -> tile128_12x2s1(x, xo, y, yo, wo);
-          case 1 -> tile128_16x1s1(x, xo, y, yo, wo);
+          case 3 -> tile128_8x3s1(x, xo, y, yo, kb);
+          case 2 -> tile128_12x2s1(x, xo, y, yo, kb);
+          case 1 -> tile128_16x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -444,29 +445,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileWideS2(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileWideS2(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_8x3s2(x, xo, y, yo, wo);
-          case 2 -> tile512_12x2s2(x, xo, y, yo, wo);
-          case 1 -> tile512_16x1s2(x, xo, y, yo, wo);
+          case 3 -> tile512_8x3s2(x, xo, y, yo, kb);
+          case 2 -> tile512_12x2s2(x, xo, y, yo, kb);
+          case 1 -> tile512_16x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_8x3s2(x, xo, y, yo, wo);
-          case 2 -> tile256_12x2s2(x, xo, y, yo, wo);
-          case 1 -> tile256_16x1s2(x, xo, y, yo, wo);
+          case 3 -> tile256_8x3s2(x, xo, y, yo, kb);
+          case 2 -> tile256_12x2s2(x, xo, y, yo, kb);
+          case 1 -> tile256_16x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_8x3s2(x, xo, y, yo, wo);
-          case 2 -> tile128_12x2s2(x, xo, y, yo, wo);
-          case 1 -> tile128_16x1s2(x, xo, y, yo, wo);
+          case 3 -> tile128_8x3s2(x, xo, y, yo, kb);
+          case 2 -> tile128_12x2s2(x, xo, y, yo, kb);
+          case 1 -> tile128_16x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -474,29 +475,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileRow7(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileRow7(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_7x3(x, xo, y, yo, wo);
-          case 2 -> tile512_7x2(x, xo, y, yo, wo);
-          case 1 -> tile512_7x1(x, xo, y, yo, wo);
+          case 3 -> tile512_7x3(x, xo, y, yo, kb);
+          case 2 -> tile512_7x2(x, xo, y, yo, kb);
+          case 1 -> tile512_7x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_7x3(x, xo, y, yo, wo);
-          case 2 -> tile256_7x2(x, xo, y, yo, wo);
-          case 1 -> tile256_7x1(x, xo, y, yo, wo);
+          case 3 -> tile256_7x3(x, xo, y, yo, kb);
+          case 2 -> tile256_7x2(x, xo, y, yo, kb);
+          case 1 -> tile256_7x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_7x3(x, xo, y, yo, wo);
-          case 2 -> tile128_7x2(x, xo, y, yo, wo);
-          case 1 -> tile128_7x1(x, xo, y, yo, wo);
+          case 3 -> tile128_7x3(x, xo, y, yo, kb);
+          case 2 -> tile128_7x2(x, xo, y, yo, kb);
+          case 1 -> tile128_7x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -504,29 +505,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileRow7B(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileRow7B(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_7x3b(x, xo, y, yo, wo);
-          case 2 -> tile512_7x2b(x, xo, y, yo, wo);
-          case 1 -> tile512_7x1b(x, xo, y, yo, wo);
+          case 3 -> tile512_7x3b(x, xo, y, yo, kb);
+          case 2 -> tile512_7x2b(x, xo, y, yo, kb);
+          case 1 -> tile512_7x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_7x3b(x, xo, y, yo, wo);
-          case 2 -> tile256_7x2b(x, xo, y, yo, wo);
-          case 1 -> tile256_7x1b(x, xo, y, yo, wo);
+          case 3 -> tile256_7x3b(x, xo, y, yo, kb);
+          case 2 -> tile256_7x2b(x, xo, y, yo, kb);
+          case 1 -> tile256_7x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_7x3b(x, xo, y, yo, wo);
-          case 2 -> tile128_7x2b(x, xo, y, yo, wo);
-          case 1 -> tile128_7x1b(x, xo, y, yo, wo);
+          case 3 -> tile128_7x3b(x, xo, y, yo, kb);
+          case 2 -> tile128_7x2b(x, xo, y, yo, kb);
+          case 1 -> tile128_7x1b(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -534,29 +535,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileRow7S1(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileRow7S1(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_7x3s1(x, xo, y, yo, wo);
-          case 2 -> tile512_7x2s1(x, xo, y, yo, wo);
-          case 1 -> tile512_7x1s1(x, xo, y, yo, wo);
+          case 3 -> tile512_7x3s1(x, xo, y, yo, kb);
+          case 2 -> tile512_7x2s1(x, xo, y, yo, kb);
+          case 1 -> tile512_7x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_7x3s1(x, xo, y, yo, wo);
-          case 2 -> tile256_7x2s1(x, xo, y, yo, wo);
-          case 1 -> tile256_7x1s1(x, xo, y, yo, wo);
+          case 3 -> tile256_7x3s1(x, xo, y, yo, kb);
+          case 2 -> tile256_7x2s1(x, xo, y, yo, kb);
+          case 1 -> tile256_7x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_7x3s1(x, xo, y, yo, wo);
-          case 2 -> tile128_7x2s1(x, xo, y, yo, wo);
-          case 1 -> tile128_7x1s1(x, xo, y, yo, wo);
+          case 3 -> tile128_7x3s1(x, xo, y, yo, kb);
+          case 2 -> tile128_7x2s1(x, xo, y, yo, kb);
+          case 1 -> tile128_7x1s1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -564,29 +565,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tileRow7S2(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tileRow7S2(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_7x3s2(x, xo, y, yo, wo);
-          case 2 -> tile512_7x2s2(x, xo, y, yo, wo);
-          case 1 -> tile512_7x1s2(x, xo, y, yo, wo);
+          case 3 -> tile512_7x3s2(x, xo, y, yo, kb);
+          case 2 -> tile512_7x2s2(x, xo, y, yo, kb);
+          case 1 -> tile512_7x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_7x3s2(x, xo, y, yo, wo);
-          case 2 -> tile256_7x2s2(x, xo, y, yo, wo);
-          case 1 -> tile256_7x1s2(x, xo, y, yo, wo);
+          case 3 -> tile256_7x3s2(x, xo, y, yo, kb);
+          case 2 -> tile256_7x2s2(x, xo, y, yo, kb);
+          case 1 -> tile256_7x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_7x3s2(x, xo, y, yo, wo);
-          case 2 -> tile128_7x2s2(x, xo, y, yo, wo);
-          case 1 -> tile128_7x1s2(x, xo, y, yo, wo);
+          case 3 -> tile128_7x3s2(x, xo, y, yo, kb);
+          case 2 -> tile128_7x2s2(x, xo, y, yo, kb);
+          case 1 -> tile128_7x1s2(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -594,29 +595,29 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private void tile1(int nv, float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile1(int nv, float[] x, int xo, float[] y, int yo, int kb) {
     switch (lanes * 32) {
       case 512 -> {
         switch (nv) {
-          case 3 -> tile512_1x3(x, xo, y, yo, wo);
-          case 2 -> tile512_1x2(x, xo, y, yo, wo);
-          case 1 -> tile512_1x1(x, xo, y, yo, wo);
+          case 3 -> tile512_1x3(x, xo, y, yo, kb);
+          case 2 -> tile512_1x2(x, xo, y, yo, kb);
+          case 1 -> tile512_1x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 256 -> {
         switch (nv) {
-          case 3 -> tile256_1x3(x, xo, y, yo, wo);
-          case 2 -> tile256_1x2(x, xo, y, yo, wo);
-          case 1 -> tile256_1x1(x, xo, y, yo, wo);
+          case 3 -> tile256_1x3(x, xo, y, yo, kb);
+          case 2 -> tile256_1x2(x, xo, y, yo, kb);
+          case 1 -> tile256_1x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
       case 128 -> {
         switch (nv) {
-          case 3 -> tile128_1x3(x, xo, y, yo, wo);
-          case 2 -> tile128_1x2(x, xo, y, yo, wo);
-          case 1 -> tile128_1x1(x, xo, y, yo, wo);
+          case 3 -> tile128_1x3(x, xo, y, yo, kb);
+          case 2 -> tile128_1x2(x, xo, y, yo, kb);
+          case 1 -> tile128_1x1(x, xo, y, yo, kb);
           default -> throw new IllegalArgumentException("blocks per tile: " + nv);
         }
       }
@@ -696,13 +697,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_8x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_8x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -711,11 +713,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -776,13 +778,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_8x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_8x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -791,11 +794,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -856,13 +859,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_8x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_8x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -871,11 +875,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -936,13 +940,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -950,11 +955,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1008,13 +1013,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1022,11 +1028,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1080,13 +1086,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_7x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1094,11 +1101,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1152,13 +1159,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_8x3b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_8x3b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1167,91 +1175,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      acc02 = av.fma(b2, acc02);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      acc12 = av.fma(b2, acc12);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      acc22 = av.fma(b2, acc22);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      acc32 = av.fma(b2, acc32);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      acc42 = av.fma(b2, acc42);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      acc52 = av.fma(b2, acc52);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      acc62 = av.fma(b2, acc62);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-      acc72 = av.fma(b2, acc72);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc02.intoArray(y, yo + 2 * outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-    acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
-  }
-
-  /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_8x3b(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = lanes;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1312,13 +1240,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_8x3b(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
+  private void tile256_8x3b(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1327,11 +1256,92 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
+  }
+
+  /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile128_8x3b(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1392,13 +1402,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x3b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1406,11 +1417,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1464,13 +1475,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x3b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1478,11 +1490,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1536,13 +1548,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_7x3b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x3b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1550,11 +1563,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1608,13 +1621,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_8x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_8x3s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1623,91 +1637,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      acc02 = av.fma(b2, acc02);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      acc12 = av.fma(b2, acc12);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      acc22 = av.fma(b2, acc22);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      acc32 = av.fma(b2, acc32);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      acc42 = av.fma(b2, acc42);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      acc52 = av.fma(b2, acc52);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      acc62 = av.fma(b2, acc62);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-      acc72 = av.fma(b2, acc72);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc02.intoArray(y, yo + 2 * outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-    acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
-  }
-
-  /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_8x3s1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = 1;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1768,13 +1702,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_8x3s1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
+  private void tile256_8x3s1(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1783,11 +1718,92 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      acc02 = av.fma(b2, acc02);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      acc12 = av.fma(b2, acc12);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      acc22 = av.fma(b2, acc22);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      acc32 = av.fma(b2, acc32);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      acc42 = av.fma(b2, acc42);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      acc52 = av.fma(b2, acc52);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      acc62 = av.fma(b2, acc62);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      acc72 = av.fma(b2, acc72);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc02.intoArray(y, yo + 2 * outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc12.intoArray(y, yo + 2 * outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc22.intoArray(y, yo + 2 * outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc32.intoArray(y, yo + 2 * outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc42.intoArray(y, yo + 2 * outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc52.intoArray(y, yo + 2 * outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc62.intoArray(y, yo + 2 * outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc72.intoArray(y, yo + 2 * outBlockStride + 7 * lanes);
+  }
+
+  /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile128_8x3s1(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp), acc32 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1848,13 +1864,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x3s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1862,11 +1879,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1920,13 +1937,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x3s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -1934,11 +1952,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -1992,13 +2010,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_7x3s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x3s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2006,11 +2025,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2064,13 +2083,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_8x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_8x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2079,11 +2099,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2144,13 +2164,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_8x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_8x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2159,11 +2180,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2224,13 +2245,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 8 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_8x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_8x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2239,11 +2261,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
     FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp), acc72 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2304,13 +2326,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2318,11 +2341,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2376,13 +2399,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2390,11 +2414,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2448,13 +2472,14 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_7x3s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x3s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp), acc12 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp), acc22 = FloatVector.zero(sp);
@@ -2462,11 +2487,11 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp), acc42 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp), acc52 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp), acc62 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2520,19 +2545,20 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_1x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_1x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2544,19 +2570,20 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_1x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_1x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2568,19 +2595,20 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 3 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_1x3(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_1x3(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final float[] w2 = packed[kb + 2];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp), acc02 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector b2 = FloatVector.fromArray(sp, w, wt + 2 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector b2 = FloatVector.fromArray(sp, w2, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2592,13 +2620,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_12x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_12x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -2611,97 +2639,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
-      acc80 = av.fma(b0, acc80);
-      acc81 = av.fma(b1, acc81);
-      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
-      acc90 = av.fma(b0, acc90);
-      acc91 = av.fma(b1, acc91);
-      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
-      acc100 = av.fma(b0, acc100);
-      acc101 = av.fma(b1, acc101);
-      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
-      acc110 = av.fma(b0, acc110);
-      acc111 = av.fma(b1, acc111);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-    acc80.intoArray(y, yo + 8 * lanes);
-    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
-    acc90.intoArray(y, yo + 9 * lanes);
-    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
-    acc100.intoArray(y, yo + 10 * lanes);
-    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
-    acc110.intoArray(y, yo + 11 * lanes);
-    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
-  }
-
-  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_12x2(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = positionStride;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
-    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
-    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
-    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2766,13 +2707,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_12x2(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
+  private void tile256_12x2(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -2785,10 +2726,97 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
+  private void tile128_12x2(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final int[] off = tapOffsets;
+    final int ps = positionStride;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2853,13 +2881,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -2867,10 +2895,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2910,13 +2938,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -2924,10 +2952,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -2967,13 +2995,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_7x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -2981,10 +3009,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3024,13 +3052,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_12x2b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_12x2b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3043,97 +3071,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
-      acc80 = av.fma(b0, acc80);
-      acc81 = av.fma(b1, acc81);
-      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
-      acc90 = av.fma(b0, acc90);
-      acc91 = av.fma(b1, acc91);
-      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
-      acc100 = av.fma(b0, acc100);
-      acc101 = av.fma(b1, acc101);
-      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
-      acc110 = av.fma(b0, acc110);
-      acc111 = av.fma(b1, acc111);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-    acc80.intoArray(y, yo + 8 * lanes);
-    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
-    acc90.intoArray(y, yo + 9 * lanes);
-    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
-    acc100.intoArray(y, yo + 10 * lanes);
-    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
-    acc110.intoArray(y, yo + 11 * lanes);
-    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
-  }
-
-  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_12x2b(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = lanes;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
-    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
-    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
-    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3198,13 +3139,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_12x2b(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
+  private void tile256_12x2b(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3217,10 +3158,97 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
+  private void tile128_12x2b(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final int[] off = tapOffsets;
+    final int ps = lanes;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3285,13 +3313,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x2b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3299,10 +3327,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3342,13 +3370,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x2b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3356,10 +3384,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3399,13 +3427,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_7x2b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x2b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3413,10 +3441,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3456,13 +3484,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_12x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_12x2s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3475,97 +3503,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
-      FloatVector av = FloatVector.broadcast(sp, x[xt]);
-      acc00 = av.fma(b0, acc00);
-      acc01 = av.fma(b1, acc01);
-      av = FloatVector.broadcast(sp, x[xt + ps]);
-      acc10 = av.fma(b0, acc10);
-      acc11 = av.fma(b1, acc11);
-      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
-      acc20 = av.fma(b0, acc20);
-      acc21 = av.fma(b1, acc21);
-      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
-      acc30 = av.fma(b0, acc30);
-      acc31 = av.fma(b1, acc31);
-      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
-      acc40 = av.fma(b0, acc40);
-      acc41 = av.fma(b1, acc41);
-      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
-      acc50 = av.fma(b0, acc50);
-      acc51 = av.fma(b1, acc51);
-      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
-      acc60 = av.fma(b0, acc60);
-      acc61 = av.fma(b1, acc61);
-      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
-      acc70 = av.fma(b0, acc70);
-      acc71 = av.fma(b1, acc71);
-      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
-      acc80 = av.fma(b0, acc80);
-      acc81 = av.fma(b1, acc81);
-      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
-      acc90 = av.fma(b0, acc90);
-      acc91 = av.fma(b1, acc91);
-      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
-      acc100 = av.fma(b0, acc100);
-      acc101 = av.fma(b1, acc101);
-      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
-      acc110 = av.fma(b0, acc110);
-      acc111 = av.fma(b1, acc111);
-    }
-    acc00.intoArray(y, yo);
-    acc01.intoArray(y, yo + outBlockStride);
-    acc10.intoArray(y, yo + 1 * lanes);
-    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
-    acc20.intoArray(y, yo + 2 * lanes);
-    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
-    acc30.intoArray(y, yo + 3 * lanes);
-    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
-    acc40.intoArray(y, yo + 4 * lanes);
-    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
-    acc50.intoArray(y, yo + 5 * lanes);
-    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
-    acc60.intoArray(y, yo + 6 * lanes);
-    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
-    acc70.intoArray(y, yo + 7 * lanes);
-    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
-    acc80.intoArray(y, yo + 8 * lanes);
-    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
-    acc90.intoArray(y, yo + 9 * lanes);
-    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
-    acc100.intoArray(y, yo + 10 * lanes);
-    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
-    acc110.intoArray(y, yo + 11 * lanes);
-    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
-  }
-
-  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_12x2s1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S256;
-    final int lanes = sp.length();
-    final float[] w = packed;
-    final int[] off = tapOffsets;
-    final int ps = 1;
-    final int blockStride = taps * lanes;
-    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
-    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
-    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
-    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
-    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
-    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
-    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
-    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
-    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
-    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
-      int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3630,13 +3571,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_12x2s1(float[] x, int xo, float[] y, int yo, int wo) {
-    final VectorSpecies<Float> sp = S128;
+  private void tile256_12x2s1(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3649,10 +3590,97 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
+      FloatVector av = FloatVector.broadcast(sp, x[xt]);
+      acc00 = av.fma(b0, acc00);
+      acc01 = av.fma(b1, acc01);
+      av = FloatVector.broadcast(sp, x[xt + ps]);
+      acc10 = av.fma(b0, acc10);
+      acc11 = av.fma(b1, acc11);
+      av = FloatVector.broadcast(sp, x[xt + 2 * ps]);
+      acc20 = av.fma(b0, acc20);
+      acc21 = av.fma(b1, acc21);
+      av = FloatVector.broadcast(sp, x[xt + 3 * ps]);
+      acc30 = av.fma(b0, acc30);
+      acc31 = av.fma(b1, acc31);
+      av = FloatVector.broadcast(sp, x[xt + 4 * ps]);
+      acc40 = av.fma(b0, acc40);
+      acc41 = av.fma(b1, acc41);
+      av = FloatVector.broadcast(sp, x[xt + 5 * ps]);
+      acc50 = av.fma(b0, acc50);
+      acc51 = av.fma(b1, acc51);
+      av = FloatVector.broadcast(sp, x[xt + 6 * ps]);
+      acc60 = av.fma(b0, acc60);
+      acc61 = av.fma(b1, acc61);
+      av = FloatVector.broadcast(sp, x[xt + 7 * ps]);
+      acc70 = av.fma(b0, acc70);
+      acc71 = av.fma(b1, acc71);
+      av = FloatVector.broadcast(sp, x[xt + 8 * ps]);
+      acc80 = av.fma(b0, acc80);
+      acc81 = av.fma(b1, acc81);
+      av = FloatVector.broadcast(sp, x[xt + 9 * ps]);
+      acc90 = av.fma(b0, acc90);
+      acc91 = av.fma(b1, acc91);
+      av = FloatVector.broadcast(sp, x[xt + 10 * ps]);
+      acc100 = av.fma(b0, acc100);
+      acc101 = av.fma(b1, acc101);
+      av = FloatVector.broadcast(sp, x[xt + 11 * ps]);
+      acc110 = av.fma(b0, acc110);
+      acc111 = av.fma(b1, acc111);
+    }
+    acc00.intoArray(y, yo);
+    acc01.intoArray(y, yo + outBlockStride);
+    acc10.intoArray(y, yo + 1 * lanes);
+    acc11.intoArray(y, yo + outBlockStride + 1 * lanes);
+    acc20.intoArray(y, yo + 2 * lanes);
+    acc21.intoArray(y, yo + outBlockStride + 2 * lanes);
+    acc30.intoArray(y, yo + 3 * lanes);
+    acc31.intoArray(y, yo + outBlockStride + 3 * lanes);
+    acc40.intoArray(y, yo + 4 * lanes);
+    acc41.intoArray(y, yo + outBlockStride + 4 * lanes);
+    acc50.intoArray(y, yo + 5 * lanes);
+    acc51.intoArray(y, yo + outBlockStride + 5 * lanes);
+    acc60.intoArray(y, yo + 6 * lanes);
+    acc61.intoArray(y, yo + outBlockStride + 6 * lanes);
+    acc70.intoArray(y, yo + 7 * lanes);
+    acc71.intoArray(y, yo + outBlockStride + 7 * lanes);
+    acc80.intoArray(y, yo + 8 * lanes);
+    acc81.intoArray(y, yo + outBlockStride + 8 * lanes);
+    acc90.intoArray(y, yo + 9 * lanes);
+    acc91.intoArray(y, yo + outBlockStride + 9 * lanes);
+    acc100.intoArray(y, yo + 10 * lanes);
+    acc101.intoArray(y, yo + outBlockStride + 10 * lanes);
+    acc110.intoArray(y, yo + 11 * lanes);
+    acc111.intoArray(y, yo + outBlockStride + 11 * lanes);
+  }
+
+  /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
+  private void tile128_12x2s1(float[] x, int xo, float[] y, int yo, int kb) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
+    final int[] off = tapOffsets;
+    final int ps = 1;
+    FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
+    FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
+    FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
+    FloatVector acc30 = FloatVector.zero(sp), acc31 = FloatVector.zero(sp);
+    FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
+    FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
+    FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
+    FloatVector acc70 = FloatVector.zero(sp), acc71 = FloatVector.zero(sp);
+    FloatVector acc80 = FloatVector.zero(sp), acc81 = FloatVector.zero(sp);
+    FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
+    FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
+    FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
+      int xt = xo + off[t];
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3717,13 +3745,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x2s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3731,10 +3759,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3774,13 +3802,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x2s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3788,10 +3816,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3831,13 +3859,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_7x2s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x2s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3845,10 +3873,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3888,13 +3916,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_12x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_12x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3907,10 +3935,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -3975,13 +4003,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_12x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_12x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -3994,10 +4022,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4062,13 +4090,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 12 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_12x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_12x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -4081,10 +4109,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc90 = FloatVector.zero(sp), acc91 = FloatVector.zero(sp);
     FloatVector acc100 = FloatVector.zero(sp), acc101 = FloatVector.zero(sp);
     FloatVector acc110 = FloatVector.zero(sp), acc111 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4149,13 +4177,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -4163,10 +4191,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4206,13 +4234,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -4220,10 +4248,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4263,13 +4291,13 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_7x2s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x2s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp), acc11 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp), acc21 = FloatVector.zero(sp);
@@ -4277,10 +4305,10 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp), acc41 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp), acc51 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp), acc61 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4320,18 +4348,18 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_1x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_1x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4341,18 +4369,18 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_1x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_1x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4362,18 +4390,18 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 2 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_1x2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_1x2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
+    final float[] w1 = packed[kb + 1];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp), acc01 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
-      FloatVector b1 = FloatVector.fromArray(sp, w, wt + 1 * blockStride);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
+      FloatVector b1 = FloatVector.fromArray(sp, w1, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       acc01 = av.fma(b1, acc01);
@@ -4383,13 +4411,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_16x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4406,9 +4433,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4461,13 +4488,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_16x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4484,9 +4510,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4539,13 +4565,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_16x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_16x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4562,9 +4587,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4617,13 +4642,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4631,9 +4655,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4659,13 +4683,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4673,9 +4696,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4701,13 +4724,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_7x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4715,9 +4737,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4743,13 +4765,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_16x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_16x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4766,9 +4787,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4821,13 +4842,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_16x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_16x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4844,9 +4864,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4899,13 +4919,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_16x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_16x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4922,9 +4941,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -4977,13 +4996,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile512_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -4991,9 +5009,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5019,13 +5037,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile256_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5033,9 +5050,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5061,13 +5078,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·L) · W[kb0 + v, tap]. */
-  private void tile128_7x1b(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x1b(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = lanes;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5075,9 +5091,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5103,13 +5119,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_16x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_16x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5126,9 +5141,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5181,13 +5196,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_16x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_16x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5204,9 +5218,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5259,13 +5273,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_16x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_16x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5282,9 +5295,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5337,13 +5350,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile512_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5351,9 +5363,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5379,13 +5391,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile256_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5393,9 +5404,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5421,13 +5432,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·1) · W[kb0 + v, tap]. */
-  private void tile128_7x1s1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x1s1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 1;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5435,9 +5445,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5463,13 +5473,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_16x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_16x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5486,9 +5495,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5541,13 +5550,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_16x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_16x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5564,9 +5572,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5619,13 +5627,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 16 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_16x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_16x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5642,9 +5649,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc130 = FloatVector.zero(sp);
     FloatVector acc140 = FloatVector.zero(sp);
     FloatVector acc150 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5697,13 +5704,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile512_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_7x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5711,9 +5717,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5739,13 +5745,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile256_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_7x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5753,9 +5758,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5781,13 +5786,12 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 7 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·2) · W[kb0 + v, tap]. */
-  private void tile128_7x1s2(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_7x1s2(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = 2;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
     FloatVector acc10 = FloatVector.zero(sp);
     FloatVector acc20 = FloatVector.zero(sp);
@@ -5795,9 +5799,9 @@ final class F32ConvBlocked implements BandedConv {
     FloatVector acc40 = FloatVector.zero(sp);
     FloatVector acc50 = FloatVector.zero(sp);
     FloatVector acc60 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
       av = FloatVector.broadcast(sp, x[xt + ps]);
@@ -5823,17 +5827,16 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile512_1x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile512_1x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S512;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
     }
@@ -5841,17 +5844,16 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile256_1x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile256_1x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S256;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
     }
@@ -5859,17 +5861,16 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /** 1 positions × 1 output blocks: acc[i][v] += x(origin + tap + i·stride) · W[kb0 + v, tap]. */
-  private void tile128_1x1(float[] x, int xo, float[] y, int yo, int wo) {
+  private void tile128_1x1(float[] x, int xo, float[] y, int yo, int kb) {
     final VectorSpecies<Float> sp = S128;
     final int lanes = sp.length();
-    final float[] w = packed;
+    final float[] w0 = packed[kb];
     final int[] off = tapOffsets;
     final int ps = positionStride;
-    final int blockStride = taps * lanes;
     FloatVector acc00 = FloatVector.zero(sp);
-    for (int t = 0, wt = wo; t < taps; t++, wt += lanes) {
+    for (int t = 0, wt = 0; t < taps; t++, wt += lanes) {
       int xt = xo + off[t];
-      FloatVector b0 = FloatVector.fromArray(sp, w, wt);
+      FloatVector b0 = FloatVector.fromArray(sp, w0, wt);
       FloatVector av = FloatVector.broadcast(sp, x[xt]);
       acc00 = av.fma(b0, acc00);
     }
