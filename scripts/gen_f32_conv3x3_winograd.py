@@ -90,6 +90,19 @@ import jdk.incubator.vector.VectorSpecies;
  * channels, and the kernel scatters its rows into M's layout. Either way U holds 36/9 = 4× the
  * floats of the weights.
  *
+ * <p>Weights transformed per run. With channels in lanes and at least {@link #RUN_TRANSFORM_TILES}
+ * tiles (resnet18's 256-channel layers at 14² on 512-bit vectors), the kernel keeps the weights
+ * untransformed, packed as g[k panel][c][9 taps][2L], and computes the six points of one row α of
+ * U for one panel just before the six GEMMs that use them, into the worker's scratch: the model
+ * then holds the weights once (1× rather than 4×: resnet18 float holds 54 MB of arrays for 46.7
+ * MB of weights, against 75.5 MB), and a run reads them once from memory rather than 4×. It is a
+ * trade of time for memory: the transformed row goes to L2 and back, and on 512-bit vectors
+ * the 256-channel 14² layer took 1.03–1.10 ms alone against 0.73–0.80 (JMH, U in L3 there), and
+ * 1.49–1.56 against 1.41–1.51 ms in resnet18 (`vfuse profile`, 100 runs, on a slow machine),
+ * about 1% of the model. The transform is in float: each of its two passes is four roundings
+ * deep (constants of G included), which adds 8u·|G| |g| |Gᵀ| to U's error in place of the stored
+ * U's one rounding.
+ *
  * <p>Precision. The result is not a reordering of the direct sum: the transforms scale inputs by up
  * to 5 (Bᵀ) and 8 (Aᵀ) and the terms cancel only in exact arithmetic. Forward error analysis of
  * the float evaluation bounds the error of output (k, p, q), at position (a, b) of its tile with
@@ -133,6 +146,13 @@ final class F32Conv3x3Winograd implements PreparedConv {
 
   /** Rows of the micro-kernel tile. */
   static final int MR = 6;
+
+  /**
+   * With channels in lanes, the fewest tiles at which the weights are transformed per run rather
+   * than stored transformed: from 16 tiles on, the transform is at most about a fifth of the
+   * products' work (see the class comment).
+   */
+  static final int RUN_TRANSFORM_TILES = 16;
 
   /** Bᵀ, the input transform, as in the class comment. */
   static final double[][] BT = {
@@ -191,6 +211,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
    * fraction of channel panels times that of 6-tile rows beats the used fraction of tile lanes.
    */
   private final boolean channelsInLanes;
+  /** True when U is computed per run from {@link #filters}; {@link #u} is then null. */
+  private final boolean weightsAtRun;
   /** Output channels per panel of U: MR, or nr when channels are in lanes. */
   private final int kPanel;
   private final int kPanels;
@@ -200,17 +222,23 @@ final class F32Conv3x3Winograd implements PreparedConv {
    * floats, in {@link WeightChunks} of {@link #perChunk} panels.
    */
   private final float[][] u;
+  /**
+   * When {@link #weightsAtRun}, the weights as they are, panel kp = k / nr holding g[k][c][r][s] at
+   * (c·9 + 3r + s)·nr + k % nr (zero past K), in {@link WeightChunks} of {@link #filtersPerChunk}.
+   */
+  private final float[][] filters;
+  private final int filtersPerChunk;
   private final int perChunk;
   /** When channels are in lanes: lane j of a kernel row goes to M row j (offsets j·POINTS·nr). */
   private final int[] channelRows;
   private final float[] bias;
   private final PositionOffsets offsets;
   private final Activation activation;
-  private final int vFloats, mFloats, phaseFloats, lineFloats;
+  private final int vFloats, mFloats, phaseFloats, lineFloats, uRowFloats;
   private final int scratchPerWorker;
 
   private F32Conv3x3Winograd(VectorSpecies<Float> species, ConvGeometry g, float[] weight, float[] bias,
-      PositionOffsets offsets, Activation activation) {
+      PositionOffsets offsets, Activation activation, Boolean weightsAtRun) {
     this.species = species;
     this.bits = species.vectorBitSize();
     this.lanes = species.length();
@@ -227,13 +255,19 @@ final class F32Conv3x3Winograd implements PreparedConv {
     this.tilesPerImage = Math.ceilDiv(p, TILE) * tilesX;
     this.tiles = g.n() * tilesPerImage;
     this.channelsInLanes = tiles <= nr && laneUse(k, nr) * laneUse(tiles, MR) > laneUse(tiles, nr);
+    this.weightsAtRun = weightsAtRun != null ? weightsAtRun : channelsInLanes && tiles >= RUN_TRANSFORM_TILES;
+    if (this.weightsAtRun && !channelsInLanes) {
+      throw new IllegalArgumentException("weights are transformed per run only with channels in lanes; got " + g);
+    }
     this.kPanel = channelsInLanes ? nr : MR;
     this.kPanels = Math.ceilDiv(k, kPanel);
     int widest = Math.max(c, kPanels * kPanel);
     this.maxBlockTiles = channelsInLanes ? nr
         : Math.min(Math.max(nr, POINT_BLOCK_FLOATS / widest / nr * nr), roundUp(tiles, nr));
     this.perChunk = WeightChunks.perChunk(c * kPanel, Float.BYTES);
-    this.u = transformWeights(weight);
+    this.u = this.weightsAtRun ? null : transformWeights(weight);
+    this.filtersPerChunk = WeightChunks.perChunk(c * 9 * kPanel, Float.BYTES);
+    this.filters = this.weightsAtRun ? packFilters(weight) : null;
     this.channelRows = channelsInLanes ? channelRowOffsets() : null;
     this.bias = bias;
     this.offsets = offsets;
@@ -242,7 +276,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
     this.mFloats = kPanels * kPanel * POINTS * maxBlockTiles;
     this.phaseFloats = POINTS * (maxBlockTiles + lanes);
     this.lineFloats = POINTS * lanes;
-    this.scratchPerWorker = vFloats + mFloats + phaseFloats + lineFloats;
+    this.uRowFloats = this.weightsAtRun ? WINDOW * (c * kPanel + POINT_SKEW) : 0;
+    this.scratchPerWorker = vFloats + mFloats + phaseFloats + lineFloats + uRowFloats;
   }
 
   /** True for the geometries this kernel computes: 3×3, stride 1, dilation 1, groups 1. */
@@ -257,12 +292,31 @@ final class F32Conv3x3Winograd implements PreparedConv {
    */
   static PreparedConv prepare(VectorSpecies<Float> sp, ConvGeometry g, float[] weight, float[] bias,
       PositionOffsets offsets, Activation activation) {
+    return create(sp, g, weight, bias, offsets, activation, null);
+  }
+
+  /**
+   * As {@link #prepare}, with the weights transformed per run ({@code true}) or stored transformed
+   * ({@code false}) whatever the tile count, so that tests reach both forms at every width.
+   */
+  static F32Conv3x3Winograd prepare(VectorSpecies<Float> sp, ConvGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation, boolean weightsAtRun) {
+    return create(sp, g, weight, bias, offsets, activation, weightsAtRun);
+  }
+
+  private static F32Conv3x3Winograd create(VectorSpecies<Float> sp, ConvGeometry g, float[] weight, float[] bias,
+      PositionOffsets offsets, Activation activation, Boolean weightsAtRun) {
     Objects.requireNonNull(sp, "species");
     Objects.requireNonNull(weight, "weight");
     if (!supports(g)) {
       throw new IllegalArgumentException("F32Conv3x3Winograd takes 3x3, stride 1, dilation 1, groups 1; got " + g);
     }
-    return new F32Conv3x3Winograd(sp, g, weight, bias, offsets, activation);
+    return new F32Conv3x3Winograd(sp, g, weight, bias, offsets, activation, weightsAtRun);
+  }
+
+  /** True when this kernel transforms its weights per run rather than holding them transformed. */
+  boolean transformsWeightsPerRun() {
+    return weightsAtRun;
   }
 
   @Override
@@ -272,7 +326,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
 
   @Override
   public String toString() {
-    return "winograd F(4x4,3x3) " + (channelsInLanes ? "channels" : "tiles") + " in lanes, " + bits + "-bit";
+    return "winograd F(4x4,3x3) " + (channelsInLanes ? "channels" : "tiles") + " in lanes, "
+        + (weightsAtRun ? "weights transformed per run, " : "") + bits + "-bit";
   }
 
   /** Fraction of slots used when n items are rounded up to a multiple of {@code unit}. */
@@ -337,6 +392,20 @@ final class F32Conv3x3Winograd implements PreparedConv {
     }
   }
 
+  /** The weights untransformed, in the layout {@link #filters} documents. */
+  private float[][] packFilters(float[] weight) {
+    float[][] packed = WeightChunks.floats(kPanels, filtersPerChunk, c * 9 * kPanel);
+    for (int ko = 0; ko < k; ko++) {
+      int panel = ko / kPanel;
+      float[] chunk = packed[panel / filtersPerChunk];
+      int at = panel % filtersPerChunk * c * 9 * kPanel + ko % kPanel;
+      for (int tap = 0, src = ko * c * 9; tap < c * 9; tap++) {
+        chunk[at + tap * kPanel] = weight[src + tap];
+      }
+    }
+    return packed;
+  }
+
   /** Lane j of a kernel row (output channel j of the panel) lands in M row j: offset j·POINTS·nr. */
   private int[] channelRowOffsets() {
     int[] rows = new int[nr];
@@ -365,7 +434,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
   /**
    * Tiles [t0, t0 + blockTiles) (cut at the batch's end), output channels of panels [kp0, kp1),
    * with the worker's scratch at {@code base}: V, then M ([k − kp0·kPanel][ξ][width]), then the
-   * phase rows (36 input, later 16 output, {@code stride} apart), then the transforms' buffer.
+   * phase rows (36 input, later 16 output, {@code stride} apart), then the transforms' buffer,
+   * then (weights transformed per run) one row of U's points.
    * The transforms cover the groups of L tiles that hold tiles; the GEMM reads whole panels, and
    * what it computes from the lanes past them (stale scratch) lands in columns of M or rows it
    * never stores, which nothing reads: every lane of the kernel is independent of the others.
@@ -392,6 +462,26 @@ final class F32Conv3x3Winograd implements PreparedConv {
       }
     }
 
+    if (weightsAtRun) {
+      multiplyTransformingWeights(scratch, vBase, vPoint, mBase, mRow, width, line + lineFloats, count, kp0, kp1);
+    } else {
+      multiplyStoredWeights(scratch, vBase, vPoint, mBase, mRow, width, count, panels, kp0, kp1);
+    }
+
+    int k0 = kp0 * kPanel;
+    int kEnd = Math.min(kp1 * kPanel, k);
+    for (int ko = k0; ko < kEnd; ko++) {
+      int mOff = mBase + (ko - k0) * mRow;
+      for (int gi = 0; gi < groups; gi++) {
+        outputTransform(scratch, mOff + gi * lanes, width, line, phases + gi * lanes, stride);
+      }
+      writeOutput(scratch, phases, stride, ko, t0, count, residual, y);
+    }
+  }
+
+  /** M[ξ] = U[ξ]·V[ξ] for the 36 points and panels [kp0, kp1), U read from {@link #u}. */
+  private void multiplyStoredWeights(float[] scratch, int vBase, int vPoint, int mBase, int mRow, int width, int count,
+      int panels, int kp0, int kp1) {
     for (int point = 0; point < POINTS; point++) {
       int vOff = vBase + point * vPoint;
       for (int kp = kp0; kp < kp1; kp++) {
@@ -410,15 +500,29 @@ final class F32Conv3x3Winograd implements PreparedConv {
         }
       }
     }
+  }
 
-    int k0 = kp0 * kPanel;
-    int kEnd = Math.min(kp1 * kPanel, k);
-    for (int ko = k0; ko < kEnd; ko++) {
-      int mOff = mBase + (ko - k0) * mRow;
-      for (int gi = 0; gi < groups; gi++) {
-        outputTransform(scratch, mOff + gi * lanes, width, line, phases + gi * lanes, stride);
+  /**
+   * M[ξ] = U[ξ]·V[ξ] for panels [kp0, kp1), with U computed here from {@link #filters}: per row α
+   * of points and panel, the six points U[6α + β] go to s[uRow + β·c·nr …] (c·nr floats each, the
+   * layout of a stored panel), and the six GEMMs that read them follow at once. α is the outer
+   * loop so that V's six points of that row stay in L2 across the panels.
+   */
+  private void multiplyTransformingWeights(float[] s, int vBase, int vPoint, int mBase, int mRow, int width, int uRow,
+      int count, int kp0, int kp1) {
+    int uPoint = c * kPanel + POINT_SKEW;
+    for (int alpha = 0; alpha < WINDOW; alpha++) {
+      for (int kp = kp0; kp < kp1; kp++) {
+        transformWeightRow(filters[kp / filtersPerChunk], kp % filtersPerChunk * c * 9 * kPanel, alpha, s, uRow, uPoint);
+        for (int beta = 0; beta < WINDOW; beta++) {
+          int point = alpha * WINDOW + beta;
+          int vOff = vBase + point * vPoint;
+          int mOff = mBase + (kp - kp0) * kPanel * mRow + point * width;
+          for (int t = 0; t < count; t += MR) {
+            multiply(s, vOff + t, nr, s, uRow + beta * uPoint, s, mOff + t, 1, Math.min(MR, count - t), channelRows);
+          }
+        }
       }
-      writeOutput(scratch, phases, stride, ko, t0, count, residual, y);
     }
   }
 
@@ -548,6 +652,18 @@ final class F32Conv3x3Winograd implements PreparedConv {
       case 512 -> outputLine512(src, s, sStep, dst, d, dStep);
       case 256 -> outputLine256(src, s, sStep, dst, d, dStep);
       case 128 -> outputLine128(src, s, sStep, dst, d, dStep);
+      default -> throw new IllegalStateException("unsupported species " + species);
+    }
+  }
+
+  private void transformWeightRow(float[] taps, int at, int alpha, float[] u, int d, int uPoint) {
+    float ga0 = (float) G[alpha][0];
+    float ga1 = (float) G[alpha][1];
+    float ga2 = (float) G[alpha][2];
+    switch (bits) {
+      case 512 -> transformWeightRow512(c, taps, at, ga0, ga1, ga2, u, d, uPoint);
+      case 256 -> transformWeightRow256(c, taps, at, ga0, ga1, ga2, u, d, uPoint);
+      case 128 -> transformWeightRow128(c, taps, at, ga0, ga1, ga2, u, d, uPoint);
       default -> throw new IllegalStateException("unsupported species " + species);
     }
   }
@@ -711,6 +827,49 @@ $for W in 512, 256, 128
     diff34.fma(FloatVector.broadcast(sp, 2f), diff12).intoArray(dst, d + dStep);
     sum34.fma(FloatVector.broadcast(sp, 4f), sum12).intoArray(dst, d + 2 * dStep);
     diff34.fma(FloatVector.broadcast(sp, 8f), diff12).add(m5).intoArray(dst, d + 3 * dStep);
+  }
+
+  /**
+   * Row α of U for one panel of 2L output channels and every input channel ci: with the taps
+   * g(r, s) = taps[at + (ci·9 + 3r + s)·2L …] and ga = G[α] (as floats), the row pass
+   * t_s = ga0·g(0, s) + ga1·g(1, s) + ga2·g(2, s) (a multiply and two FMAs), then the column pass
+   * U[6α + β] = Σ_s t_s·G[β][s] in the factored form of G's rows: t0/4, −((t0 + t2) ± t1)/6,
+   * ((t0/4 + t2) ± t1/2)/6 and t2 for β = 0, 1 and 2, 3 and 4, 5; written to
+   * u[d + β·uPoint + ci·2L …]. Each pass is at most four roundings deep, the constant's included.
+   */
+  private static void transformWeightRow$W(int c, float[] taps, int at, float ga0, float ga1, float ga2, float[] u,
+      int d, int uPoint) {
+    final VectorSpecies<Float> sp = S$W;
+    final int l1 = sp.length();
+    final int step = 2 * l1;
+    FloatVector g0 = FloatVector.broadcast(sp, ga0);
+    FloatVector g1 = FloatVector.broadcast(sp, ga1);
+    FloatVector g2 = FloatVector.broadcast(sp, ga2);
+    FloatVector quarter = FloatVector.broadcast(sp, 0.25f);
+    FloatVector half = FloatVector.broadcast(sp, 0.5f);
+    FloatVector minusHalf = FloatVector.broadcast(sp, -0.5f);
+    FloatVector sixth = FloatVector.broadcast(sp, 1f / 6);
+    FloatVector minusSixth = FloatVector.broadcast(sp, -1f / 6);
+    for (int ci = 0; ci < c; ci++) {
+      for (int lane = 0; lane < step; lane += l1) {
+        int tap = at + ci * 9 * step + lane;
+        FloatVector t0 = FloatVector.fromArray(sp, taps, tap + 6 * step).fma(g2,
+            FloatVector.fromArray(sp, taps, tap + 3 * step).fma(g1, FloatVector.fromArray(sp, taps, tap).mul(g0)));
+        FloatVector t1 = FloatVector.fromArray(sp, taps, tap + 7 * step).fma(g2,
+            FloatVector.fromArray(sp, taps, tap + 4 * step).fma(g1, FloatVector.fromArray(sp, taps, tap + step).mul(g0)));
+        FloatVector t2 = FloatVector.fromArray(sp, taps, tap + 8 * step).fma(g2,
+            FloatVector.fromArray(sp, taps, tap + 5 * step).fma(g1, FloatVector.fromArray(sp, taps, tap + 2 * step).mul(g0)));
+        int o = d + ci * step + lane;
+        FloatVector outer = t0.add(t2);
+        FloatVector weighted = t0.fma(quarter, t2);
+        t0.mul(quarter).intoArray(u, o);
+        outer.add(t1).mul(minusSixth).intoArray(u, o + uPoint);
+        outer.sub(t1).mul(minusSixth).intoArray(u, o + 2 * uPoint);
+        t1.fma(half, weighted).mul(sixth).intoArray(u, o + 3 * uPoint);
+        t1.fma(minusHalf, weighted).mul(sixth).intoArray(u, o + 4 * uPoint);
+        t2.intoArray(u, o + 5 * uPoint);
+      }
+    }
   }
 
   /**

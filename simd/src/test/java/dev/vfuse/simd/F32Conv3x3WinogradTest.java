@@ -9,7 +9,6 @@ import dev.vfuse.kernel.ConvEpilogue;
 import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PositionOffsets;
-import dev.vfuse.kernel.PreparedConv;
 import dev.vfuse.reference.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +17,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,6 +64,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * errors grow like √C rather than C. It still fails any error of the algorithm itself: a wrong
  * coefficient, a shifted window or a crop off by one column produce errors of the order of the
  * outputs. Λ₁ is typically 10–20 times Σ|w·x|.
+ *
+ * <p>When the kernel transforms its weights per run, U is computed in float, two passes of at most
+ * four roundings each, the constants' included: the bound gains 8·Λ₃, Λ₃ = |Aᵀ| (Σ_c (|G| |g_c|
+ * |Gᵀ|) ⊙ |V_c|) |A|, Λ₁ with U_c's magnitude before its cancellations. Named shapes force that
+ * form at every width, and a 14×14 one reaches it by the kernel's own rule on 512-bit vectors.
  */
 class F32Conv3x3WinogradTest {
 
@@ -87,7 +92,12 @@ class F32Conv3x3WinogradTest {
     }
   }
 
-  record Case(VectorSpecies<Float> species, String label, ConvGeometry g, Epilogue epilogue, boolean twoThreads) {
+  /**
+   * One test: {@code weightsAtRun} forces the kernel's weight form (true: transformed per run,
+   * false: stored transformed), null leaves it to the kernel's rule.
+   */
+  record Case(VectorSpecies<Float> species, String label, ConvGeometry g, Boolean weightsAtRun, Epilogue epilogue,
+      boolean twoThreads) {
     @Override
     public String toString() {
       return bits(species) + " " + label + " n=" + g.n() + " c=" + g.c() + " h=" + g.h() + " w=" + g.w() + " k="
@@ -106,8 +116,13 @@ class F32Conv3x3WinogradTest {
     int mr = F32Conv3x3Winograd.MR;
     List<Object[]> shapes = new ArrayList<>();
     shapes.add(new Object[] {"tiles in lanes, several tile blocks", geometry(2, 2 * nr + 3, 36, 35, 13, 1, 1, 1, 1)});
-    shapes.add(new Object[] {"channels in lanes", geometry(1, nr + 1, 7, 7, 2 * nr + 3, 1, 1, 1, 1)});
-    shapes.add(new Object[] {"channels in lanes, batch 2", geometry(2, mr + 1, 6, 5, nr - 1, 0, 2, 1, 0)});
+    shapes.add(new Object[] {"channels in lanes", geometry(1, nr + 1, 7, 7, 2 * nr + 3, 1, 1, 1, 1), false});
+    shapes.add(new Object[] {"channels in lanes, batch 2", geometry(2, mr + 1, 6, 5, nr - 1, 0, 2, 1, 0), false});
+    // Six tiles and K near a multiple of 2L: channels in lanes at every width.
+    shapes.add(new Object[] {"weights per run", geometry(1, nr + 1, 8, 12, 2 * nr - 1, 1, 1, 1, 1), true});
+    shapes.add(new Object[] {"weights per run, batch 2", geometry(2, mr + 1, 4, 12, nr - 1, 1, 1, 1, 1), true});
+    shapes.add(new Object[] {"weights per run, one input channel", geometry(1, 1, 8, 12, nr, 0, 0, 2, 2), true});
+    shapes.add(new Object[] {"14x14, the kernel's rule", geometry(1, 40, 14, 14, 64, 1, 1, 1, 1)});
     shapes.add(new Object[] {"plane smaller than a tile", geometry(2, 3, 1, 2, mr, 2, 1, 0, 2)});
     shapes.add(new Object[] {"no padding", geometry(1, mr, 9, 14, nr, 0, 0, 0, 0)});
     shapes.add(new Object[] {"C=K=1", geometry(1, 1, 5, 5, 1, 1, 1, 1, 1)});
@@ -131,7 +146,9 @@ class F32Conv3x3WinogradTest {
       };
       for (Epilogue e : epilogues) {
         for (boolean twoThreads : new boolean[] {false, true}) {
-          cases.add(new Case(sp, (String) shapes.get(i)[0], (ConvGeometry) shapes.get(i)[1], e, twoThreads));
+          Object[] shape = shapes.get(i);
+          Boolean weightsAtRun = shape.length > 2 ? (Boolean) shape[2] : null;
+          cases.add(new Case(sp, (String) shape[0], (ConvGeometry) shape[1], weightsAtRun, e, twoThreads));
         }
       }
     }
@@ -166,18 +183,20 @@ class F32Conv3x3WinogradTest {
         new ConvEpilogue(offsets == null ? null : ReductionTolerance.abs(offsets),
             residual == null ? null : ReductionTolerance.abs(residual), null),
         epilogueMagnitude);
-    double[] rounding = ROUNDING_BOUNDS.computeIfAbsent(c.species().vectorBitSize() + " " + c.label() + " " + g,
-        key -> roundingBound(g, x, w));
-    double[] bound = new double[outSize];
-    for (int i = 0; i < outSize; i++) {
-      bound[i] = ReductionTolerance.EPSILON * rounding[i] + 4 * ReductionTolerance.EPSILON * epilogueMagnitude[i];
-    }
-
     Parallel parallel = c.twoThreads() ? TWO_THREADS : Parallel.SERIAL;
     float[] xIn = x.clone();
     float[] wIn = w.clone();
     float[] residualIn = residual == null ? null : residual.clone();
-    PreparedConv conv = F32Conv3x3Winograd.prepare(c.species(), g, wIn, bias, offsets, e.activation());
+    F32Conv3x3Winograd conv = c.weightsAtRun() == null
+        ? (F32Conv3x3Winograd) F32Conv3x3Winograd.prepare(c.species(), g, wIn, bias, offsets, e.activation())
+        : F32Conv3x3Winograd.prepare(c.species(), g, wIn, bias, offsets, e.activation(), c.weightsAtRun());
+    boolean perRun = conv.transformsWeightsPerRun();
+    double[] rounding = ROUNDING_BOUNDS.computeIfAbsent(
+        c.species().vectorBitSize() + " " + c.label() + " " + g + " " + perRun, key -> roundingBound(g, x, w, perRun));
+    double[] bound = new double[outSize];
+    for (int i = 0; i < outSize; i++) {
+      bound[i] = ReductionTolerance.EPSILON * rounding[i] + 4 * ReductionTolerance.EPSILON * epilogueMagnitude[i];
+    }
     float[] scratch = new float[conv.scratchPerWorker() * parallel.threads()];
     Arrays.fill(scratch, Float.NaN);
     float[] actual = FloatData.sentinels(outSize);
@@ -214,6 +233,27 @@ class F32Conv3x3WinogradTest {
     }
   }
 
+  /**
+   * The rule: weights per run with channels in lanes from {@link F32Conv3x3Winograd#RUN_TRANSFORM_TILES}
+   * tiles on (14² at batch 1 on 512-bit vectors, resnet18's 256-channel layers), stored otherwise.
+   */
+  @Test
+  void transformsWeightsPerRunFromSixteenTilesWithChannelsInLanes() {
+    float[] w = new float[256 * 256 * 9];
+    assertThat(weightsPerRun(FloatVector.SPECIES_512, geometry(1, 256, 14, 14, 256, 1, 1, 1, 1), w))
+        .isTrue();
+    assertThat(weightsPerRun(FloatVector.SPECIES_512, geometry(1, 256, 7, 7, 256, 1, 1, 1, 1), w))
+        .as("4 tiles").isFalse();
+    assertThat(weightsPerRun(FloatVector.SPECIES_512, geometry(1, 64, 28, 28, 64, 1, 1, 1, 1), w))
+        .as("49 tiles, tiles in lanes").isFalse();
+    assertThat(weightsPerRun(FloatVector.SPECIES_256, geometry(1, 256, 14, 14, 256, 1, 1, 1, 1), w))
+        .as("16 tiles fill 256-bit tile lanes").isFalse();
+  }
+
+  private static boolean weightsPerRun(VectorSpecies<Float> sp, ConvGeometry g, float[] w) {
+    return ((F32Conv3x3Winograd) F32Conv3x3Winograd.prepare(sp, g, w, null, null, null)).transformsWeightsPerRun();
+  }
+
   @Test
   void supportsOnlyStrideOneUndilatedUngrouped3x3() {
     assertThat(F32Conv3x3Winograd.supports(geometry(1, 4, 8, 8, 4, 1, 0, 2, 1))).isTrue();
@@ -238,9 +278,10 @@ class F32Conv3x3WinogradTest {
    * act on the products: the C FMAs over channels, U's one rounding to float and the output
    * transform's 3 + 3; Λ₂ the input transform's 2 + 2, which act on d before the cancellations of
    * Bᵀ. (Bounding |U_c| by |G| |g| |Gᵀ| and |V_c| by |Bᵀ| |d| |B| as well gives the simpler
-   * (C + 11)·Λ of the class comment, about ten times looser.)
+   * (C + 11)·Λ of the class comment, about ten times looser.) With {@code weightsPerRun}, plus
+   * 8·Λ₃ for U computed in float at run time (the class comment).
    */
-  static double[] roundingBound(ConvGeometry g, float[] x, float[] w) {
+  static double[] roundingBound(ConvGeometry g, float[] x, float[] w, boolean weightsPerRun) {
     int tile = F32Conv3x3Winograd.TILE;
     int window = F32Conv3x3Winograd.WINDOW;
     int points = F32Conv3x3Winograd.POINTS;
@@ -248,17 +289,23 @@ class F32Conv3x3WinogradTest {
     double[][] gm = F32Conv3x3Winograd.G;
     double[][] at = F32Conv3x3Winograd.AT;
     int n = g.n(), c = g.c(), h = g.h(), wd = g.w(), k = g.k(), p = g.p(), q = g.q();
+    double[][] absG = absolute(gm);
     double[] uAbs = new double[k * c * points];
+    double[] uMagnitude = new double[k * c * points];
     for (int kc = 0; kc < k * c; kc++) {
       double[][] filter = new double[3][3];
+      double[][] filterAbs = new double[3][3];
       for (int r = 0; r < 3; r++) {
         for (int s = 0; s < 3; s++) {
           filter[r][s] = w[kc * 9 + r * 3 + s];
+          filterAbs[r][s] = Math.abs(filter[r][s]);
         }
       }
       double[][] u = sandwich(gm, filter, gm);
+      double[][] um = sandwich(absG, filterAbs, absG);
       for (int xi = 0; xi < points; xi++) {
         uAbs[kc * points + xi] = Math.abs(u[xi / window][xi % window]);
+        uMagnitude[kc * points + xi] = um[xi / window][xi % window];
       }
     }
     double[][] absBt = absolute(bt);
@@ -267,6 +314,7 @@ class F32Conv3x3WinogradTest {
     double[] vMagnitude = new double[c * points];
     double[] m1 = new double[points];
     double[] m2 = new double[points];
+    double[] m3 = new double[points];
     for (int b = 0; b < n; b++) {
       for (int ty = 0; ty * tile < p; ty++) {
         for (int tx = 0; tx * tile < q; tx++) {
@@ -293,23 +341,28 @@ class F32Conv3x3WinogradTest {
           for (int ko = 0; ko < k; ko++) {
             Arrays.fill(m1, 0);
             Arrays.fill(m2, 0);
+            Arrays.fill(m3, 0);
             for (int ch = 0; ch < c; ch++) {
               int u0 = (ko * c + ch) * points;
               for (int xi = 0; xi < points; xi++) {
                 m1[xi] += uAbs[u0 + xi] * vAbs[ch * points + xi];
                 m2[xi] += uAbs[u0 + xi] * vMagnitude[ch * points + xi];
+                m3[xi] += uMagnitude[u0 + xi] * vAbs[ch * points + xi];
               }
             }
             for (int a = 0; a < tile && ty * tile + a < p; a++) {
               for (int bb = 0; bb < tile && tx * tile + bb < q; bb++) {
                 double lambda1 = 0;
                 double lambda2 = 0;
+                double lambda3 = 0;
                 for (int xi = 0; xi < points; xi++) {
                   double weight = Math.abs(at[a][xi / window]) * Math.abs(at[bb][xi % window]);
                   lambda1 += weight * m1[xi];
                   lambda2 += weight * m2[xi];
+                  lambda3 += weight * m3[xi];
                 }
-                bound[((b * k + ko) * p + ty * tile + a) * q + tx * tile + bb] = (c + 7) * lambda1 + 4 * lambda2;
+                bound[((b * k + ko) * p + ty * tile + a) * q + tx * tile + bb] =
+                    (c + 7) * lambda1 + 4 * lambda2 + (weightsPerRun ? 8 * lambda3 : 0);
               }
             }
           }
