@@ -413,7 +413,8 @@ public final class SimdKernels extends ReferenceKernels {
 
   /**
    * Depthwise convolutions (one input channel per group) run {@link F32DwConv}; pointwise ones
-   * (1×1, stride 1, unpadded, one group) {@link F32Conv1x1}, which reads the input in place; 3×3
+   * (1×1, unpadded, one group) {@link F32Conv1x1}, which reads the input in place at stride 1 and a
+   * subsampled copy otherwise; 3×3
    * stride-1 convolutions where it is faster {@link F32Conv3x3Winograd}; the others, grouped or not,
    * {@link F32ConvImplicitGemm}: a GEMM on weights packed once here, B read
    * straight from a padded (and, at stride > 1, phase-split) copy of the input, the epilogue

@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * adds, on one thread and two, at every width: plane sizes around the tiles (below one vector, one
  * vector, between one and three, exactly three, three and a tail, several wide panels and a
  * masked tail), output channels below, at and past the MR-row tile, weights over two chunks, one
- * position per image (the GEMV path, with channel counts around its 4-vector block), batches, and
- * each epilogue.
+ * position per image (the GEMV path, with channel counts around its 4-vector block), batches,
+ * strides 2 and 3 and uneven ones (resnet's stride-2 shortcuts, odd input sides, an output of one
+ * position), and each epilogue.
  */
 class F32Conv1x1Test {
   private static final ReferenceKernels REFERENCE = new ReferenceKernels();
@@ -33,7 +34,8 @@ class F32Conv1x1Test {
   record Case(VectorSpecies<Float> species, ConvGeometry g, PreparedConvCheck.Epilogue epilogue) {
     @Override
     public String toString() {
-      return bits(species) + " N=" + g.n() + " C=" + g.c() + " " + g.h() + "x" + g.w() + " K=" + g.k() + ", " + epilogue;
+      return bits(species) + " N=" + g.n() + " C=" + g.c() + " " + g.h() + "x" + g.w() + " K=" + g.k() + " stride "
+          + g.strideH() + "," + g.strideW() + ", " + epilogue;
     }
   }
 
@@ -60,6 +62,17 @@ class F32Conv1x1Test {
       for (int k : new int[] {1, l - 1, l + 1, block, block + 1, 2 * block + l + 3}) {
         for (PreparedConvCheck.Epilogue epilogue : PreparedConvCheck.EPILOGUES) {
           cases.add(new Case(sp, ConvGeometry.of(k % 2 + 1, 3 + k % 29, 1, 1, k, 1, 1, 0, 1, 1), epilogue));
+        }
+      }
+      // Strided: the subsampled copy after the workers' spills, then the same tiles.
+      int[][] strided = {{56, 56, 2, 2}, {14, 14, 2, 2}, {9, 2 * wide + 5, 2, 2}, {7, 23, 3, 3}, {5, 31, 1, 2},
+          {12, 4, 3, 1}, {2, 2, 2, 2}};
+      for (int[] hs : strided) {
+        for (int k : new int[] {F32Conv1x1.MR - 1, 2 * F32Conv1x1.MR + 5}) {
+          int c = 3 + (hs[0] * 5 + hs[1] + k) % 29;
+          int n = hs[1] % 2 == 0 ? 1 : 2;
+          cases.add(new Case(sp, new ConvGeometry(n, c, hs[0], hs[1], k, 1, 1, hs[2], hs[3], 1, 1, 0, 0, 0, 0, 1),
+              PreparedConvCheck.EPILOGUES[e++ % PreparedConvCheck.EPILOGUES.length]));
         }
       }
     }
@@ -96,7 +109,7 @@ class F32Conv1x1Test {
   void takesPointwiseGeometryOnlyAndSimdKernelsRoutesItHere() {
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 1))).isTrue();
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 2, 1))).as("dilation is moot at 1x1").isTrue();
-    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 2, 0, 1, 1))).as("stride 2").isFalse();
+    assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 2, 0, 1, 1))).as("stride 2").isTrue();
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 1, 1, 1))).as("padded").isFalse();
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 1, 1, 0, 1, 2))).as("grouped").isFalse();
     assertThat(F32Conv1x1.supports(ConvGeometry.of(1, 4, 5, 5, 6, 3, 1, 1, 1, 1))).as("3x3").isFalse();
