@@ -271,6 +271,21 @@ $for W in 512, 256, 128
     }
   }
 
+  private static final FloatVector INTERLEAVE_LOW$W = interleaving(S$W, 0);
+  private static final FloatVector INTERLEAVE_HIGH$W = interleaving(S$W, S$W.length() / 2);
+
+  /**
+   * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
+   * (vectors of L channels) loaded, transposed by log₂L rounds in which output pair (2k, 2k + 1)
+   * interleaves the low and the high halves of inputs k and k + L/2, and stored as L runs of the
+   * channels' planes.
+   */
+  private static void transposeSquare$W(float[] x, int in, float[] y, int out, int plane) {
+    final VectorSpecies<Float> sp = S$W;
+    final int lanes = sp.length();
+$TRANSPOSE
+  }
+
   /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
   private static void fromBlocks$W(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S$W;
@@ -288,9 +303,18 @@ $for W in 512, 256, 128
       int j0 = (u % chunks) * UNBLOCK_POSITIONS;
       int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
       int in = block * plane * lanes;
-      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+      int last = Math.min(lanes, c - kb * lanes);
+      int square = j0;
+      if (last == lanes) {
+        // Whole blocks: L positions × L channels at a time, transposed in registers.
+        int out = (image * c + kb * lanes) * plane;
+        for (; square + lanes <= j1; square += lanes) {
+          transposeSquare$W(x, in + square * lanes, y, out + square, plane);
+        }
+      }
+      for (int lane = 0; lane < last; lane++) {
         int out = (image * c + kb * lanes + lane) * plane;
-        int j = j0;
+        int j = square;
         for (; j + lanes <= j1; j += lanes) {
           FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
         }
@@ -362,12 +386,16 @@ GLOBAL_POOL_SWITCH = '''\
   }
 
   /**
-   * {@code Kernels.fromChannelBlocks} at block L: each channel's plane written L positions at a
-   * time, gathered from the blocked array at stride L (one gather a vector instead of a strided
-   * scalar loop, which cost 2–3 ns an element on PP-OCR det's 160×160 planes). The positions go
-   * in chunks of {@value #UNBLOCK_POSITIONS}, whose blocked floats stay in L1 while the L lanes
-   * gather them (a whole 160×160 block is 1.6 MB, so lane by lane over the plane each gather missed
-   * L2); the chunks are split over {@code parallel}'s threads. Copies only: the reference's bits.
+   * {@code Kernels.fromChannelBlocks} at block L: a whole block's L positions at a time are L
+   * vectors of L channels, transposed in registers ({@code transposeSquare}) into L runs of the
+   * channels' planes; a partial last block and the positions past the last whole square are
+   * gathered from the blocked array at stride L, one gather a vector (a strided scalar loop cost
+   * 2–3 ns an element on PP-OCR det's 160×160 planes). The transposes replaced the gathers for
+   * whole squares: resnet18's conversions of 128 × 28² and 256 × 14² took 53–71 and 30–39 µs with
+   * gathers, 20–24 and 12–14 µs transposed (`vfuse profile`, alternating builds). The positions go
+   * in chunks of {@value #UNBLOCK_POSITIONS}, whose blocked floats stay in L1 (a whole 160×160
+   * block is 1.6 MB); the chunks are split over {@code parallel}'s threads. Copies only: the
+   * reference's bits.
    */
   static void fromBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y, Parallel parallel) {
     int bits = sp.vectorBitSize();
@@ -386,6 +414,18 @@ GLOBAL_POOL_SWITCH = '''\
 
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
+
+  /**
+   * Indexes for {@code selectFrom(a, b)} that interleave a and b from lane {@code start}: lanes 2i
+   * and 2i + 1 take lane start + i of a and of b (b's lanes are numbered L … 2L − 1).
+   */
+  private static FloatVector interleaving(VectorSpecies<Float> sp, int start) {
+    float[] indexes = new float[sp.length()];
+    for (int i = 0; i < indexes.length; i++) {
+      indexes[i] = start + i / 2 + (i % 2) * sp.length();
+    }
+    return FloatVector.fromArray(sp, indexes, 0);
+  }
 
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
@@ -1064,6 +1104,22 @@ $endfor
 '''
 
 
+def transpose_square(width):
+    """transposeSquare's body for L = width / 32 lanes: L loads, log2(L) rounds of interleaving
+    permutes (outputs 2k and 2k + 1 from inputs k and k + L/2), L stores."""
+    lanes = width // 32
+    lines = ["    FloatVector r0_%d = FloatVector.fromArray(sp, x, in%s);" % (i, "" if i == 0 else " + %d * lanes" % i)
+             for i in range(lanes)]
+    rounds = lanes.bit_length() - 1
+    for r in range(rounds):
+        for k in range(lanes // 2):
+            a, b = "r%d_%d" % (r, k), "r%d_%d" % (r, k + lanes // 2)
+            lines.append("    FloatVector r%d_%d = INTERLEAVE_LOW%d.selectFrom(%s, %s);" % (r + 1, 2 * k, width, a, b))
+            lines.append("    FloatVector r%d_%d = INTERLEAVE_HIGH%d.selectFrom(%s, %s);" % (r + 1, 2 * k + 1, width, a, b))
+    lines += ["    r%d_%d.intoArray(y, out%s);" % (rounds, i, "" if i == 0 else " + %d * plane" % i) for i in range(lanes)]
+    return "\n".join(lines)
+
+
 def gemm_source():
     params = {"MR": MR, "NV": NV, "ROW7": ROW7, "R3": WIDE_ROWS[3], "R2": WIDE_ROWS[2], "R1": WIDE_ROWS[1]}
     body = [GEMM_HEAD % params]
@@ -1082,7 +1138,7 @@ def gemm_source():
         body.append("\n")
     body.append(expand(EPILOGUE))
     body.append("\n")
-    body.append(expand(GLOBAL_POOL))
+    body.append(expand(GLOBAL_POOL, TRANSPOSE={w: transpose_square(w) for w in (512, 256, 128)}))
     body.append("}\n")
     return "".join(body)
 

@@ -651,12 +651,16 @@ final class F32ConvBlocked implements BandedConv {
   }
 
   /**
-   * {@code Kernels.fromChannelBlocks} at block L: each channel's plane written L positions at a
-   * time, gathered from the blocked array at stride L (one gather a vector instead of a strided
-   * scalar loop, which cost 2–3 ns an element on PP-OCR det's 160×160 planes). The positions go
-   * in chunks of {@value #UNBLOCK_POSITIONS}, whose blocked floats stay in L1 while the L lanes
-   * gather them (a whole 160×160 block is 1.6 MB, so lane by lane over the plane each gather missed
-   * L2); the chunks are split over {@code parallel}'s threads. Copies only: the reference's bits.
+   * {@code Kernels.fromChannelBlocks} at block L: a whole block's L positions at a time are L
+   * vectors of L channels, transposed in registers ({@code transposeSquare}) into L runs of the
+   * channels' planes; a partial last block and the positions past the last whole square are
+   * gathered from the blocked array at stride L, one gather a vector (a strided scalar loop cost
+   * 2–3 ns an element on PP-OCR det's 160×160 planes). The transposes replaced the gathers for
+   * whole squares: resnet18's conversions of 128 × 28² and 256 × 14² took 53–71 and 30–39 µs with
+   * gathers, 20–24 and 12–14 µs transposed (`vfuse profile`, alternating builds). The positions go
+   * in chunks of {@value #UNBLOCK_POSITIONS}, whose blocked floats stay in L1 (a whole 160×160
+   * block is 1.6 MB); the chunks are split over {@code parallel}'s threads. Copies only: the
+   * reference's bits.
    */
   static void fromBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y, Parallel parallel) {
     int bits = sp.vectorBitSize();
@@ -675,6 +679,18 @@ final class F32ConvBlocked implements BandedConv {
 
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
+
+  /**
+   * Indexes for {@code selectFrom(a, b)} that interleave a and b from lane {@code start}: lanes 2i
+   * and 2i + 1 take lane start + i of a and of b (b's lanes are numbered L … 2L − 1).
+   */
+  private static FloatVector interleaving(VectorSpecies<Float> sp, int start) {
+    float[] indexes = new float[sp.length()];
+    for (int i = 0; i < indexes.length; i++) {
+      indexes[i] = start + i / 2 + (i % 2) * sp.length();
+    }
+    return FloatVector.fromArray(sp, indexes, 0);
+  }
 
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
@@ -6005,6 +6021,116 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  private static final FloatVector INTERLEAVE_LOW512 = interleaving(S512, 0);
+  private static final FloatVector INTERLEAVE_HIGH512 = interleaving(S512, S512.length() / 2);
+
+  /**
+   * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
+   * (vectors of L channels) loaded, transposed by log₂L rounds in which output pair (2k, 2k + 1)
+   * interleaves the low and the high halves of inputs k and k + L/2, and stored as L runs of the
+   * channels' planes.
+   */
+  private static void transposeSquare512(float[] x, int in, float[] y, int out, int plane) {
+    final VectorSpecies<Float> sp = S512;
+    final int lanes = sp.length();
+    FloatVector r0_0 = FloatVector.fromArray(sp, x, in);
+    FloatVector r0_1 = FloatVector.fromArray(sp, x, in + 1 * lanes);
+    FloatVector r0_2 = FloatVector.fromArray(sp, x, in + 2 * lanes);
+    FloatVector r0_3 = FloatVector.fromArray(sp, x, in + 3 * lanes);
+    FloatVector r0_4 = FloatVector.fromArray(sp, x, in + 4 * lanes);
+    FloatVector r0_5 = FloatVector.fromArray(sp, x, in + 5 * lanes);
+    FloatVector r0_6 = FloatVector.fromArray(sp, x, in + 6 * lanes);
+    FloatVector r0_7 = FloatVector.fromArray(sp, x, in + 7 * lanes);
+    FloatVector r0_8 = FloatVector.fromArray(sp, x, in + 8 * lanes);
+    FloatVector r0_9 = FloatVector.fromArray(sp, x, in + 9 * lanes);
+    FloatVector r0_10 = FloatVector.fromArray(sp, x, in + 10 * lanes);
+    FloatVector r0_11 = FloatVector.fromArray(sp, x, in + 11 * lanes);
+    FloatVector r0_12 = FloatVector.fromArray(sp, x, in + 12 * lanes);
+    FloatVector r0_13 = FloatVector.fromArray(sp, x, in + 13 * lanes);
+    FloatVector r0_14 = FloatVector.fromArray(sp, x, in + 14 * lanes);
+    FloatVector r0_15 = FloatVector.fromArray(sp, x, in + 15 * lanes);
+    FloatVector r1_0 = INTERLEAVE_LOW512.selectFrom(r0_0, r0_8);
+    FloatVector r1_1 = INTERLEAVE_HIGH512.selectFrom(r0_0, r0_8);
+    FloatVector r1_2 = INTERLEAVE_LOW512.selectFrom(r0_1, r0_9);
+    FloatVector r1_3 = INTERLEAVE_HIGH512.selectFrom(r0_1, r0_9);
+    FloatVector r1_4 = INTERLEAVE_LOW512.selectFrom(r0_2, r0_10);
+    FloatVector r1_5 = INTERLEAVE_HIGH512.selectFrom(r0_2, r0_10);
+    FloatVector r1_6 = INTERLEAVE_LOW512.selectFrom(r0_3, r0_11);
+    FloatVector r1_7 = INTERLEAVE_HIGH512.selectFrom(r0_3, r0_11);
+    FloatVector r1_8 = INTERLEAVE_LOW512.selectFrom(r0_4, r0_12);
+    FloatVector r1_9 = INTERLEAVE_HIGH512.selectFrom(r0_4, r0_12);
+    FloatVector r1_10 = INTERLEAVE_LOW512.selectFrom(r0_5, r0_13);
+    FloatVector r1_11 = INTERLEAVE_HIGH512.selectFrom(r0_5, r0_13);
+    FloatVector r1_12 = INTERLEAVE_LOW512.selectFrom(r0_6, r0_14);
+    FloatVector r1_13 = INTERLEAVE_HIGH512.selectFrom(r0_6, r0_14);
+    FloatVector r1_14 = INTERLEAVE_LOW512.selectFrom(r0_7, r0_15);
+    FloatVector r1_15 = INTERLEAVE_HIGH512.selectFrom(r0_7, r0_15);
+    FloatVector r2_0 = INTERLEAVE_LOW512.selectFrom(r1_0, r1_8);
+    FloatVector r2_1 = INTERLEAVE_HIGH512.selectFrom(r1_0, r1_8);
+    FloatVector r2_2 = INTERLEAVE_LOW512.selectFrom(r1_1, r1_9);
+    FloatVector r2_3 = INTERLEAVE_HIGH512.selectFrom(r1_1, r1_9);
+    FloatVector r2_4 = INTERLEAVE_LOW512.selectFrom(r1_2, r1_10);
+    FloatVector r2_5 = INTERLEAVE_HIGH512.selectFrom(r1_2, r1_10);
+    FloatVector r2_6 = INTERLEAVE_LOW512.selectFrom(r1_3, r1_11);
+    FloatVector r2_7 = INTERLEAVE_HIGH512.selectFrom(r1_3, r1_11);
+    FloatVector r2_8 = INTERLEAVE_LOW512.selectFrom(r1_4, r1_12);
+    FloatVector r2_9 = INTERLEAVE_HIGH512.selectFrom(r1_4, r1_12);
+    FloatVector r2_10 = INTERLEAVE_LOW512.selectFrom(r1_5, r1_13);
+    FloatVector r2_11 = INTERLEAVE_HIGH512.selectFrom(r1_5, r1_13);
+    FloatVector r2_12 = INTERLEAVE_LOW512.selectFrom(r1_6, r1_14);
+    FloatVector r2_13 = INTERLEAVE_HIGH512.selectFrom(r1_6, r1_14);
+    FloatVector r2_14 = INTERLEAVE_LOW512.selectFrom(r1_7, r1_15);
+    FloatVector r2_15 = INTERLEAVE_HIGH512.selectFrom(r1_7, r1_15);
+    FloatVector r3_0 = INTERLEAVE_LOW512.selectFrom(r2_0, r2_8);
+    FloatVector r3_1 = INTERLEAVE_HIGH512.selectFrom(r2_0, r2_8);
+    FloatVector r3_2 = INTERLEAVE_LOW512.selectFrom(r2_1, r2_9);
+    FloatVector r3_3 = INTERLEAVE_HIGH512.selectFrom(r2_1, r2_9);
+    FloatVector r3_4 = INTERLEAVE_LOW512.selectFrom(r2_2, r2_10);
+    FloatVector r3_5 = INTERLEAVE_HIGH512.selectFrom(r2_2, r2_10);
+    FloatVector r3_6 = INTERLEAVE_LOW512.selectFrom(r2_3, r2_11);
+    FloatVector r3_7 = INTERLEAVE_HIGH512.selectFrom(r2_3, r2_11);
+    FloatVector r3_8 = INTERLEAVE_LOW512.selectFrom(r2_4, r2_12);
+    FloatVector r3_9 = INTERLEAVE_HIGH512.selectFrom(r2_4, r2_12);
+    FloatVector r3_10 = INTERLEAVE_LOW512.selectFrom(r2_5, r2_13);
+    FloatVector r3_11 = INTERLEAVE_HIGH512.selectFrom(r2_5, r2_13);
+    FloatVector r3_12 = INTERLEAVE_LOW512.selectFrom(r2_6, r2_14);
+    FloatVector r3_13 = INTERLEAVE_HIGH512.selectFrom(r2_6, r2_14);
+    FloatVector r3_14 = INTERLEAVE_LOW512.selectFrom(r2_7, r2_15);
+    FloatVector r3_15 = INTERLEAVE_HIGH512.selectFrom(r2_7, r2_15);
+    FloatVector r4_0 = INTERLEAVE_LOW512.selectFrom(r3_0, r3_8);
+    FloatVector r4_1 = INTERLEAVE_HIGH512.selectFrom(r3_0, r3_8);
+    FloatVector r4_2 = INTERLEAVE_LOW512.selectFrom(r3_1, r3_9);
+    FloatVector r4_3 = INTERLEAVE_HIGH512.selectFrom(r3_1, r3_9);
+    FloatVector r4_4 = INTERLEAVE_LOW512.selectFrom(r3_2, r3_10);
+    FloatVector r4_5 = INTERLEAVE_HIGH512.selectFrom(r3_2, r3_10);
+    FloatVector r4_6 = INTERLEAVE_LOW512.selectFrom(r3_3, r3_11);
+    FloatVector r4_7 = INTERLEAVE_HIGH512.selectFrom(r3_3, r3_11);
+    FloatVector r4_8 = INTERLEAVE_LOW512.selectFrom(r3_4, r3_12);
+    FloatVector r4_9 = INTERLEAVE_HIGH512.selectFrom(r3_4, r3_12);
+    FloatVector r4_10 = INTERLEAVE_LOW512.selectFrom(r3_5, r3_13);
+    FloatVector r4_11 = INTERLEAVE_HIGH512.selectFrom(r3_5, r3_13);
+    FloatVector r4_12 = INTERLEAVE_LOW512.selectFrom(r3_6, r3_14);
+    FloatVector r4_13 = INTERLEAVE_HIGH512.selectFrom(r3_6, r3_14);
+    FloatVector r4_14 = INTERLEAVE_LOW512.selectFrom(r3_7, r3_15);
+    FloatVector r4_15 = INTERLEAVE_HIGH512.selectFrom(r3_7, r3_15);
+    r4_0.intoArray(y, out);
+    r4_1.intoArray(y, out + 1 * plane);
+    r4_2.intoArray(y, out + 2 * plane);
+    r4_3.intoArray(y, out + 3 * plane);
+    r4_4.intoArray(y, out + 4 * plane);
+    r4_5.intoArray(y, out + 5 * plane);
+    r4_6.intoArray(y, out + 6 * plane);
+    r4_7.intoArray(y, out + 7 * plane);
+    r4_8.intoArray(y, out + 8 * plane);
+    r4_9.intoArray(y, out + 9 * plane);
+    r4_10.intoArray(y, out + 10 * plane);
+    r4_11.intoArray(y, out + 11 * plane);
+    r4_12.intoArray(y, out + 12 * plane);
+    r4_13.intoArray(y, out + 13 * plane);
+    r4_14.intoArray(y, out + 14 * plane);
+    r4_15.intoArray(y, out + 15 * plane);
+  }
+
   /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
   private static void fromBlocks512(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S512;
@@ -6022,9 +6148,18 @@ final class F32ConvBlocked implements BandedConv {
       int j0 = (u % chunks) * UNBLOCK_POSITIONS;
       int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
       int in = block * plane * lanes;
-      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+      int last = Math.min(lanes, c - kb * lanes);
+      int square = j0;
+      if (last == lanes) {
+        // Whole blocks: L positions × L channels at a time, transposed in registers.
+        int out = (image * c + kb * lanes) * plane;
+        for (; square + lanes <= j1; square += lanes) {
+          transposeSquare512(x, in + square * lanes, y, out + square, plane);
+        }
+      }
+      for (int lane = 0; lane < last; lane++) {
         int out = (image * c + kb * lanes + lane) * plane;
-        int j = j0;
+        int j = square;
         for (; j + lanes <= j1; j += lanes) {
           FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
         }
@@ -6101,6 +6236,60 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  private static final FloatVector INTERLEAVE_LOW256 = interleaving(S256, 0);
+  private static final FloatVector INTERLEAVE_HIGH256 = interleaving(S256, S256.length() / 2);
+
+  /**
+   * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
+   * (vectors of L channels) loaded, transposed by log₂L rounds in which output pair (2k, 2k + 1)
+   * interleaves the low and the high halves of inputs k and k + L/2, and stored as L runs of the
+   * channels' planes.
+   */
+  private static void transposeSquare256(float[] x, int in, float[] y, int out, int plane) {
+    final VectorSpecies<Float> sp = S256;
+    final int lanes = sp.length();
+    FloatVector r0_0 = FloatVector.fromArray(sp, x, in);
+    FloatVector r0_1 = FloatVector.fromArray(sp, x, in + 1 * lanes);
+    FloatVector r0_2 = FloatVector.fromArray(sp, x, in + 2 * lanes);
+    FloatVector r0_3 = FloatVector.fromArray(sp, x, in + 3 * lanes);
+    FloatVector r0_4 = FloatVector.fromArray(sp, x, in + 4 * lanes);
+    FloatVector r0_5 = FloatVector.fromArray(sp, x, in + 5 * lanes);
+    FloatVector r0_6 = FloatVector.fromArray(sp, x, in + 6 * lanes);
+    FloatVector r0_7 = FloatVector.fromArray(sp, x, in + 7 * lanes);
+    FloatVector r1_0 = INTERLEAVE_LOW256.selectFrom(r0_0, r0_4);
+    FloatVector r1_1 = INTERLEAVE_HIGH256.selectFrom(r0_0, r0_4);
+    FloatVector r1_2 = INTERLEAVE_LOW256.selectFrom(r0_1, r0_5);
+    FloatVector r1_3 = INTERLEAVE_HIGH256.selectFrom(r0_1, r0_5);
+    FloatVector r1_4 = INTERLEAVE_LOW256.selectFrom(r0_2, r0_6);
+    FloatVector r1_5 = INTERLEAVE_HIGH256.selectFrom(r0_2, r0_6);
+    FloatVector r1_6 = INTERLEAVE_LOW256.selectFrom(r0_3, r0_7);
+    FloatVector r1_7 = INTERLEAVE_HIGH256.selectFrom(r0_3, r0_7);
+    FloatVector r2_0 = INTERLEAVE_LOW256.selectFrom(r1_0, r1_4);
+    FloatVector r2_1 = INTERLEAVE_HIGH256.selectFrom(r1_0, r1_4);
+    FloatVector r2_2 = INTERLEAVE_LOW256.selectFrom(r1_1, r1_5);
+    FloatVector r2_3 = INTERLEAVE_HIGH256.selectFrom(r1_1, r1_5);
+    FloatVector r2_4 = INTERLEAVE_LOW256.selectFrom(r1_2, r1_6);
+    FloatVector r2_5 = INTERLEAVE_HIGH256.selectFrom(r1_2, r1_6);
+    FloatVector r2_6 = INTERLEAVE_LOW256.selectFrom(r1_3, r1_7);
+    FloatVector r2_7 = INTERLEAVE_HIGH256.selectFrom(r1_3, r1_7);
+    FloatVector r3_0 = INTERLEAVE_LOW256.selectFrom(r2_0, r2_4);
+    FloatVector r3_1 = INTERLEAVE_HIGH256.selectFrom(r2_0, r2_4);
+    FloatVector r3_2 = INTERLEAVE_LOW256.selectFrom(r2_1, r2_5);
+    FloatVector r3_3 = INTERLEAVE_HIGH256.selectFrom(r2_1, r2_5);
+    FloatVector r3_4 = INTERLEAVE_LOW256.selectFrom(r2_2, r2_6);
+    FloatVector r3_5 = INTERLEAVE_HIGH256.selectFrom(r2_2, r2_6);
+    FloatVector r3_6 = INTERLEAVE_LOW256.selectFrom(r2_3, r2_7);
+    FloatVector r3_7 = INTERLEAVE_HIGH256.selectFrom(r2_3, r2_7);
+    r3_0.intoArray(y, out);
+    r3_1.intoArray(y, out + 1 * plane);
+    r3_2.intoArray(y, out + 2 * plane);
+    r3_3.intoArray(y, out + 3 * plane);
+    r3_4.intoArray(y, out + 4 * plane);
+    r3_5.intoArray(y, out + 5 * plane);
+    r3_6.intoArray(y, out + 6 * plane);
+    r3_7.intoArray(y, out + 7 * plane);
+  }
+
   /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
   private static void fromBlocks256(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S256;
@@ -6118,9 +6307,18 @@ final class F32ConvBlocked implements BandedConv {
       int j0 = (u % chunks) * UNBLOCK_POSITIONS;
       int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
       int in = block * plane * lanes;
-      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+      int last = Math.min(lanes, c - kb * lanes);
+      int square = j0;
+      if (last == lanes) {
+        // Whole blocks: L positions × L channels at a time, transposed in registers.
+        int out = (image * c + kb * lanes) * plane;
+        for (; square + lanes <= j1; square += lanes) {
+          transposeSquare256(x, in + square * lanes, y, out + square, plane);
+        }
+      }
+      for (int lane = 0; lane < last; lane++) {
         int out = (image * c + kb * lanes + lane) * plane;
-        int j = j0;
+        int j = square;
         for (; j + lanes <= j1; j += lanes) {
           FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
         }
@@ -6197,6 +6395,36 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  private static final FloatVector INTERLEAVE_LOW128 = interleaving(S128, 0);
+  private static final FloatVector INTERLEAVE_HIGH128 = interleaving(S128, S128.length() / 2);
+
+  /**
+   * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
+   * (vectors of L channels) loaded, transposed by log₂L rounds in which output pair (2k, 2k + 1)
+   * interleaves the low and the high halves of inputs k and k + L/2, and stored as L runs of the
+   * channels' planes.
+   */
+  private static void transposeSquare128(float[] x, int in, float[] y, int out, int plane) {
+    final VectorSpecies<Float> sp = S128;
+    final int lanes = sp.length();
+    FloatVector r0_0 = FloatVector.fromArray(sp, x, in);
+    FloatVector r0_1 = FloatVector.fromArray(sp, x, in + 1 * lanes);
+    FloatVector r0_2 = FloatVector.fromArray(sp, x, in + 2 * lanes);
+    FloatVector r0_3 = FloatVector.fromArray(sp, x, in + 3 * lanes);
+    FloatVector r1_0 = INTERLEAVE_LOW128.selectFrom(r0_0, r0_2);
+    FloatVector r1_1 = INTERLEAVE_HIGH128.selectFrom(r0_0, r0_2);
+    FloatVector r1_2 = INTERLEAVE_LOW128.selectFrom(r0_1, r0_3);
+    FloatVector r1_3 = INTERLEAVE_HIGH128.selectFrom(r0_1, r0_3);
+    FloatVector r2_0 = INTERLEAVE_LOW128.selectFrom(r1_0, r1_2);
+    FloatVector r2_1 = INTERLEAVE_HIGH128.selectFrom(r1_0, r1_2);
+    FloatVector r2_2 = INTERLEAVE_LOW128.selectFrom(r1_1, r1_3);
+    FloatVector r2_3 = INTERLEAVE_HIGH128.selectFrom(r1_1, r1_3);
+    r2_0.intoArray(y, out);
+    r2_1.intoArray(y, out + 1 * plane);
+    r2_2.intoArray(y, out + 2 * plane);
+    r2_3.intoArray(y, out + 3 * plane);
+  }
+
   /** Units [from, to) of {@link #fromBlocks}: unit u is chunk u % chunks of block u / chunks. */
   private static void fromBlocks128(int c, int plane, float[] x, float[] y, int from, int to) {
     final VectorSpecies<Float> sp = S128;
@@ -6214,9 +6442,18 @@ final class F32ConvBlocked implements BandedConv {
       int j0 = (u % chunks) * UNBLOCK_POSITIONS;
       int j1 = Math.min(plane, j0 + UNBLOCK_POSITIONS);
       int in = block * plane * lanes;
-      for (int lane = 0, last = Math.min(lanes, c - kb * lanes); lane < last; lane++) {
+      int last = Math.min(lanes, c - kb * lanes);
+      int square = j0;
+      if (last == lanes) {
+        // Whole blocks: L positions × L channels at a time, transposed in registers.
+        int out = (image * c + kb * lanes) * plane;
+        for (; square + lanes <= j1; square += lanes) {
+          transposeSquare128(x, in + square * lanes, y, out + square, plane);
+        }
+      }
+      for (int lane = 0; lane < last; lane++) {
         int out = (image * c + kb * lanes + lane) * plane;
-        int j = j0;
+        int j = square;
         for (; j + lanes <= j1; j += lanes) {
           FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
         }
