@@ -943,8 +943,9 @@ $endfor
   /**
    * Indexes that interleave two vectors from lane {@code start}: lanes 2i and 2i + 1 pick lane
    * start + i of the first and of the second ({@code selectFrom} numbers the second L … 2L − 1).
+   * Also {@link F32ConvBlocked}'s transposes.
    */
-  private static FloatVector interleaved(VectorSpecies<Float> sp, int start) {
+  static FloatVector interleaved(VectorSpecies<Float> sp, int start) {
     float[] a = new float[sp.length()];
     for (int i = 0; i < a.length; i++) {
       a[i] = start + i / 2 + (i % 2) * sp.length();

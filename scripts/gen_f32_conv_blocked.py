@@ -271,8 +271,8 @@ $for W in 512, 256, 128
     }
   }
 
-  private static final FloatVector INTERLEAVE_LOW$W = interleaving(S$W, 0);
-  private static final FloatVector INTERLEAVE_HIGH$W = interleaving(S$W, S$W.length() / 2);
+  private static final FloatVector INTERLEAVE_LOW$W = F32Conv3x3Winograd.interleaved(S$W, 0);
+  private static final FloatVector INTERLEAVE_HIGH$W = F32Conv3x3Winograd.interleaved(S$W, S$W.length() / 2);
 
   /**
    * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
@@ -414,18 +414,6 @@ GLOBAL_POOL_SWITCH = '''\
 
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
-
-  /**
-   * Indexes for {@code selectFrom(a, b)} that interleave a and b from lane {@code start}: lanes 2i
-   * and 2i + 1 take lane start + i of a and of b (b's lanes are numbered L … 2L − 1).
-   */
-  private static FloatVector interleaving(VectorSpecies<Float> sp, int start) {
-    float[] indexes = new float[sp.length()];
-    for (int i = 0; i < indexes.length; i++) {
-      indexes[i] = start + i / 2 + (i % 2) * sp.length();
-    }
-    return FloatVector.fromArray(sp, indexes, 0);
-  }
 
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {

@@ -680,18 +680,6 @@ final class F32ConvBlocked implements BandedConv {
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
 
-  /**
-   * Indexes for {@code selectFrom(a, b)} that interleave a and b from lane {@code start}: lanes 2i
-   * and 2i + 1 take lane start + i of a and of b (b's lanes are numbered L … 2L − 1).
-   */
-  private static FloatVector interleaving(VectorSpecies<Float> sp, int start) {
-    float[] indexes = new float[sp.length()];
-    for (int i = 0; i < indexes.length; i++) {
-      indexes[i] = start + i / 2 + (i % 2) * sp.length();
-    }
-    return FloatVector.fromArray(sp, indexes, 0);
-  }
-
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
     switch (sp.vectorBitSize()) {
@@ -6021,8 +6009,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private static final FloatVector INTERLEAVE_LOW512 = interleaving(S512, 0);
-  private static final FloatVector INTERLEAVE_HIGH512 = interleaving(S512, S512.length() / 2);
+  private static final FloatVector INTERLEAVE_LOW512 = F32Conv3x3Winograd.interleaved(S512, 0);
+  private static final FloatVector INTERLEAVE_HIGH512 = F32Conv3x3Winograd.interleaved(S512, S512.length() / 2);
 
   /**
    * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
@@ -6236,8 +6224,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private static final FloatVector INTERLEAVE_LOW256 = interleaving(S256, 0);
-  private static final FloatVector INTERLEAVE_HIGH256 = interleaving(S256, S256.length() / 2);
+  private static final FloatVector INTERLEAVE_LOW256 = F32Conv3x3Winograd.interleaved(S256, 0);
+  private static final FloatVector INTERLEAVE_HIGH256 = F32Conv3x3Winograd.interleaved(S256, S256.length() / 2);
 
   /**
    * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
@@ -6395,8 +6383,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
-  private static final FloatVector INTERLEAVE_LOW128 = interleaving(S128, 0);
-  private static final FloatVector INTERLEAVE_HIGH128 = interleaving(S128, S128.length() / 2);
+  private static final FloatVector INTERLEAVE_LOW128 = F32Conv3x3Winograd.interleaved(S128, 0);
+  private static final FloatVector INTERLEAVE_HIGH128 = F32Conv3x3Winograd.interleaved(S128, S128.length() / 2);
 
   /**
    * y[out + lane·plane + i] = x[in + i·L + lane] for i, lane in [0, L): L blocked positions
