@@ -63,7 +63,9 @@ final class PoolOp implements Op {
     }
     int[] out = Window.outputShape(g.n(), g.c(), g.p(), g.q(), spatialRank);
     if (kind == Kind.MAX) {
-      return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.maxPool2d(g, i[0].f, o[0].f));
+      long bytes = (long) Float.BYTES * ((long) g.n() * g.c() * g.h() * g.w() + Shapes.size(out));
+      return Bound.single(ElementType.FLOAT32, out,
+          (i, o, k, ws) -> k.maxPool2d(g, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
     }
     boolean includePad = attributes.getInt("count_include_pad", 0) != 0;
     return Bound.single(ElementType.FLOAT32, out, (i, o, k, ws) -> k.avgPool2d(g, includePad, i[0].f, o[0].f));

@@ -155,6 +155,14 @@ public interface Kernels extends FoldArithmetic {
   void maxPool2d(PoolGeometry g, float[] x, float[] y);
 
   /**
+   * {@link #maxPool2d} with its planes split over {@code parallel}'s threads; the result does not
+   * depend on the split. The default runs on the calling thread alone.
+   */
+  default void maxPool2d(PoolGeometry g, float[] x, float[] y, Parallel parallel) {
+    maxPool2d(g, x, y);
+  }
+
+  /**
    * ONNX AveragePool: the sum over the window's in-range positions divided by their count, or, when
    * {@code countIncludePad}, by the count of positions inside input plus declared padding.
    */

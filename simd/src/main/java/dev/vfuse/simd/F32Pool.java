@@ -134,13 +134,13 @@ final class F32Pool {
   // ---------------------------------------------------------------- entry points
 
   /** ONNX MaxPool with the reference's semantics (NaN skipped, −∞ for an empty window). */
-  static void maxPool2d(VectorSpecies<Float> sp, PoolGeometry g, float[] x, float[] y) {
-    pool(sp, g, true, false, x, y);
+  static void maxPool2d(VectorSpecies<Float> sp, PoolGeometry g, float[] x, float[] y, Parallel parallel) {
+    ParallelRanges.forEach(parallel, g.n() * g.c(), 1, (from, to) -> pool(sp, g, true, false, x, y, from, to));
   }
 
   /** ONNX AveragePool with the reference's semantics (double sum, one rounding, 0 for an empty window). */
   static void avgPool2d(VectorSpecies<Float> sp, PoolGeometry g, boolean countIncludePad, float[] x, float[] y) {
-    pool(sp, g, false, countIncludePad, x, y);
+    pool(sp, g, false, countIncludePad, x, y, 0, g.n() * g.c());
   }
 
   /**
@@ -207,8 +207,9 @@ final class F32Pool {
 
   // ---------------------------------------------------------------- window walk
 
+  /** Planes [planeFrom, planeTo) of the batch's N·C planes. */
   private static void pool(VectorSpecies<Float> sp, PoolGeometry g, boolean max, boolean countIncludePad, float[] x,
-      float[] y) {
+      float[] y, int planeFrom, int planeTo) {
     final int H = g.h(), W = g.w(), R = g.r(), S = g.s(), P = g.p(), Q = g.q();
     final int sH = g.strideH(), sW = g.strideW(), dH = g.dilationH(), dW = g.dilationW();
     final int padT = g.padTop(), padL = g.padLeft();
@@ -224,7 +225,7 @@ final class F32Pool {
     final int[] maps = sW > 2 ? gatherMaps(sp.length(), sW) : null;
     final int rowStep = dH * W;
     final boolean threeWide = sW == 2 && dW == 1 && S == 3;
-    for (int plane = 0; plane < g.n() * g.c(); plane++) {
+    for (int plane = planeFrom; plane < planeTo; plane++) {
       int xPlane = plane * H * W;
       int yPlane = plane * P * Q;
       for (int p = 0; p < P; p++) {

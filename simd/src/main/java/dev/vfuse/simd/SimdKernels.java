@@ -516,7 +516,13 @@ public final class SimdKernels extends ReferenceKernels {
   /** {@link F32Pool}: bit-identical to the reference. */
   @Override
   public void maxPool2d(PoolGeometry g, float[] x, float[] y) {
-    F32Pool.maxPool2d(species, g, x, y);
+    F32Pool.maxPool2d(species, g, x, y, Parallel.SERIAL);
+  }
+
+  /** Planes split over the threads in contiguous ranges, each plane as on one thread. */
+  @Override
+  public void maxPool2d(PoolGeometry g, float[] x, float[] y, Parallel parallel) {
+    F32Pool.maxPool2d(species, g, x, y, parallel);
   }
 
   /** {@link F32Pool}: the reference's double sums, lane by lane; bit-identical. */

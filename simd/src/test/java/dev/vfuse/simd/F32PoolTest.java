@@ -105,7 +105,10 @@ class F32PoolTest {
       switch (kind) {
         case MAX -> {
           REFERENCE.maxPool2d(g, x, expected);
-          F32Pool.maxPool2d(sp, g, xIn, actual);
+          F32Pool.maxPool2d(sp, g, xIn, actual, Parallel.SERIAL);
+          float[] twoThreads = FloatData.sentinels(size);
+          F32Pool.maxPool2d(sp, g, xIn, twoThreads, TwoThreads.INSTANCE);
+          FloatData.assertSame(kind + " on " + bits(sp) + ", " + g + ": two threads vs one", actual, twoThreads);
         }
         case AVG, AVG_INCLUDE_PAD -> {
           boolean include = kind == Kind.AVG_INCLUDE_PAD;
