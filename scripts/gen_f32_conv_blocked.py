@@ -271,6 +271,8 @@ $for W in 512, 256, 128
     }
   }
 
+  /** Lane i of a gather over one block's positions: i·L, the offset of position i's lane 0. */
+  private static final int[] BLOCK_STRIDES$W = strides(S$W.length());
   private static final FloatVector INTERLEAVE_LOW$W = F32Conv3x3Winograd.interleaved(S$W, 0);
   private static final FloatVector INTERLEAVE_HIGH$W = F32Conv3x3Winograd.interleaved(S$W, S$W.length() / 2);
 
@@ -292,10 +294,7 @@ $TRANSPOSE
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = new int[lanes];
-    for (int i = 0; i < lanes; i++) {
-      positions[i] = i * lanes;
-    }
+    final int[] positions = BLOCK_STRIDES$W;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -414,6 +413,15 @@ GLOBAL_POOL_SWITCH = '''\
 
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
+
+  /** {0, L, 2L, …, (L − 1)·L}. */
+  private static int[] strides(int lanes) {
+    int[] offsets = new int[lanes];
+    for (int i = 0; i < lanes; i++) {
+      offsets[i] = i * lanes;
+    }
+    return offsets;
+  }
 
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {

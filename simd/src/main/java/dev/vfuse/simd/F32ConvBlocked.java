@@ -680,6 +680,15 @@ final class F32ConvBlocked implements BandedConv {
   /** Positions of one unit of {@link #fromBlocks}: 256 positions of a 16-lane block are 16 KB. */
   private static final int UNBLOCK_POSITIONS = 256;
 
+  /** {0, L, 2L, …, (L − 1)·L}. */
+  private static int[] strides(int lanes) {
+    int[] offsets = new int[lanes];
+    for (int i = 0; i < lanes; i++) {
+      offsets[i] = i * lanes;
+    }
+    return offsets;
+  }
+
   /** {@code Kernels.toChannelBlocks} at block L: each position's L channels gathered from their planes. */
   static void toBlocks(VectorSpecies<Float> sp, int n, int c, int plane, float[] x, float[] y) {
     switch (sp.vectorBitSize()) {
@@ -6009,6 +6018,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  /** Lane i of a gather over one block's positions: i·L, the offset of position i's lane 0. */
+  private static final int[] BLOCK_STRIDES512 = strides(S512.length());
   private static final FloatVector INTERLEAVE_LOW512 = F32Conv3x3Winograd.interleaved(S512, 0);
   private static final FloatVector INTERLEAVE_HIGH512 = F32Conv3x3Winograd.interleaved(S512, S512.length() / 2);
 
@@ -6125,10 +6136,7 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = new int[lanes];
-    for (int i = 0; i < lanes; i++) {
-      positions[i] = i * lanes;
-    }
+    final int[] positions = BLOCK_STRIDES512;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -6224,6 +6232,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  /** Lane i of a gather over one block's positions: i·L, the offset of position i's lane 0. */
+  private static final int[] BLOCK_STRIDES256 = strides(S256.length());
   private static final FloatVector INTERLEAVE_LOW256 = F32Conv3x3Winograd.interleaved(S256, 0);
   private static final FloatVector INTERLEAVE_HIGH256 = F32Conv3x3Winograd.interleaved(S256, S256.length() / 2);
 
@@ -6284,10 +6294,7 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = new int[lanes];
-    for (int i = 0; i < lanes; i++) {
-      positions[i] = i * lanes;
-    }
+    final int[] positions = BLOCK_STRIDES256;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -6383,6 +6390,8 @@ final class F32ConvBlocked implements BandedConv {
     }
   }
 
+  /** Lane i of a gather over one block's positions: i·L, the offset of position i's lane 0. */
+  private static final int[] BLOCK_STRIDES128 = strides(S128.length());
   private static final FloatVector INTERLEAVE_LOW128 = F32Conv3x3Winograd.interleaved(S128, 0);
   private static final FloatVector INTERLEAVE_HIGH128 = F32Conv3x3Winograd.interleaved(S128, S128.length() / 2);
 
@@ -6419,10 +6428,7 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = new int[lanes];
-    for (int i = 0; i < lanes; i++) {
-      positions[i] = i * lanes;
-    }
+    final int[] positions = BLOCK_STRIDES128;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
