@@ -294,7 +294,6 @@ $TRANSPOSE
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = BLOCK_STRIDES$W;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -315,7 +314,7 @@ $TRANSPOSE
         int out = (image * c + kb * lanes + lane) * plane;
         int j = square;
         for (; j + lanes <= j1; j += lanes) {
-          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, BLOCK_STRIDES$W, 0).intoArray(y, out + j);
         }
         for (; j < j1; j++) {
           y[out + j] = x[in + j * lanes + lane];

@@ -74,8 +74,9 @@ final class F32Conv1x1 implements PreparedConv {
   private final VectorSpecies<Float> species;
   private final int lanes;
   private final int n, c, k, plane;
-  /** Strided: the input plane's sides and the strides; {@link #subsampled} floats of scratch hold the read positions. */
-  private final int h, w, strideH, strideW;
+  /** The input plane's sides, the strides and the output plane's sides (P·Q = plane). */
+  private final int h, w, strideH, strideW, p, q;
+  /** Floats of scratch for the positions a strided kernel reads, [N, C, P, Q]; 0 at stride 1. */
   private final int subsampled;
   private final float[] bias;
   private final PositionOffsets offsets;
@@ -108,7 +109,9 @@ final class F32Conv1x1 implements PreparedConv {
     this.n = g.n();
     this.c = g.c();
     this.k = g.k();
-    this.plane = g.p() * g.q();
+    this.p = g.p();
+    this.q = g.q();
+    this.plane = p * q;
     this.h = g.h();
     this.w = g.w();
     this.strideH = g.strideH();
@@ -180,15 +183,11 @@ final class F32Conv1x1 implements PreparedConv {
   @Override
   public void run(float[] x, float[] residual, float[] y, float[] scratch, Parallel parallel) {
     int spill = spillPerWorker();
-    float[] in = x;
-    int inBase = 0;
+    float[] xs = subsampled > 0 ? scratch : x;
+    int xOffset = subsampled > 0 ? parallel.threads() * spill : 0;
     if (subsampled > 0) {
-      in = scratch;
-      inBase = parallel.threads() * spill;
-      subsample(x, scratch, inBase, parallel);
+      subsample(x, scratch, xOffset, parallel);
     }
-    float[] xs = in;
-    int xOffset = inBase;
     if (gemv) {
       int blocks = Math.ceilDiv(kp, GEMV_VECTORS * lanes);
       if (parallel.threads() == 1) {
@@ -217,8 +216,6 @@ final class F32Conv1x1 implements PreparedConv {
    * reads, split over the threads by planes.
    */
   private void subsample(float[] x, float[] sub, int base, Parallel parallel) {
-    int p = Math.ceilDiv(h, strideH);
-    int q = Math.ceilDiv(w, strideW);
     ParallelRanges.forEach(parallel, n * c, 1, (from, to) -> {
       for (int nc = from; nc < to; nc++) {
         int dst = base + nc * plane;

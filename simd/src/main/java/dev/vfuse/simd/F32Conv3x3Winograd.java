@@ -127,8 +127,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
 
   /**
    * With channels in lanes, the fewest tiles at which the weights are transformed per run rather
-   * than stored transformed: from 16 tiles on, the transform is at most about a fifth of the
-   * products' work (see the class comment).
+   * than stored transformed: from 16 tiles on, the transform's arithmetic is about a fifth of the
+   * products' (its round trip through L2 makes it cost more; the class comment has the times).
    */
   static final int RUN_TRANSFORM_TILES = 16;
 
@@ -482,8 +482,8 @@ final class F32Conv3x3Winograd implements PreparedConv {
 
   /**
    * M[ξ] = U[ξ]·V[ξ] for panels [kp0, kp1), with U computed here from {@link #filters}: per row α
-   * of points and panel, the six points U[6α + β] go to s[uRow + β·c·nr …] (c·nr floats each, the
-   * layout of a stored panel), and the six GEMMs that read them follow at once. α is the outer
+   * of points and panel, the six points U[6α + β] go to s[uRow + β·(c·nr + POINT_SKEW) …] (c·nr
+   * floats each, the layout of a stored panel), and the six GEMMs that read them follow at once. α is the outer
    * loop so that V's six points of that row stay in L2 across the panels.
    */
   private void multiplyTransformingWeights(float[] s, int vBase, int vPoint, int mBase, int mRow, int width, int uRow,

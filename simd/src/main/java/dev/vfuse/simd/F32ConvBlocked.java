@@ -6136,7 +6136,6 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = BLOCK_STRIDES512;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -6157,7 +6156,7 @@ final class F32ConvBlocked implements BandedConv {
         int out = (image * c + kb * lanes + lane) * plane;
         int j = square;
         for (; j + lanes <= j1; j += lanes) {
-          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, BLOCK_STRIDES512, 0).intoArray(y, out + j);
         }
         for (; j < j1; j++) {
           y[out + j] = x[in + j * lanes + lane];
@@ -6294,7 +6293,6 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = BLOCK_STRIDES256;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -6315,7 +6313,7 @@ final class F32ConvBlocked implements BandedConv {
         int out = (image * c + kb * lanes + lane) * plane;
         int j = square;
         for (; j + lanes <= j1; j += lanes) {
-          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, BLOCK_STRIDES256, 0).intoArray(y, out + j);
         }
         for (; j < j1; j++) {
           y[out + j] = x[in + j * lanes + lane];
@@ -6428,7 +6426,6 @@ final class F32ConvBlocked implements BandedConv {
     final int lanes = sp.length();
     final int blocks = ChannelBlocks.blocks(c, lanes);
     final int chunks = Math.ceilDiv(plane, UNBLOCK_POSITIONS);
-    final int[] positions = BLOCK_STRIDES128;
     for (int u = from; u < to; u++) {
       int block = u / chunks;
       int image = block / blocks;
@@ -6449,7 +6446,7 @@ final class F32ConvBlocked implements BandedConv {
         int out = (image * c + kb * lanes + lane) * plane;
         int j = square;
         for (; j + lanes <= j1; j += lanes) {
-          FloatVector.fromArray(sp, x, in + j * lanes + lane, positions, 0).intoArray(y, out + j);
+          FloatVector.fromArray(sp, x, in + j * lanes + lane, BLOCK_STRIDES128, 0).intoArray(y, out + j);
         }
         for (; j < j1; j++) {
           y[out + j] = x[in + j * lanes + lane];
