@@ -27,6 +27,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
 
+import dev.vfuse.kernel.ChannelBlocks;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import java.util.Arrays;
@@ -153,6 +154,29 @@ final class F32Pool {
   /** ONNX MaxPool with the reference's semantics (NaN skipped, −∞ for an empty window). */
   static void maxPool2d(VectorSpecies<Float> sp, PoolGeometry g, float[] x, float[] y, Parallel parallel) {
     ParallelRanges.forEach(parallel, g.n() * g.c(), 1, (from, to) -> pool(sp, g, true, false, x, y, from, to));
+  }
+
+  /**
+   * MaxPool on {@link ChannelBlocks} of L = {@code sp.length()} channels: x [N][⌈C/L⌉][H·W][L] →
+   * y [N][⌈C/L⌉][P·Q][L]. One vector of L channels per output position and every tap one
+   * contiguous load: no lanes lost to row ends and no even/odd split at stride 2 (resnet18's
+   * 64 × 112² pool: see docs/BENCHMARKS.md). Lane by lane the reference's walk, taps in (r, s)
+   * order with {@code m = v > m ? v : m} from −∞ (compare GT and blend), so bit-identical, padding
+   * lanes included. Output rows (plane, p) split over the threads.
+   */
+  static void maxPoolBlocked(VectorSpecies<Float> sp, PoolGeometry g, float[] x, float[] y, Parallel parallel) {
+    int bits = sp.vectorBitSize();
+    if (bits != 128 && bits != 256 && bits != 512) {
+      throw new IllegalArgumentException("unsupported species " + sp);
+    }
+    int rows = g.n() * ChannelBlocks.blocks(g.c(), sp.length()) * g.p();
+    ParallelRanges.forEach(parallel, rows, 1, (from, to) -> {
+      switch (bits) {
+        case 128 -> maxBlocked128(g, x, y, from, to);
+        case 256 -> maxBlocked256(g, x, y, from, to);
+        default -> maxBlocked512(g, x, y, from, to);
+      }
+    });
   }
 
   /** ONNX AveragePool with the reference's semantics (double sum, one rounding, 0 for an empty window). */
@@ -460,6 +484,75 @@ $for W in 128, 256, 512
         }
       }
       m.intoArray(y, yRow + q, part);
+    }
+  }
+
+  /**
+   * Blocked max pool of output rows [from, to), row = plane·P + p: see {@link #maxPoolBlocked}.
+   * Interior columns, whose S taps all lie inside the row, go four at a time: four independent
+   * compare-and-blend chains instead of one, whose latency (two operations a tap) the loop would
+   * otherwise wait on. Border columns take their in-range taps one column at a time.
+   */
+  private static void maxBlocked$W(PoolGeometry g, float[] x, float[] y, int from, int to) {
+    final VectorSpecies<Float> sp = F$W;
+    final int lanes = sp.length();
+    final int H = g.h(), W = g.w(), R = g.r(), S = g.s(), P = g.p(), Q = g.q();
+    final int sH = g.strideH(), sW = g.strideW(), dH = g.dilationH(), dW = g.dilationW();
+    final int padT = g.padTop(), padL = g.padLeft();
+    final int tapStep = dW * lanes, columnStep = sW * lanes, rowStep = dH * W * lanes;
+    // Interior columns [qA, qB): q·sW − padL ≥ 0 and q·sW − padL + (S−1)·dW ≤ W − 1.
+    final int qA = Math.min(Q, Math.ceilDiv(padL, sW));
+    final int qB = Math.clamp(Math.floorDiv(W - 1 - (S - 1) * dW + padL, sW) + 1, qA, Q);
+    final FloatVector empty = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+    for (int row = from; row < to; row++) {
+      int plane = row / P;
+      int h0 = (row - plane * P) * sH - padT;
+      int rFirst = first(h0, dH, R);
+      int rEnd = end(h0, dH, H, R);
+      int yRow = row * Q * lanes;
+      // Element (r, s) of column q's window: x[rowBase + r·rowStep + q·columnStep + s·tapStep].
+      int rowBase = ((plane * H + h0) * W - padL) * lanes;
+      int q = 0;
+      for (; q < Q; q++) {
+        if (q == qA) {
+          for (; q + 4 <= qB; q += 4) {
+            FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
+            for (int r = rFirst; r < rEnd; r++) {
+              int at = rowBase + r * rowStep + q * columnStep;
+              for (int s = 0; s < S; s++, at += tapStep) {
+                FloatVector v0 = FloatVector.fromArray(sp, x, at);
+                FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
+                FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
+                FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
+                m0 = m0.blend(v0, v0.compare(GT, m0));
+                m1 = m1.blend(v1, v1.compare(GT, m1));
+                m2 = m2.blend(v2, v2.compare(GT, m2));
+                m3 = m3.blend(v3, v3.compare(GT, m3));
+              }
+            }
+            int yAt = yRow + q * lanes;
+            m0.intoArray(y, yAt);
+            m1.intoArray(y, yAt + lanes);
+            m2.intoArray(y, yAt + 2 * lanes);
+            m3.intoArray(y, yAt + 3 * lanes);
+          }
+          if (q == Q) {
+            break;
+          }
+        }
+        int w0 = q * sW - padL;
+        int sFirst = first(w0, dW, S);
+        int sEnd = end(w0, dW, W, S);
+        FloatVector m = empty;
+        for (int r = rFirst; r < rEnd; r++) {
+          int at = rowBase + r * rowStep + q * columnStep + sFirst * tapStep;
+          for (int s = sFirst; s < sEnd; s++, at += tapStep) {
+            FloatVector v = FloatVector.fromArray(sp, x, at);
+            m = m.blend(v, v.compare(GT, m));
+          }
+        }
+        m.intoArray(y, yRow + q * lanes);
+      }
     }
   }
 

@@ -39,13 +39,15 @@ import java.util.Set;
  *       input whose output widens (K > C) and is read by an operator that needs NCHW: converting
  *       its narrower input costs less (PP-OCR det's neck);
  *   <li>one group with at most {@value #STEM_CHANNELS} input channels and a plain input (the stem
- *       on the RGB image) when a depthwise or pointwise conv reads its output;
+ *       on the RGB image) when a depthwise or pointwise conv reads its output, or when only 2-D
+ *       MaxPools read it (resnet's stem: the pool then runs on the blocks and the conversion
+ *       moves behind it, to a quarter of the data);
  *   <li>one group, any geometry, either input layout, with an output plane known to have at most
  *       {@value #SMALL_PLANE} positions (resnet's 7×7 stage), or at most {@value #STRIDED_PLANE}
  *       at a stride above 1 (resnet's stride-2 convs onto 28² and 14²).
  * </ul>
  * A GlobalAveragePool of a blocked value reads the blocks itself (the mobilenets' head and their
- * squeeze-excitation blocks), and so does a Mul of a blocked value by a tensor proved (by
+ * squeeze-excitation blocks), a 2-D MaxPool (one output) pools them into blocks, and so does a Mul of a blocked value by a tensor proved (by
  * {@link SymbolicShapes}) to be [N, C, 1, 1] (squeeze-excitation's scale), with no conversion. A converted conv's residual must be blocked too; a residual that exists only plain is a reason
  * to keep the conv. Everything else (Winograd-sized 3×3 layers, grouped convs, Sigmoid epilogues)
  * keeps the plain layout and its kernels, and the log says why for each candidate that reads a
@@ -84,8 +86,8 @@ public final class ChannelBlockedLayout implements FusionPass {
    * Output positions up to which a strided one-group conv is converted, whatever reads it: the
    * plain implicit GEMM splits its input into stride phases on every run, the blocked kernel reads
    * taps at a stride. Measured alone, 1 thread, 512 bits: resnet18's 3×3 stride-2 64 → 128 onto
-   * 28² 0.86–1.08 → 0.63 ms, 128 → 256 onto 14² 0.86 → 0.62. Not the 7×7 stem onto 112² (1.38
-   * against 1.36 ms, and its 3.2 MB output would have to leave the blocks for the max pool).
+   * 28² 0.86–1.08 → 0.63 ms, 128 → 256 onto 14² 0.86 → 0.62. (The 7×7 stem onto 112² is the
+   * stem rule's.)
    */
   static final int STRIDED_PLANE = 28 * 28;
 
@@ -116,6 +118,23 @@ public final class ChannelBlockedLayout implements FusionPass {
         rewritten.add(new Node(n.name(), ChannelBlockOps.GLOBAL_AVERAGE_POOL, OpRegistry.VFUSE_DOMAIN,
             List.of(blocked.get(x)), n.outputs(), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
                 ChannelBlockOps.CHANNELS, (long) (int) channels.get(x)))));
+        log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block, n.name());
+        continue;
+      }
+      if (xBlocked && isPlanarMaxPool(n)) {
+        String y = n.outputs().get(0);
+        String yBlocked = graph.freshName(y + "/blocked");
+        Map<String, Object> attributes = new HashMap<>(n.attributes().toMap());
+        attributes.put(ChannelBlockOps.BLOCK, (long) block);
+        attributes.put(ChannelBlockOps.CHANNELS, (long) (int) channels.get(x));
+        rewritten.add(new Node(n.name(), ChannelBlockOps.MAX_POOL, OpRegistry.VFUSE_DOMAIN, List.of(blocked.get(x)),
+            List.of(yBlocked), new Attributes(attributes)));
+        rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
+            List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
+                ChannelBlockOps.CHANNELS, (long) (int) channels.get(x)))));
+        blocked.put(y, yBlocked);
+        channels.put(y, channels.get(x));
+        unblockedOutputs.add(y);
         log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block, n.name());
         continue;
       }
@@ -241,7 +260,8 @@ public final class ChannelBlockedLayout implements FusionPass {
       return null;
     }
     if (conv.groups() == 1 && conv.c() <= STEM_CHANNELS && !xBlocked) {
-      return readAsInputBy(graph, conv.node(), candidates, false) ? null : "no depthwise or pointwise conv reads its output";
+      return readAsInputBy(graph, conv.node(), candidates, false) || readOnlyByMaxPools(graph, conv.node()) ? null
+          : "neither a depthwise or pointwise conv nor only max pools read its output";
     }
     return "a " + (conv.groups() == 1 ? "one-group" : conv.groups() + "-group") + " conv with " + conv.c()
         + " input channels" + (conv.groups() == 1 ? " and more than " + SMALL_PLANE + " output positions ("
@@ -266,6 +286,23 @@ public final class ChannelBlockedLayout implements FusionPass {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether n is an ONNX MaxPool with a 2-D window, no Indices output and the default storage
+   * order: one the blocked pool computes as the plain one would.
+   */
+  private static boolean isPlanarMaxPool(Node n) {
+    int[] kernel = n.attributes().getInts("kernel_shape", null);
+    return n.domain().isEmpty() && n.opType().equals("MaxPool") && n.outputs().size() == 1 && kernel != null
+        && kernel.length == 2 && n.attributes().getInt("storage_order", 0) == 0;
+  }
+
+  /** Whether n's output is no graph output and every node that reads it is a {@link #isPlanarMaxPool}. */
+  private static boolean readOnlyByMaxPools(GraphEditor graph, Node n) {
+    String y = n.outputs().get(0);
+    List<Node> readers = graph.consumers(y);
+    return !graph.isGraphOutput(y) && !readers.isEmpty() && readers.stream().allMatch(ChannelBlockedLayout::isPlanarMaxPool);
   }
 
   /** Whether a conv candidate that reads n's output as its input X is depthwise, or any blocked-capable one. */

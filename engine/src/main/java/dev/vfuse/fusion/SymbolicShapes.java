@@ -189,6 +189,16 @@ final class SymbolicShapes {
     if (n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals(ChannelBlockOps.CONV)) {
       return blockedConv(g, n, x);
     }
+    if (n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals(ChannelBlockOps.MAX_POOL)) {
+      // [N, ⌈C/B⌉, H, W, B] → [N, ⌈C/B⌉, P, Q, B]: the plain pool's window on the middle axes.
+      List<Dim> plain = x == null || x.size() != 5 ? null : pool(x.subList(0, 4), a);
+      return plain == null ? null : java.util.Arrays.asList(plain.get(0), x.get(1), plain.get(2), plain.get(3), x.get(4));
+    }
+    if (n.domain().equals(OpRegistry.VFUSE_DOMAIN) && n.opType().equals(ChannelBlockOps.FROM)) {
+      int channels = a.getInt(ChannelBlockOps.CHANNELS, 0);
+      return x == null || x.size() != 5 || channels < 1 ? null
+          : java.util.Arrays.asList(x.get(0), Dim.known(channels), x.get(2), x.get(3));
+    }
     if (!n.domain().isEmpty()) {
       return null;
     }

@@ -10,6 +10,7 @@ import dev.vfuse.kernel.ConvGeometry;
 import dev.vfuse.kernel.BandedConv;
 import dev.vfuse.kernel.ConvChain;
 import dev.vfuse.kernel.Kernels;
+import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.kernel.PreparedConv;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +32,8 @@ import java.util.Map;
  *       {@link Kernels#prepareBlockedConv}.
  *   <li>{@code GlobalAveragePoolBlocked} ({@code channel_block}, {@code channels}): blocked →
  *       [N, C, 1, 1], as GlobalAveragePool on the plain tensor.
+ *   <li>{@code MaxPoolBlocked} ({@code channel_block}, {@code channels}, and MaxPool's 2-D
+ *       attributes): blocked → blocked, as MaxPool on the plain tensor.
  *   <li>{@code ScaleChannelsBlocked} ({@code channel_block}, {@code channels}): blocked x times a
  *       plain [N, C, 1, 1] scale → blocked, as Mul (squeeze-excitation's last step).
  *   <li>{@code ConvBlockedChain} ({@code channel_block}, {@code stages} = S, and each stage's
@@ -44,6 +47,7 @@ public final class ChannelBlockOps {
   public static final String FROM = "FromChannelBlocks";
   public static final String CONV = "ConvBlocked";
   public static final String GLOBAL_AVERAGE_POOL = "GlobalAveragePoolBlocked";
+  public static final String MAX_POOL = "MaxPoolBlocked";
   public static final String SCALE_CHANNELS = "ScaleChannelsBlocked";
   public static final String BLOCK = "channel_block";
   public static final String CHANNELS = "channels";
@@ -86,6 +90,15 @@ public final class ChannelBlockOps {
         int plane = s[2] * s[3];
         return Bound.single(ElementType.FLOAT32, new int[] {s[0], channels, 1, 1},
             (i, o, k, ws) -> k.globalAvgPoolBlocked(s[0], channels, plane, block, i[0].f, o[0].f));
+      };
+      case MAX_POOL -> in -> {
+        Inputs.count(in, 1, 1);
+        int channels = a.getInt(CHANNELS, 0);
+        int[] s = blockedShape(in[0], channels, block, "input X");
+        PoolGeometry g = PoolOp.geometry(a, new int[] {s[0], channels, s[2], s[3]});
+        long bytes = (long) Float.BYTES * s[0] * s[1] * block * ((long) g.h() * g.w() + (long) g.p() * g.q());
+        return Bound.single(ElementType.FLOAT32, ChannelBlocks.shape(g.n(), channels, g.p(), g.q(), block),
+            (i, o, k, ws) -> k.maxPool2dBlocked(g, block, i[0].f, o[0].f, PreparedConvs.threadsForBytes(bytes, ws)));
       };
       case SCALE_CHANNELS -> in -> {
         Inputs.count(in, 2, 2);

@@ -27,7 +27,7 @@ public final class OpRegistry {
   /** Operators of the vfuse domain, created only by fusion passes. */
   public static final Set<String> FUSED = Set.of("Conv", "ConvTranspose", "ScaleShift", "LayerNormalization",
       ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
-      ChannelBlockOps.SCALE_CHANNELS, ChannelBlockOps.CONV_CHAIN);
+      ChannelBlockOps.MAX_POOL, ChannelBlockOps.SCALE_CHANNELS, ChannelBlockOps.CONV_CHAIN);
 
   public static boolean isSupported(Node node) {
     return node.domain().isEmpty() ? SUPPORTED.contains(node.opType())
@@ -48,7 +48,7 @@ public final class OpRegistry {
         case "ScaleShift" -> new ScaleShiftOp();
         case "LayerNormalization" -> new LayerNormOp(a, outputs);
         case ChannelBlockOps.TO, ChannelBlockOps.FROM, ChannelBlockOps.CONV, ChannelBlockOps.GLOBAL_AVERAGE_POOL,
-            ChannelBlockOps.SCALE_CHANNELS, ChannelBlockOps.CONV_CHAIN ->
+            ChannelBlockOps.MAX_POOL, ChannelBlockOps.SCALE_CHANNELS, ChannelBlockOps.CONV_CHAIN ->
             ChannelBlockOps.create(node.opType(), a);
         default -> new FusedConvOp(node.opType(), a);
       };

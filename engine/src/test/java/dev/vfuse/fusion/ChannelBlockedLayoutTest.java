@@ -218,4 +218,54 @@ class ChannelBlockedLayoutTest {
     });
     assertBlockedSimdMatchesReference(h, simd, bits + "-bit", 1, c, 30, 30);
   }
+
+  /**
+   * resnet's stem on a size² RGB input: 7×7 stride 2 (3 → k) · Relu → MaxPool 3×3 stride 2 pad 1 →
+   * 3×3 (k → k) plus the pool as its residual; output y. The stem runs blocked because only a max
+   * pool reads it, the pool runs on the blocks, and its one conversion feeds both readers.
+   */
+  private static FusionHarness stem(long seed, int k, int size) {
+    FusionHarness h = new FusionHarness(seed).input("x", 1, 3, size, size);
+    h.node("stem", "Conv", List.of("x", h.constant("w1", -1, 1, k, 3, 7, 7), h.constant("b1", -1, 1, k)), List.of("s"),
+        Map.of("strides", new long[] {2, 2}, "pads", new long[] {3, 3, 3, 3}));
+    h.node("relu", "Relu", List.of("s"), List.of("sr"), Map.of());
+    h.node("pool", "MaxPool", List.of("sr"), List.of("p"), Map.of("kernel_shape", new long[] {3, 3},
+        "strides", new long[] {2, 2}, "pads", new long[] {1, 1, 1, 1}));
+    h.node("conv", "Conv", List.of("p", h.constant("w2", -1, 1, k, k, 3, 3), h.constant("b2", -1, 1, k)), List.of("c"),
+        Map.of("pads", new long[] {1, 1, 1, 1}));
+    h.node("add", "Add", List.of("c", "p"), List.of("y"), Map.of());
+    return h.output("y");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {128, 256, 512})
+  void runsAStemAndItsMaxPoolOnBlocks(int bits) throws Exception {
+    SimdKernels simd = new SimdKernels(VectorWidth.forBits(bits));
+    int block = simd.species().length();
+    int k = 2 * block + 3;
+    FusionHarness h = stem(bits + 2, k, 37);
+    FusionHarness.Outcome o = h.check(List.of(new ConvEpilogueFusion(), new ChannelBlockedLayout(block)), 0, 2, 1, 3, 37, 37);
+    String entries = o.entries().toString();
+    assertThat(o.count(ChannelBlockOps.CONV)).as(entries).isEqualTo(1);
+    assertThat(o.count(ChannelBlockOps.MAX_POOL)).as(entries).isEqualTo(1);
+    assertThat(o.count("MaxPool")).as(entries).isZero();
+    assertThat(o.count(ChannelBlockOps.FROM)).as("the pooled value leaves the blocks once: " + entries).isEqualTo(1);
+    assertThat(o.count("Conv")).as("the 3×3 conv keeps NCHW: " + entries).isEqualTo(1);
+    assertBlockedSimdMatchesReference(h, simd, bits + "-bit", 1, 3, 37, 37);
+  }
+
+  /** A stem read by a max pool and by something else stays NCHW: its whole output would have to leave the blocks. */
+  @Test
+  void keepsAStemThatMoreThanMaxPoolsRead() throws Exception {
+    FusionHarness h = new FusionHarness(7).input("x", 1, 3, 20, 20);
+    h.node("stem", "Conv", List.of("x", h.constant("w1", -1, 1, 8, 3, 3, 3), h.constant("b1", -1, 1, 8)), List.of("s"),
+        Map.of("pads", new long[] {1, 1, 1, 1}));
+    h.node("pool", "MaxPool", List.of("s"), List.of("p"), Map.of("kernel_shape", new long[] {2, 2},
+        "strides", new long[] {2, 2}));
+    h.node("act", "Sigmoid", List.of("s"), List.of("a"), Map.of());
+    h.output("p").output("a");
+    FusionHarness.Outcome o = h.check(List.of(new ChannelBlockedLayout(4)), 0, 2, 1, 3, 20, 20);
+    assertThat(o.count(ChannelBlockOps.CONV)).as(o.entries().toString()).isZero();
+    assertThat(o.count("MaxPool")).isEqualTo(1);
+  }
 }

@@ -163,6 +163,14 @@ public interface Kernels extends FoldArithmetic {
   }
 
   /**
+   * {@link #maxPool2d} on {@link ChannelBlocks} tensors (block B): x [N][⌈C/B⌉][H·W][B] (C =
+   * {@code g.c()}), y [N][⌈C/B⌉][P·Q][B], each specified lane of y the max pool of its channel.
+   * Padding lanes are pooled like the others: y's are unspecified when x's are. The result does not
+   * depend on how {@code parallel} splits the work.
+   */
+  void maxPool2dBlocked(PoolGeometry g, int block, float[] x, float[] y, Parallel parallel);
+
+  /**
    * ONNX AveragePool: the sum over the window's in-range positions divided by their count, or, when
    * {@code countIncludePad}, by the count of positions inside input plus declared padding.
    */

@@ -283,6 +283,31 @@ public class ReferenceKernels implements Kernels {
     pool2d(g, true, false, x, y);
   }
 
+  /**
+   * The definition: each lane of each block pooled as its own plane, {@link #maxPool2d}'s walk;
+   * runs on the calling thread.
+   */
+  @Override
+  public void maxPool2dBlocked(PoolGeometry g, int block, float[] x, float[] y, Parallel parallel) {
+    int planes = g.n() * ChannelBlocks.blocks(g.c(), block);
+    int inPlane = g.h() * g.w(), outPlane = g.p() * g.q();
+    PoolGeometry lane = new PoolGeometry(1, 1, g.h(), g.w(), g.r(), g.s(), g.strideH(), g.strideW(), g.dilationH(),
+        g.dilationW(), g.padTop(), g.padLeft(), g.padBottom(), g.padRight(), g.ceilMode());
+    float[] in = new float[inPlane];
+    float[] out = new float[outPlane];
+    for (int plane = 0; plane < planes; plane++) {
+      for (int l = 0; l < block; l++) {
+        for (int j = 0; j < inPlane; j++) {
+          in[j] = x[(plane * inPlane + j) * block + l];
+        }
+        pool2d(lane, true, false, in, out);
+        for (int j = 0; j < outPlane; j++) {
+          y[(plane * outPlane + j) * block + l] = out[j];
+        }
+      }
+    }
+  }
+
   @Override
   public void avgPool2d(PoolGeometry g, boolean countIncludePad, float[] x, float[] y) {
     pool2d(g, false, countIncludePad, x, y);

@@ -525,6 +525,16 @@ public final class SimdKernels extends ReferenceKernels {
     F32Pool.maxPool2d(species, g, x, y, parallel);
   }
 
+  /** At this instance's block, {@link F32Pool#maxPoolBlocked}: bit-identical to the reference. */
+  @Override
+  public void maxPool2dBlocked(PoolGeometry g, int block, float[] x, float[] y, Parallel parallel) {
+    if (block == species.length()) {
+      F32Pool.maxPoolBlocked(species, g, x, y, parallel);
+    } else {
+      super.maxPool2dBlocked(g, block, x, y, parallel);
+    }
+  }
+
   /** {@link F32Pool}: the reference's double sums, lane by lane; bit-identical. */
   @Override
   public void avgPool2d(PoolGeometry g, boolean countIncludePad, float[] x, float[] y) {

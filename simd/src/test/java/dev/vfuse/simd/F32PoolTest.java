@@ -2,6 +2,7 @@ package dev.vfuse.simd;
 
 import static dev.vfuse.simd.FloatData.bits;
 
+import dev.vfuse.kernel.ChannelBlocks;
 import dev.vfuse.kernel.Parallel;
 import dev.vfuse.kernel.PoolGeometry;
 import dev.vfuse.reference.ReferenceKernels;
@@ -39,50 +40,55 @@ class F32PoolTest {
   static Stream<Arguments> pools() {
     List<Arguments> cases = new ArrayList<>();
     for (VectorSpecies<Float> sp : VectorWidth.all()) {
-      List<PoolGeometry> geometries = new ArrayList<>();
-      // resnet18 stem max pool (fewer channels), PP-OCR pools
-      geometries.add(new PoolGeometry(1, 3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
-      geometries.add(new PoolGeometry(1, 3, 32, 100, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false));
-      geometries.add(new PoolGeometry(2, 2, 17, 41, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true));
-      geometries.add(new PoolGeometry(1, 3, 20, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false));
-      geometries.add(new PoolGeometry(1, 2, 8, 80, 2, 2, 2, 1, 1, 1, 0, 0, 0, 0, false));
-      // 1×1 window, whole-row windows, a window as large as the input
-      geometries.add(new PoolGeometry(1, 2, 5, 3 * sp.length() + 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false));
-      geometries.add(new PoolGeometry(1, 2, 4, 9, 4, 9, 1, 1, 1, 1, 0, 0, 0, 0, false));
-      int l = sp.length();
-      // The 3-wide stride-2 path with one left padding column (its vectors take column 0 and a
-      // partial last vector): output widths around one and two vectors, right padding 0 or 1.
-      for (int w : new int[] {2 * l - 1, 2 * l, 2 * l + 1, 2 * l + 2, 4 * l + 5}) {
-        geometries.add(new PoolGeometry(1, 2, 5, w, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
-        geometries.add(new PoolGeometry(2, 1, 4, w, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, true));
-      }
-      SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 17);
-      int[] widths = {1, 2, l / 2 - 1, l / 2, l / 2 + 1, l - 1, l, l + 1, 2 * l + 3};
-      while (geometries.size() < 170) {
-        int r = 1 + rnd.nextInt(4), s = 1 + rnd.nextInt(4);
-        int sH = 1 + rnd.nextInt(3), sW = 1 + rnd.nextInt(3);
-        int dH = 1 + (rnd.nextInt(4) == 0 ? 1 : 0), dW = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
-        int reachH = dH * (r - 1) + 1, reachW = dW * (s - 1) + 1;
-        int[] pad = {rnd.nextInt(reachH + 1), rnd.nextInt(reachW + 1), rnd.nextInt(reachH + 1), rnd.nextInt(reachW + 1)};
-        boolean ceil = rnd.nextBoolean();
-        int qTarget = widths[rnd.nextInt(widths.length)];
-        int pTarget = 1 + rnd.nextInt(3);
-        int h = Math.max(1, (pTarget - 1) * sH + reachH - pad[0] - pad[2] + rnd.nextInt(sH));
-        int w = Math.max(1, (qTarget - 1) * sW + reachW - pad[1] - pad[3] + rnd.nextInt(sW));
-        try {
-          geometries.add(new PoolGeometry(1 + rnd.nextInt(2), 1 + rnd.nextInt(3), h, w, r, s, sH, sW, dH, dW,
-              pad[0], pad[1], pad[2], pad[3], ceil));
-        } catch (IllegalArgumentException tooLarge) {
-          // the window does not fit the padded input: draw again
-        }
-      }
-      for (PoolGeometry g : geometries) {
+      for (PoolGeometry g : geometries(sp)) {
         for (Kind kind : Kind.values()) {
           cases.add(Arguments.of(sp, kind, g));
         }
       }
     }
     return cases.stream();
+  }
+
+  /** The geometries of the class comment for species sp. */
+  private static List<PoolGeometry> geometries(VectorSpecies<Float> sp) {
+    List<PoolGeometry> geometries = new ArrayList<>();
+    // resnet18 stem max pool (fewer channels), PP-OCR pools
+    geometries.add(new PoolGeometry(1, 3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
+    geometries.add(new PoolGeometry(1, 3, 32, 100, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false));
+    geometries.add(new PoolGeometry(2, 2, 17, 41, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true));
+    geometries.add(new PoolGeometry(1, 3, 20, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false));
+    geometries.add(new PoolGeometry(1, 2, 8, 80, 2, 2, 2, 1, 1, 1, 0, 0, 0, 0, false));
+    // 1×1 window, whole-row windows, a window as large as the input
+    geometries.add(new PoolGeometry(1, 2, 5, 3 * sp.length() + 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false));
+    geometries.add(new PoolGeometry(1, 2, 4, 9, 4, 9, 1, 1, 1, 1, 0, 0, 0, 0, false));
+    int l = sp.length();
+    // The 3-wide stride-2 path with one left padding column (its vectors take column 0 and a
+    // partial last vector): output widths around one and two vectors, right padding 0 or 1.
+    for (int w : new int[] {2 * l - 1, 2 * l, 2 * l + 1, 2 * l + 2, 4 * l + 5}) {
+      geometries.add(new PoolGeometry(1, 2, 5, w, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
+      geometries.add(new PoolGeometry(2, 1, 4, w, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, true));
+    }
+    SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 17);
+    int[] widths = {1, 2, l / 2 - 1, l / 2, l / 2 + 1, l - 1, l, l + 1, 2 * l + 3};
+    while (geometries.size() < 170) {
+      int r = 1 + rnd.nextInt(4), s = 1 + rnd.nextInt(4);
+      int sH = 1 + rnd.nextInt(3), sW = 1 + rnd.nextInt(3);
+      int dH = 1 + (rnd.nextInt(4) == 0 ? 1 : 0), dW = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
+      int reachH = dH * (r - 1) + 1, reachW = dW * (s - 1) + 1;
+      int[] pad = {rnd.nextInt(reachH + 1), rnd.nextInt(reachW + 1), rnd.nextInt(reachH + 1), rnd.nextInt(reachW + 1)};
+      boolean ceil = rnd.nextBoolean();
+      int qTarget = widths[rnd.nextInt(widths.length)];
+      int pTarget = 1 + rnd.nextInt(3);
+      int h = Math.max(1, (pTarget - 1) * sH + reachH - pad[0] - pad[2] + rnd.nextInt(sH));
+      int w = Math.max(1, (qTarget - 1) * sW + reachW - pad[1] - pad[3] + rnd.nextInt(sW));
+      try {
+        geometries.add(new PoolGeometry(1 + rnd.nextInt(2), 1 + rnd.nextInt(3), h, w, r, s, sH, sW, dH, dW,
+            pad[0], pad[1], pad[2], pad[3], ceil));
+      } catch (IllegalArgumentException tooLarge) {
+        // the window does not fit the padded input: draw again
+      }
+    }
+    return geometries;
   }
 
   @ParameterizedTest(name = "{0} {1} {2}")
@@ -120,6 +126,55 @@ class F32PoolTest {
           + ", input array length " + x.length + " for " + inSize;
       FloatData.assertSame(context, expected, actual);
       FloatData.assertSame(context + ": x changed", x, xIn);
+    }
+  }
+
+  /**
+   * The same windows on channel blocks of the lane count, with channel counts that leave the last
+   * block full, nearly empty or nearly full: {@link F32Pool#maxPoolBlocked} against the reference's
+   * definition, every lane (padding lanes are pooled alike), on one thread and two.
+   */
+  static Stream<Arguments> blockedPools() {
+    List<Arguments> cases = new ArrayList<>();
+    for (VectorSpecies<Float> sp : VectorWidth.all()) {
+      int l = sp.length();
+      int[] channels = {1, l - 1, l, l + 1, 2 * l + 3};
+      int i = 0;
+      for (PoolGeometry g : geometries(sp)) {
+        int c = channels[i++ % channels.length];
+        cases.add(Arguments.of(sp, new PoolGeometry(g.n(), c, g.h(), g.w(), g.r(), g.s(), g.strideH(), g.strideW(),
+            g.dilationH(), g.dilationW(), g.padTop(), g.padLeft(), g.padBottom(), g.padRight(), g.ceilMode())));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("blockedPools")
+  void blockedMaxPoolMatchesReference(VectorSpecies<Float> sp, PoolGeometry g) {
+    int l = sp.length();
+    SplittableRandom rnd = FloatData.random(sp.vectorBitSize(), 5, g.hashCode());
+    int planes = g.n() * ChannelBlocks.blocks(g.c(), l);
+    int inSize = planes * g.h() * g.w() * l;
+    int outSize = planes * g.p() * g.q() * l;
+    float[] mixed = FloatData.floats(rnd, inSize, 0.1);
+    float[] zeros = new float[inSize];
+    float[] zeroValues = {0f, -0f, Float.NaN, -1f, Float.NEGATIVE_INFINITY};
+    for (int i = 0; i < zeros.length; i++) {
+      zeros[i] = zeroValues[rnd.nextInt(zeroValues.length)];
+    }
+    for (float[] x : List.of(mixed, zeros)) {
+      float[] expected = FloatData.sentinels(outSize);
+      REFERENCE.maxPool2dBlocked(g, l, x, expected, Parallel.SERIAL);
+      for (Parallel parallel : List.of(Parallel.SERIAL, TwoThreads.INSTANCE)) {
+        float[] actual = FloatData.sentinels(outSize);
+        float[] xIn = x.clone();
+        F32Pool.maxPoolBlocked(sp, g, xIn, actual, parallel);
+        String context = "blocked max pool on " + bits(sp) + ", " + parallel + ", " + g + " P=" + g.p() + " Q=" + g.q()
+            + (x == zeros ? ", only zeros, NaN and negatives" : "");
+        FloatData.assertSame(context, expected, actual);
+        FloatData.assertSame(context + ": x changed", x, xIn);
+      }
     }
   }
 
