@@ -500,7 +500,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Tiles: 8 positions × 3 output blocks (24 accumulators; per tap 3 weight loads and 8
  * broadcasts for 24 FMAs), then 1 position at a time; the last blocks of K take tiles of 12
- * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight. Rows
+ * positions × 2 blocks or 16 × 1, so that a K of 24 or 16 still keeps 16–24 FMAs in flight; in the
+ * general form four blocks left over go as two tiles of 2, not 3 + 1, whose 1-block tile is short
+ * of loads per FMA and, on 7-wide rows, of accumulators (resnet18's 7×7 stem, 4 blocks, alone at
+ * 512 bits: 1.32, 1.48 → 1.24, 1.28 ms). Rows
  * 7, 14, 28 or 56 wide take tiles of 7 positions ({@link #rowTile}), no one-position remainder:
  * resnet18's 3×3 512 → 512 at 7², 1 thread, 1.67 ms on the plain implicit GEMM (which computes
  * and drops 2 of every 9 columns there) against 1.21–1.27 ms here. Each
@@ -749,8 +752,8 @@ final class F32ConvBlocked implements BandedConv {
     int q = g.q();
     int rowStride = g.strideH() * paddedW * (blockedInput ? lanes : 1);
     int yBase = image * kBlocks * outBlockStride;
-    for (int kb = kbFirst; kb < kbEnd; kb += NV) {
-      int nv = Math.min(NV, kbEnd - kb);
+    for (int kb = kbFirst, nv; kb < kbEnd; kb += nv) {
+      nv = kbEnd - kb == 4 ? 2 : Math.min(NV, kbEnd - kb);
       int mr = rowTile(nv, q);
       for (int p = p0; p < p1; p++) {
         int xRow = xBase + (p - p0) * rowStride;

@@ -95,6 +95,11 @@ class F32ConvBlockedTest {
       cases.add(make(sp, ConvGeometry.of(1, l - 1, 15, 15, l, 3, 2, 0, 1, 1), true, e++));
       // Plain input, 7-wide rows at stride 2 (the strided 7-position tile).
       cases.add(make(sp, ConvGeometry.of(1, 6, 14, 14, 3 * l, 3, 2, 1, 1, 1), false, e++));
+      // Four blocks left over (they go as two tiles of 2, not 3 + 1): resnet's 7×7 stem onto 112-wide
+      // rows (4 blocks), 7 blocks on a blocked input, 8-wide rows.
+      cases.add(make(sp, ConvGeometry.of(1, 3, 11, 229, 4 * l, 7, 2, 3, 1, 1), false, e++));
+      cases.add(make(sp, ConvGeometry.of(1, l + 2, 9, 14, 7 * l - 1, 3, 2, 1, 1, 1), true, e++));
+      cases.add(make(sp, ConvGeometry.of(2, 3, 8, 8, 4 * l - 3, 3, 1, 1, 1, 1), false, e++));
       // Depthwise (blocked input only).
       int[][] dw = {
         // c, h, w, kernel, stride, pad, dilation
