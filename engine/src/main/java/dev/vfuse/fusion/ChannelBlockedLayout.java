@@ -129,12 +129,7 @@ public final class ChannelBlockedLayout implements FusionPass {
         attributes.put(ChannelBlockOps.CHANNELS, (long) (int) channels.get(x));
         rewritten.add(new Node(n.name(), ChannelBlockOps.MAX_POOL, OpRegistry.VFUSE_DOMAIN, List.of(blocked.get(x)),
             List.of(yBlocked), new Attributes(attributes)));
-        rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
-            List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
-                ChannelBlockOps.CHANNELS, (long) (int) channels.get(x)))));
-        blocked.put(y, yBlocked);
-        channels.put(y, channels.get(x));
-        unblockedOutputs.add(y);
+        convertBack(graph, n, yBlocked, channels.get(x), rewritten, blocked, channels, unblockedOutputs);
         log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block, n.name());
         continue;
       }
@@ -147,11 +142,7 @@ public final class ChannelBlockedLayout implements FusionPass {
             (long) (int) channels.get(xb));
         rewritten.add(new Node(n.name(), ChannelBlockOps.SCALE_CHANNELS, OpRegistry.VFUSE_DOMAIN,
             List.of(blocked.get(xb), scale), List.of(yBlocked), new Attributes(attributes)));
-        rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
-            List.of(yBlocked), List.of(y), new Attributes(attributes)));
-        blocked.put(y, yBlocked);
-        channels.put(y, channels.get(xb));
-        unblockedOutputs.add(y);
+        convertBack(graph, n, yBlocked, channels.get(xb), rewritten, blocked, channels, unblockedOutputs);
         log.fused(name(), "ran " + n.describe() + " (a per-channel scale) on channel blocks of " + block, n.name());
         continue;
       }
@@ -180,16 +171,27 @@ public final class ChannelBlockedLayout implements FusionPass {
       }
       rewritten.add(new Node(n.name(), ChannelBlockOps.CONV, OpRegistry.VFUSE_DOMAIN, inputs, List.of(yBlocked),
           new Attributes(attributes)));
-      rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
-          List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
-              ChannelBlockOps.CHANNELS, (long) conv.k()))));
-      blocked.put(y, yBlocked);
-      channels.put(y, conv.k());
-      unblockedOutputs.add(y);
+      convertBack(graph, n, yBlocked, conv.k(), rewritten, blocked, channels, unblockedOutputs);
       log.fused(name(), "ran " + n.describe() + " on channel blocks of " + block + (xBlocked ? "" : " from an NCHW input")
           + (conv.depthwise() ? " (depthwise)" : conv.pointwise() ? " (pointwise)" : ""), n.name());
     }
     graph.setNodes(withoutDeadConversions(graph, rewritten, unblockedOutputs));
+  }
+
+  /**
+   * After the blocked node that replaces n and writes yBlocked ({@code c} channels): the conversion
+   * back to n's plain output (dropped at the end when nothing reads it), and yBlocked recorded as
+   * the blocked form of that output for the nodes after n.
+   */
+  private void convertBack(GraphEditor graph, Node n, String yBlocked, int c, List<Node> rewritten,
+      Map<String, String> blocked, Map<String, Integer> channels, Set<String> unblockedOutputs) {
+    String y = n.outputs().get(0);
+    rewritten.add(new Node(graph.freshName(n.name() + "/unblock"), ChannelBlockOps.FROM, OpRegistry.VFUSE_DOMAIN,
+        List.of(yBlocked), List.of(y), new Attributes(Map.of(ChannelBlockOps.BLOCK, (long) block,
+            ChannelBlockOps.CHANNELS, (long) c))));
+    blocked.put(y, yBlocked);
+    channels.put(y, c);
+    unblockedOutputs.add(y);
   }
 
   /**

@@ -494,33 +494,29 @@ final class F32Pool {
       int yRow = row * Q * lanes;
       // Element (r, s) of column q's window: x[rowBase + r·rowStep + q·columnStep + s·tapStep].
       int rowBase = ((plane * H + h0) * W - padL) * lanes;
-      int q = 0;
-      for (; q < Q; q++) {
-        if (q == qA) {
-          for (; q + 4 <= qB; q += 4) {
-            FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
-            for (int r = rFirst; r < rEnd; r++) {
-              int at = rowBase + r * rowStep + q * columnStep;
-              for (int s = 0; s < S; s++, at += tapStep) {
-                FloatVector v0 = FloatVector.fromArray(sp, x, at);
-                FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
-                FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
-                FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
-                m0 = m0.blend(v0, v0.compare(GT, m0));
-                m1 = m1.blend(v1, v1.compare(GT, m1));
-                m2 = m2.blend(v2, v2.compare(GT, m2));
-                m3 = m3.blend(v3, v3.compare(GT, m3));
-              }
+      for (int q = 0; q < Q; ) {
+        if (q >= qA && q + 4 <= qB) {
+          FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
+          for (int r = rFirst; r < rEnd; r++) {
+            int at = rowBase + r * rowStep + q * columnStep;
+            for (int s = 0; s < S; s++, at += tapStep) {
+              FloatVector v0 = FloatVector.fromArray(sp, x, at);
+              FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
+              FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
+              FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
+              m0 = m0.blend(v0, v0.compare(GT, m0));
+              m1 = m1.blend(v1, v1.compare(GT, m1));
+              m2 = m2.blend(v2, v2.compare(GT, m2));
+              m3 = m3.blend(v3, v3.compare(GT, m3));
             }
-            int yAt = yRow + q * lanes;
-            m0.intoArray(y, yAt);
-            m1.intoArray(y, yAt + lanes);
-            m2.intoArray(y, yAt + 2 * lanes);
-            m3.intoArray(y, yAt + 3 * lanes);
           }
-          if (q == Q) {
-            break;
-          }
+          int yAt = yRow + q * lanes;
+          m0.intoArray(y, yAt);
+          m1.intoArray(y, yAt + lanes);
+          m2.intoArray(y, yAt + 2 * lanes);
+          m3.intoArray(y, yAt + 3 * lanes);
+          q += 4;
+          continue;
         }
         int w0 = q * sW - padL;
         int sFirst = first(w0, dW, S);
@@ -534,6 +530,7 @@ final class F32Pool {
           }
         }
         m.intoArray(y, yRow + q * lanes);
+        q++;
       }
     }
   }
@@ -785,33 +782,29 @@ final class F32Pool {
       int yRow = row * Q * lanes;
       // Element (r, s) of column q's window: x[rowBase + r·rowStep + q·columnStep + s·tapStep].
       int rowBase = ((plane * H + h0) * W - padL) * lanes;
-      int q = 0;
-      for (; q < Q; q++) {
-        if (q == qA) {
-          for (; q + 4 <= qB; q += 4) {
-            FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
-            for (int r = rFirst; r < rEnd; r++) {
-              int at = rowBase + r * rowStep + q * columnStep;
-              for (int s = 0; s < S; s++, at += tapStep) {
-                FloatVector v0 = FloatVector.fromArray(sp, x, at);
-                FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
-                FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
-                FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
-                m0 = m0.blend(v0, v0.compare(GT, m0));
-                m1 = m1.blend(v1, v1.compare(GT, m1));
-                m2 = m2.blend(v2, v2.compare(GT, m2));
-                m3 = m3.blend(v3, v3.compare(GT, m3));
-              }
+      for (int q = 0; q < Q; ) {
+        if (q >= qA && q + 4 <= qB) {
+          FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
+          for (int r = rFirst; r < rEnd; r++) {
+            int at = rowBase + r * rowStep + q * columnStep;
+            for (int s = 0; s < S; s++, at += tapStep) {
+              FloatVector v0 = FloatVector.fromArray(sp, x, at);
+              FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
+              FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
+              FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
+              m0 = m0.blend(v0, v0.compare(GT, m0));
+              m1 = m1.blend(v1, v1.compare(GT, m1));
+              m2 = m2.blend(v2, v2.compare(GT, m2));
+              m3 = m3.blend(v3, v3.compare(GT, m3));
             }
-            int yAt = yRow + q * lanes;
-            m0.intoArray(y, yAt);
-            m1.intoArray(y, yAt + lanes);
-            m2.intoArray(y, yAt + 2 * lanes);
-            m3.intoArray(y, yAt + 3 * lanes);
           }
-          if (q == Q) {
-            break;
-          }
+          int yAt = yRow + q * lanes;
+          m0.intoArray(y, yAt);
+          m1.intoArray(y, yAt + lanes);
+          m2.intoArray(y, yAt + 2 * lanes);
+          m3.intoArray(y, yAt + 3 * lanes);
+          q += 4;
+          continue;
         }
         int w0 = q * sW - padL;
         int sFirst = first(w0, dW, S);
@@ -825,6 +818,7 @@ final class F32Pool {
           }
         }
         m.intoArray(y, yRow + q * lanes);
+        q++;
       }
     }
   }
@@ -1076,33 +1070,29 @@ final class F32Pool {
       int yRow = row * Q * lanes;
       // Element (r, s) of column q's window: x[rowBase + r·rowStep + q·columnStep + s·tapStep].
       int rowBase = ((plane * H + h0) * W - padL) * lanes;
-      int q = 0;
-      for (; q < Q; q++) {
-        if (q == qA) {
-          for (; q + 4 <= qB; q += 4) {
-            FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
-            for (int r = rFirst; r < rEnd; r++) {
-              int at = rowBase + r * rowStep + q * columnStep;
-              for (int s = 0; s < S; s++, at += tapStep) {
-                FloatVector v0 = FloatVector.fromArray(sp, x, at);
-                FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
-                FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
-                FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
-                m0 = m0.blend(v0, v0.compare(GT, m0));
-                m1 = m1.blend(v1, v1.compare(GT, m1));
-                m2 = m2.blend(v2, v2.compare(GT, m2));
-                m3 = m3.blend(v3, v3.compare(GT, m3));
-              }
+      for (int q = 0; q < Q; ) {
+        if (q >= qA && q + 4 <= qB) {
+          FloatVector m0 = empty, m1 = empty, m2 = empty, m3 = empty;
+          for (int r = rFirst; r < rEnd; r++) {
+            int at = rowBase + r * rowStep + q * columnStep;
+            for (int s = 0; s < S; s++, at += tapStep) {
+              FloatVector v0 = FloatVector.fromArray(sp, x, at);
+              FloatVector v1 = FloatVector.fromArray(sp, x, at + columnStep);
+              FloatVector v2 = FloatVector.fromArray(sp, x, at + 2 * columnStep);
+              FloatVector v3 = FloatVector.fromArray(sp, x, at + 3 * columnStep);
+              m0 = m0.blend(v0, v0.compare(GT, m0));
+              m1 = m1.blend(v1, v1.compare(GT, m1));
+              m2 = m2.blend(v2, v2.compare(GT, m2));
+              m3 = m3.blend(v3, v3.compare(GT, m3));
             }
-            int yAt = yRow + q * lanes;
-            m0.intoArray(y, yAt);
-            m1.intoArray(y, yAt + lanes);
-            m2.intoArray(y, yAt + 2 * lanes);
-            m3.intoArray(y, yAt + 3 * lanes);
           }
-          if (q == Q) {
-            break;
-          }
+          int yAt = yRow + q * lanes;
+          m0.intoArray(y, yAt);
+          m1.intoArray(y, yAt + lanes);
+          m2.intoArray(y, yAt + 2 * lanes);
+          m3.intoArray(y, yAt + 3 * lanes);
+          q += 4;
+          continue;
         }
         int w0 = q * sW - padL;
         int sFirst = first(w0, dW, S);
@@ -1116,6 +1106,7 @@ final class F32Pool {
           }
         }
         m.intoArray(y, yRow + q * lanes);
+        q++;
       }
     }
   }
